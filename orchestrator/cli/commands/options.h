@@ -1,0 +1,31 @@
+#pragma once
+/// Options shared by the verbs, filled by the CLI parser (cli/main.cc).
+#include <string>
+#include <vector>
+
+#include "report/plan_writer.h"
+
+namespace gw {
+
+enum class LogFormat { Text, Json };
+enum class Verbosity { Quiet, Normal, Verbose };
+
+struct GlobalOptions {
+  std::string inventory;  // -i, else $GROUNDWORK_INVENTORY
+  std::string stages_dir = "stages";
+  std::string playbooks_dir = "playbooks";
+  bool stages_dir_explicit = false;
+  bool playbooks_dir_explicit = false;
+  std::string state_dir = ".groundwork";
+  Verbosity verbosity = Verbosity::Normal;
+  Color color = Color::On;
+  LogFormat log_format = LogFormat::Text;
+};
+
+struct PlanOptions {
+  std::vector<std::string> targets;
+  std::vector<std::string> only;
+  std::string format = "text";
+};
+
+}  // namespace gw

@@ -1,0 +1,49 @@
+#include <iostream>
+
+#include "cli/commands/commands.h"
+#include "cli/commands/exit_codes.h"
+#include "cli/commands/workspace.h"
+#include "load/project_loader.h"
+#include "plan/planner.h"
+
+namespace gw {
+
+int cmd_validate(const GlobalOptions& g) {
+  auto ws = open_workspace(g, std::cerr);
+  if (!ws) return kExitInvalid;
+  // Rendering every step once proves each `when` and every typed field renders.
+  Checkpoints none;
+  auto plan = make_plan(ws->project, ws->graph, {}, none, preview_scope(ws->project, none, process_env()));
+  if (!plan) {
+    std::cerr << "groundwork: error: " << plan.error().message << "\n";
+    return kExitInvalid;
+  }
+  size_t steps = 0, gates = 0;
+  for (const auto& s : ws->project.stages) steps += s.steps.size(), gates += s.gates.size();
+  std::cout << "inventory '" << ws->project.inventory.name << "' (" << ws->project.inventory.file
+            << "): " << ws->project.stages.size() << " stages, " << steps << " steps, " << gates
+            << " gates, " << ws->project.playbooks.size() << " playbooks: valid\n";
+  return kExitOk;
+}
+
+int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
+  auto format = parse_plan_format(o.format);
+  if (!format) {
+    std::cerr << "groundwork: error: unknown plan format '" << o.format
+              << "' (expected text, json, dot or mermaid)\n";
+    return kExitInvalid;
+  }
+  auto ws = open_workspace(g, std::cerr);
+  if (!ws) return kExitInvalid;
+  Checkpoints checkpoints;
+  auto plan = make_plan(ws->project, ws->graph, {o.targets, o.only}, checkpoints,
+                        preview_scope(ws->project, checkpoints, process_env()));
+  if (!plan) {
+    std::cerr << "groundwork: error: " << plan.error().message << "\n";
+    return kExitInvalid;
+  }
+  write_plan(std::cout, *plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
+  return kExitOk;
+}
+
+}  // namespace gw

@@ -1,0 +1,48 @@
+#include "cli/commands/workspace.h"
+
+#include <cstdlib>
+#include <ostream>
+
+#include "load/project_loader.h"
+
+namespace gw {
+
+void print_diagnostics(const Diagnostics& diags, std::ostream& err, Color color) {
+  auto all = diags.sorted();
+  for (const auto& d : all) {
+    if (color == Color::On)
+      err << d.loc.str() << ": \033[1;31merror:\033[0m " << d.message << "\n";
+    else
+      err << d.format() << "\n";
+  }
+  err << all.size() << (all.size() == 1 ? " error" : " errors") << "; nothing was run\n";
+}
+
+std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& err) {
+  Diagnostics diags;
+  std::string inventory = g.inventory;
+  if (inventory.empty()) {
+    if (const char* e = std::getenv("GROUNDWORK_INVENTORY")) inventory = e;
+  }
+  if (inventory.empty()) {
+    err << "groundwork: error: no inventory: pass -i FILE or set GROUNDWORK_INVENTORY\n";
+    return std::nullopt;
+  }
+  LoadOptions lo;
+  lo.inventory = inventory;
+  lo.stages_dir = g.stages_dir;
+  lo.playbooks_dir = g.playbooks_dir;
+  lo.stages_dir_explicit = g.stages_dir_explicit;
+  lo.playbooks_dir_explicit = g.playbooks_dir_explicit;
+  lo.env = process_env();
+  Project project = load_project(lo, diags);
+  std::optional<StageGraph> graph;
+  if (diags.empty() || !project.stages.empty()) graph = StageGraph::build(project.stages, diags);
+  if (!diags.empty() || !graph) {
+    print_diagnostics(diags, err, g.color);
+    return std::nullopt;
+  }
+  return Workspace{std::move(project), std::move(*graph)};
+}
+
+}  // namespace gw

@@ -1,0 +1,72 @@
+// groundwork: the command-line entry point. Parses options, dispatches to a verb, and is the one
+// place that catches exceptions.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands/commands.h"
+#include "cli/commands/exit_codes.h"
+
+namespace {
+
+void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
+  app.add_option("-i,--inventory", g.inventory, "inventory file (else $GROUNDWORK_INVENTORY)");
+  app.add_option_function<std::string>(
+      "--stages", [&](const std::string& v) { g.stages_dir = v, g.stages_dir_explicit = true; },
+      "stages folder (default ./stages; the inventory's spec.stages wins)");
+  app.add_option_function<std::string>(
+      "--playbooks",
+      [&](const std::string& v) { g.playbooks_dir = v, g.playbooks_dir_explicit = true; },
+      "playbooks folder (default ./playbooks)");
+  app.add_option("--state-dir", g.state_dir, "state folder (default ./.groundwork)");
+  app.add_flag_callback("-v,--verbose", [&] { g.verbosity = gw::Verbosity::Verbose; },
+                        "more detail on stderr");
+  app.add_flag_callback("--quiet", [&] { g.verbosity = gw::Verbosity::Quiet; },
+                        "only errors on stderr");
+  app.add_flag_callback("--no-color", [&] { g.color = gw::Color::Off; }, "no ANSI colours");
+  app.add_option_function<std::string>(
+         "--log-format",
+         [&](const std::string& v) {
+           g.log_format = v == "json" ? gw::LogFormat::Json : gw::LogFormat::Text;
+         },
+         "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gw::GlobalOptions g;
+  if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR")) g.color = gw::Color::Off;
+  CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms", "groundwork"};
+  app.set_version_flag("--version", std::string("groundwork ") + GW_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  add_global_options(app, g);
+
+  auto* validate = app.add_subcommand("validate", "load inventory, stages, playbooks; report every problem; run nothing");
+
+  gw::PlanOptions plan_opts;
+  auto* plan = app.add_subcommand("plan", "dry-run preview; runs no external command");
+  plan->add_option("targets", plan_opts.targets, "stages to plan (with everything they need)");
+  plan->add_option("--format", plan_opts.format, "text, json, dot or mermaid")
+      ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
+  plan->add_option("--only", plan_opts.only, "just these stages (repeatable)")->allow_extra_args(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? gw::kExitOk : gw::kExitInvalid;
+  }
+
+  try {
+    if (*validate) return gw::cmd_validate(g);
+    if (*plan) return gw::cmd_plan(g, plan_opts);
+  } catch (const std::exception& e) {
+    std::cerr << "groundwork: internal error: " << e.what() << "\n";
+    return gw::kExitFailed;
+  }
+  return gw::kExitInvalid;
+}

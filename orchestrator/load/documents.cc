@@ -1,0 +1,204 @@
+#include "load/documents.h"
+
+#include <filesystem>
+
+namespace gw {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kApiVersion = "groundwork/v1";
+
+/// Checks apiVersion/kind/metadata and returns the metadata and spec nodes.
+struct Header {
+  std::string name;
+  std::string description;
+  SourceLoc name_loc;
+  YAML::Node spec;
+};
+
+std::optional<Header> read_header(LoadContext& ctx, const YAML::Node& root,
+                                  const std::string& expected_kind) {
+  MapReader r(ctx, root, "document");
+  if (!r.valid()) return std::nullopt;
+  Header h;
+  bool ok = true;
+  if (auto api = r.string("apiVersion", Presence::Required); api && *api != kApiVersion) {
+    ctx.error(r.get("apiVersion"),
+              "unsupported apiVersion '" + *api + "' (expected '" + kApiVersion + "')");
+    ok = false;
+  } else if (!api) {
+    ok = false;
+  }
+  if (auto kind = r.string("kind", Presence::Required); kind && *kind != expected_kind) {
+    ctx.error(r.get("kind"), "unsupported kind '" + *kind + "' here (expected '" + expected_kind +
+                                 "')");
+    ok = false;
+  } else if (!kind) {
+    ok = false;
+  }
+  if (auto meta = r.get("metadata", Presence::Required); meta.IsDefined()) {
+    MapReader m(ctx, meta, "metadata");
+    if (m.valid()) {
+      if (auto n = m.string("name", Presence::Required)) {
+        h.name = *n;
+        h.name_loc = ctx.loc(m.get("name"));
+        if (!valid_name(*n)) {
+          ctx.error(m.get("name"), "invalid name '" + *n +
+                                       "' (letters, digits, '-', '_', '.'; starting with a "
+                                       "letter or digit)");
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+      if (auto d = m.string("description")) h.description = *d;
+      m.get("labels");
+      m.finish();
+    } else {
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  h.spec = r.get("spec", Presence::Required);
+  if (!h.spec.IsDefined()) ok = false;
+  r.finish();
+  if (!ok) return std::nullopt;
+  return h;
+}
+
+std::vector<NameRef> read_name_refs(LoadContext& ctx, MapReader& r, const char* key) {
+  std::vector<NameRef> out;
+  YAML::Node n = r.get(key);
+  auto texts = read_texts(ctx, n, std::string("'") + key + "'");
+  if (!texts) return out;
+  for (auto& t : *texts) out.push_back({std::move(t.raw), std::move(t.loc)});
+  return out;
+}
+
+std::vector<Gate> read_gates(LoadContext& ctx, const YAML::Node& n, const std::string& dir,
+                             FileTable& files) {
+  std::vector<Gate> out;
+  if (!n.IsDefined() || n.IsNull()) return out;
+  if (!n.IsSequence()) {
+    ctx.error(n, "'gates' must be a list");
+    return out;
+  }
+  std::map<std::string, SourceLoc> seen;
+  for (const auto& item : n) {
+    auto g = read_gate(ctx, item, GateForm::Named, dir, files);
+    if (!g) continue;
+    if (auto [it, fresh] = seen.emplace(g->name, g->loc); !fresh) {
+      ctx.error(g->loc, "duplicate gate name '" + g->name + "' (first at " + it->second.str() + ")");
+      continue;
+    }
+    out.push_back(std::move(*g));
+  }
+  return out;
+}
+
+std::string dir_of(const std::string& path) {
+  return fs::absolute(path).parent_path().lexically_normal().string();
+}
+
+}  // namespace
+
+std::string document_kind(const YAML::Node& root) {
+  if (!root.IsMap()) return "";
+  try {
+    auto k = root["kind"];
+    if (k && k.IsScalar()) return k.Scalar();
+  } catch (const YAML::Exception&) {
+  }
+  return "";
+}
+
+std::optional<Stage> read_stage(const std::string& path, const YAML::Node& root,
+                                Diagnostics& diags, FileTable& files) {
+  LoadContext ctx(path, diags);
+  size_t before = diags.size();
+  auto h = read_header(ctx, root, "Stage");
+  if (!h) return std::nullopt;
+  Stage st;
+  st.name = h->name;
+  st.description = h->description;
+  st.loc = h->name_loc;
+  st.file = path;
+  std::string dir = dir_of(path);
+  MapReader r(ctx, h->spec, "spec");
+  if (!r.valid()) return std::nullopt;
+  st.needs = read_name_refs(ctx, r, "needs");
+  if (auto t = r.strings("tools")) st.tools = *t;
+  st.when = r.text("when");
+  st.steps = read_steps(ctx, r.get("steps"), "stage '" + st.name + "'", dir, files);
+  st.gates = read_gates(ctx, r.get("gates"), dir, files);
+  r.finish();
+  if (diags.size() != before) return std::nullopt;
+  return st;
+}
+
+std::optional<Playbook> read_playbook(const std::string& path, const YAML::Node& root,
+                                      Diagnostics& diags, FileTable& files) {
+  LoadContext ctx(path, diags);
+  size_t before = diags.size();
+  auto h = read_header(ctx, root, "Playbook");
+  if (!h) return std::nullopt;
+  Playbook pb;
+  pb.name = h->name;
+  pb.description = h->description;
+  pb.loc = h->name_loc;
+  pb.file = path;
+  std::string dir = dir_of(path);
+  MapReader r(ctx, h->spec, "spec");
+  if (!r.valid()) return std::nullopt;
+  if (auto modes = r.texts("modes")) {
+    for (const auto& m : *modes) {
+      if (m.raw == "drill") pb.modes.push_back(Mode::Drill);
+      else if (m.raw == "restore") pb.modes.push_back(Mode::Restore);
+      else ctx.error(m.loc, "unknown mode '" + m.raw + "' (expected drill or restore)");
+    }
+  } else {
+    pb.modes = {Mode::Drill, Mode::Restore};
+  }
+  pb.needs = read_name_refs(ctx, r, "needs");
+  if (auto n = r.get("params"); n.IsDefined() && !n.IsNull()) {
+    MapReader pr(ctx, n, "'params'");
+    if (pr.valid()) {
+      for (const auto& key : pr.keys()) {
+        Param p;
+        p.name = key;
+        YAML::Node v = pr.get(key);
+        if (v.IsNull()) {
+          pb.params.push_back(p);
+          continue;
+        }
+        MapReader one(ctx, v, "param '" + key + "'");
+        if (!one.valid()) continue;
+        if (auto req = one.boolean("required")) p.required = *req;
+        p.default_value = one.text("default");
+        if (auto d = one.string("description")) p.description = *d;
+        if (auto s = one.boolean("secret")) p.secret = *s;
+        one.finish();
+        pb.params.push_back(std::move(p));
+      }
+    }
+  }
+  if (auto n = r.get("objectives"); n.IsDefined()) {
+    MapReader o(ctx, n, "'objectives'");
+    if (o.valid()) {
+      pb.rto = o.duration("rto");
+      o.finish();
+    }
+  }
+  pb.steps = read_steps(ctx, r.get("steps"), "playbook '" + pb.name + "' steps", dir, files);
+  pb.verify = read_steps(ctx, r.get("verify"), "playbook '" + pb.name + "' verify", dir, files,
+                         GateShorthand::Accepted);
+  pb.cleanup = read_steps(ctx, r.get("cleanup"), "playbook '" + pb.name + "' cleanup", dir, files);
+  r.finish();
+  if (diags.size() != before) return std::nullopt;
+  return pb;
+}
+
+}  // namespace gw

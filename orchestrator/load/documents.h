@@ -1,0 +1,25 @@
+#pragma once
+/// Readers for the three document kinds (SPEC §3): Inventory, Stage, Playbook.
+#include <optional>
+#include <string>
+
+#include "load/body_reader.h"
+#include "model/project.h"
+
+namespace gw {
+
+/// Reads an Inventory file. Relative paths resolve from the file's folder.
+std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags);
+
+/// Reads a Stage file; input files its steps name go into `files`.
+std::optional<Stage> read_stage(const std::string& path, const YAML::Node& root,
+                                Diagnostics& diags, FileTable& files);
+
+/// Reads a Playbook file.
+std::optional<Playbook> read_playbook(const std::string& path, const YAML::Node& root,
+                                      Diagnostics& diags, FileTable& files);
+
+/// The `kind:` of a parsed document, or empty.
+std::string document_kind(const YAML::Node& root);
+
+}  // namespace gw

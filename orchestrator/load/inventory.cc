@@ -1,0 +1,191 @@
+#include <filesystem>
+
+#include "load/documents.h"
+
+namespace gw {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Flattens nested var maps to dotted keys; lists are rejected (vars are scalars).
+void flatten_vars(LoadContext& ctx, const YAML::Node& n, const std::string& prefix,
+                  std::map<std::string, std::string>& out) {
+  MapReader r(ctx, n, prefix.empty() ? "'vars'" : "'vars." + prefix + "'");
+  if (!r.valid()) return;
+  for (const auto& key : r.keys()) {
+    YAML::Node v = r.get(key);
+    std::string full = prefix.empty() ? key : prefix + "." + key;
+    if (ctx.exhausted()) return;
+    if (v.IsMap()) {
+      flatten_vars(ctx, v, full, out);
+    } else if (v.IsNull()) {
+      out[full] = "";
+    } else if (auto s = read_string(ctx, v, "var '" + full + "'")) {
+      out[full] = *s;
+    }
+  }
+}
+
+void read_secrets(LoadContext& ctx, const YAML::Node& n, const std::string& dir, Inventory& inv) {
+  MapReader r(ctx, n, "'secrets'");
+  if (!r.valid()) return;
+  for (const auto& key : r.keys()) {
+    YAML::Node v = r.get(key);
+    MapReader s(ctx, v, "secret '" + key + "'");
+    if (!s.valid()) continue;
+    SecretSource src;
+    src.loc = ctx.loc(v);
+    int sources = 0;
+    if (auto e = s.string("env")) src.kind = SecretSourceKind::Env, src.env = *e, ++sources;
+    if (auto f = s.string("file"))
+      src.kind = SecretSourceKind::File, src.file = resolve_path(*f, dir), ++sources;
+    if (auto c = s.strings("command")) {
+      src.kind = SecretSourceKind::Command, src.command = *c, ++sources;
+      if (c->empty()) ctx.error(s.get("command"), "'command' of secret '" + key + "' is empty");
+    }
+    if (sources != 1) {
+      std::vector<std::string> present = s.keys();
+      std::string msg = "secret '" + key + "' needs exactly one source: env, file or command";
+      for (const auto& k : present)
+        if (k != "env" && k != "file" && k != "command")
+          msg = "secret '" + key + "' has an unknown source '" + k +
+                "' (expected env, file or command)";
+      ctx.error(v, msg);
+      s.finish();
+      continue;
+    }
+    s.finish();
+    inv.secrets[key] = std::move(src);
+  }
+}
+
+void read_talos(LoadContext& ctx, const YAML::Node& n, const std::string& dir, Inventory& inv) {
+  MapReader r(ctx, n, "'talos'");
+  if (!r.valid()) return;
+  TalosConfig t;
+  if (auto c = r.string("talosconfig")) t.talosconfig = resolve_path(*c, dir);
+  if (auto e = r.strings("endpoints")) t.endpoints = *e;
+  if (auto nodes = r.get("nodes"); nodes.IsDefined()) {
+    if (!nodes.IsSequence()) {
+      ctx.error(nodes, "'nodes' must be a list");
+    } else {
+      for (const auto& item : nodes) {
+        MapReader m(ctx, item, "talos node");
+        if (!m.valid()) continue;
+        TalosNode node;
+        if (auto v = m.string("name", Presence::Required)) node.name = *v;
+        if (auto v = m.string("address", Presence::Required)) node.address = *v;
+        if (auto v = m.string("role")) {
+          if (*v != "controlplane" && *v != "worker")
+            ctx.error(m.get("role"), "role must be controlplane or worker, not '" + *v + "'");
+          node.role = *v;
+        } else {
+          node.role = "worker";
+        }
+        m.finish();
+        t.nodes.push_back(std::move(node));
+      }
+    }
+  }
+  r.finish();
+  inv.talos = std::move(t);
+}
+
+void read_hosts(LoadContext& ctx, const YAML::Node& n, const std::string& dir, Inventory& inv) {
+  MapReader r(ctx, n, "'hosts'");
+  if (!r.valid()) return;
+  for (const auto& key : r.keys()) {
+    MapReader m(ctx, r.get(key), "host '" + key + "'");
+    if (!m.valid()) continue;
+    Host h;
+    h.name = key;
+    h.loc = m.loc();
+    if (auto v = m.string("address", Presence::Required)) h.address = *v;
+    if (auto v = m.integer("port")) {
+      if (*v < 1 || *v > 65535) ctx.error(m.get("port"), "port must be 1-65535");
+      h.port = *v;
+    }
+    if (auto v = m.string("user", Presence::Required)) h.user = *v;
+    if (auto v = m.string("identity")) h.identity = resolve_path(*v, dir);
+    if (auto v = m.string("knownHosts")) h.known_hosts = resolve_path(*v, dir);
+    if (auto v = m.string("hostKeyPolicy")) {
+      if (*v == "accept-new") h.host_key_policy = HostKeyPolicy::AcceptNew;
+      else if (*v != "strict")
+        ctx.error(m.get("hostKeyPolicy"),
+                  "hostKeyPolicy must be strict or accept-new, not '" + *v + "'");
+    }
+    m.finish();
+    inv.hosts[key] = std::move(h);
+  }
+}
+
+}  // namespace
+
+std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags) {
+  size_t before = diags.size();
+  auto root = parse_yaml_file(path, diags);
+  if (!root) return std::nullopt;
+  LoadContext ctx(path, diags);
+  MapReader r(ctx, *root, "document");
+  if (!r.valid()) return std::nullopt;
+  Inventory inv;
+  inv.file = path;
+  inv.dir = fs::absolute(path).parent_path().lexically_normal().string();
+  if (auto api = r.string("apiVersion", Presence::Required); api && *api != "groundwork/v1")
+    ctx.error(r.get("apiVersion"), "unsupported apiVersion '" + *api + "' (expected 'groundwork/v1')");
+  if (auto kind = r.string("kind", Presence::Required); kind && *kind != "Inventory")
+    ctx.error(r.get("kind"), "unsupported kind '" + *kind + "' here (expected 'Inventory')");
+  if (auto meta = r.get("metadata", Presence::Required); meta.IsDefined()) {
+    MapReader m(ctx, meta, "metadata");
+    if (m.valid()) {
+      if (auto n = m.string("name", Presence::Required)) {
+        inv.name = *n;
+        inv.loc = ctx.loc(m.get("name"));
+        if (!valid_name(*n)) ctx.error(m.get("name"), "invalid inventory name '" + *n + "'");
+      }
+      m.string("description");
+      m.get("labels");
+      m.finish();
+    }
+  }
+  if (auto specn = r.get("spec", Presence::Required); specn.IsDefined()) {
+    MapReader spec(ctx, specn, "spec");
+    if (spec.valid()) {
+      if (auto k = spec.get("kubernetes"); k.IsDefined()) {
+        MapReader km(ctx, k, "'kubernetes'");
+        if (km.valid()) {
+          if (auto v = km.string("kubeconfig")) inv.kubeconfig = resolve_path(*v, inv.dir);
+          if (auto v = km.string("context")) inv.context = *v;
+          km.finish();
+        }
+      }
+      if (auto t = spec.get("talos"); t.IsDefined()) read_talos(ctx, t, inv.dir, inv);
+      if (auto h = spec.get("hosts"); h.IsDefined()) read_hosts(ctx, h, inv.dir, inv);
+      if (auto t = spec.get("tools"); t.IsDefined()) {
+        MapReader tm(ctx, t, "'tools'");
+        if (tm.valid()) {
+          for (const auto& key : tm.keys()) {
+            auto v = tm.string(key);
+            if (!v) continue;
+            inv.tools[key] = v->find('/') == std::string::npos ? *v : resolve_path(*v, inv.dir);
+          }
+        }
+      }
+      if (auto v = spec.strings("stages"))
+        for (const auto& d : *v) inv.stage_dirs.push_back(resolve_path(d, inv.dir));
+      if (auto v = spec.strings("playbooks"))
+        for (const auto& d : *v) inv.playbook_dirs.push_back(resolve_path(d, inv.dir));
+      if (auto v = spec.get("vars"); v.IsDefined() && !v.IsNull())
+        flatten_vars(ctx, v, "", inv.vars);
+      if (auto s = spec.get("secrets"); s.IsDefined() && !s.IsNull())
+        read_secrets(ctx, s, inv.dir, inv);
+      spec.finish();
+    }
+  }
+  r.finish();
+  if (diags.size() != before) return std::nullopt;
+  return inv;
+}
+
+}  // namespace gw

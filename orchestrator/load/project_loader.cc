@@ -1,0 +1,108 @@
+#include "load/project_loader.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "load/documents.h"
+
+namespace gw {
+
+namespace fs = std::filesystem;
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+namespace {
+
+std::vector<std::string> yaml_files(const std::string& dir, const std::string& what,
+                                    bool must_exist, Diagnostics& diags) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    if (must_exist) diags.error({dir, 0, 0}, what + " folder not found");
+    return out;
+  }
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (!e.is_regular_file()) continue;
+    auto ext = e.path().extension().string();
+    if (ext == ".yaml" || ext == ".yml") out.push_back(e.path().lexically_normal().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string display_path(const std::string& abs) {
+  std::error_code ec;
+  auto rel = fs::relative(abs, fs::current_path(), ec);
+  if (ec || rel.empty() || rel.string().starts_with("../..")) return abs;
+  return rel.string();
+}
+
+void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project& p,
+                 Diagnostics& diags) {
+  std::map<std::string, SourceLoc> seen;
+  for (const auto& dir : dirs) {
+    for (const auto& file : yaml_files(dir, "stages", must_exist, diags)) {
+      std::string shown = display_path(file);
+      auto root = parse_yaml_file(shown, diags);
+      if (!root) continue;
+      auto st = read_stage(shown, *root, diags, p.files);
+      if (!st) continue;
+      if (auto [it, fresh] = seen.emplace(st->name, st->loc); !fresh) {
+        diags.error(st->loc, "duplicate stage name '" + st->name + "' (first defined at " +
+                                 it->second.str() + ")");
+        continue;
+      }
+      p.stages.push_back(std::move(*st));
+    }
+  }
+}
+
+void load_playbooks(const std::vector<std::string>& dirs, bool must_exist, Project& p,
+                    Diagnostics& diags) {
+  std::map<std::string, SourceLoc> seen;
+  for (const auto& dir : dirs) {
+    for (const auto& file : yaml_files(dir, "playbooks", must_exist, diags)) {
+      std::string shown = display_path(file);
+      auto root = parse_yaml_file(shown, diags);
+      if (!root) continue;
+      auto pb = read_playbook(shown, *root, diags, p.files);
+      if (!pb) continue;
+      if (auto [it, fresh] = seen.emplace(pb->name, pb->loc); !fresh) {
+        diags.error(pb->loc, "duplicate playbook name '" + pb->name + "' (first defined at " +
+                                 it->second.str() + ")");
+        continue;
+      }
+      p.playbooks.push_back(std::move(*pb));
+    }
+  }
+}
+
+}  // namespace
+
+Project load_project(const LoadOptions& options, Diagnostics& diags) {
+  Project p;
+  auto inv = read_inventory(options.inventory, diags);
+  if (!inv) return p;
+  p.inventory = std::move(*inv);
+  bool stages_from_inventory = !p.inventory.stage_dirs.empty();
+  auto stage_dirs = stages_from_inventory
+                        ? p.inventory.stage_dirs
+                        : std::vector<std::string>{fs::absolute(options.stages_dir).string()};
+  load_stages(stage_dirs, stages_from_inventory || options.stages_dir_explicit, p, diags);
+  bool pb_from_inventory = !p.inventory.playbook_dirs.empty();
+  auto pb_dirs = pb_from_inventory
+                     ? p.inventory.playbook_dirs
+                     : std::vector<std::string>{fs::absolute(options.playbooks_dir).string()};
+  load_playbooks(pb_dirs, pb_from_inventory || options.playbooks_dir_explicit, p, diags);
+  check_references(p, options.env ? options.env : process_env(), diags);
+  return p;
+}
+
+}  // namespace gw

@@ -1,0 +1,209 @@
+#include "load/references.h"
+
+#include <set>
+
+#include "load/body_reader.h"
+#include "load/schema.h"
+#include "load/yaml_reader.h"
+#include "model/template.h"
+
+namespace gw {
+
+namespace {
+
+/// What the text being checked may refer to.
+struct RefContext {
+  const Project* project = nullptr;
+  const EnvLookup* env = nullptr;
+  const std::map<std::string, const Stage*>* by_name = nullptr;
+  const std::vector<NameRef>* needs = nullptr;  // roots of the stages whose outputs may be used
+  std::string self;                             // the stage itself, if any
+  mutable std::optional<std::set<std::string>> visible;  // computed on first use
+  const std::vector<Param>* params = nullptr;  // inside a playbook
+  std::string where;                           // "stage 'x'" / "playbook 'y'"
+};
+
+std::set<std::string> needs_closure(const std::map<std::string, const Stage*>& by_name,
+                                    const std::vector<NameRef>& roots) {
+  std::set<std::string> seen;
+  std::vector<std::string> todo;
+  for (const auto& r : roots) todo.push_back(r.name);
+  while (!todo.empty()) {
+    std::string n = todo.back();
+    todo.pop_back();
+    if (!seen.insert(n).second) continue;
+    auto it = by_name.find(n);
+    if (it == by_name.end()) continue;
+    for (const auto& need : it->second->needs) todo.push_back(need.name);
+  }
+  return seen;
+}
+
+bool stage_captures(const Stage& s, const std::string& output) {
+  for (const auto& st : s.steps)
+    if (st.capture && st.capture->name == output) return true;
+  return false;
+}
+
+std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c, SecretUse secrets) {
+  using Ns = TemplateRef::Ns;
+  const Inventory& inv = c.project->inventory;
+  switch (ref.ns) {
+    case Ns::Vars: {
+      if (inv.vars.count(ref.name)) return std::nullopt;
+      std::vector<std::string> names;
+      for (const auto& [k, v] : inv.vars) names.push_back(k);
+      std::string msg = "unknown variable '${vars." + ref.name + "}': inventory '" + inv.name +
+                        "' does not define it";
+      if (auto m = closest_match(ref.name, names)) msg += " (did you mean 'vars." + *m + "'?)";
+      return msg;
+    }
+    case Ns::Secrets:
+      if (!inv.secrets.count(ref.name))
+        return "unknown secret '${secrets." + ref.name + "}': inventory '" + inv.name +
+               "' does not define it";
+      if (secrets == SecretUse::Forbidden)
+        return "secret '${secrets." + ref.name +
+               "}' would reach a command line; use it in a .tmpl file, run.env or run.stdin";
+      return std::nullopt;
+    case Ns::Env:
+      if (c.env && (*c.env)(ref.name)) return std::nullopt;
+      return "environment variable '" + ref.name + "' (in '${env." + ref.name + "}') is not set";
+    case Ns::Params:
+      if (!c.params) return "'${params." + ref.name + "}' is only defined inside playbooks";
+      for (const auto& p : *c.params)
+        if (p.name == ref.name) return std::nullopt;
+      return "unknown parameter '${params." + ref.name + "}' in " + c.where;
+    case Ns::Mode:
+      if (!c.params) return "'${mode}' is only defined inside playbooks";
+      return std::nullopt;
+    case Ns::InventoryName: return std::nullopt;
+    case Ns::Outputs: {
+      auto found = c.by_name->find(ref.stage);
+      if (found == c.by_name->end())
+        return "unknown stage '" + ref.stage + "' in '${" + ref.spelled() + "}'";
+      const Stage* s = found->second;
+      if (!c.visible) {
+        c.visible = needs_closure(*c.by_name, *c.needs);
+        if (!c.self.empty()) c.visible->insert(c.self);
+      }
+      if (!c.visible->count(ref.stage))
+        return "'${" + ref.spelled() + "}': " + c.where + " does not need stage '" + ref.stage +
+               "', so its outputs may not exist yet (add it to needs)";
+      if (!stage_captures(*s, ref.name))
+        return "'${" + ref.spelled() + "}': stage '" + ref.stage + "' captures no output '" +
+               ref.name + "'";
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+/// Checks one text: `base` locates offset 0 (single-line scalar); multi-line files map offsets.
+void check_raw(std::string_view raw, const SourceLoc& base, bool multiline, const RefContext& c,
+               SecretUse secrets, Diagnostics& diags) {
+  if (is_plain(raw)) return;
+  auto at = [&](size_t offset) {
+    SourceLoc loc = base;
+    if (multiline) {
+      auto [l, col] = offset_to_line_col(raw, offset);
+      loc.line = l, loc.col = col;
+    } else if (loc.line > 0) {
+      loc.col += static_cast<int>(offset);
+    }
+    return loc;
+  };
+  std::vector<TemplatePart> parts;
+  TemplateError err;
+  if (!parse_template(raw, &parts, &err)) {
+    diags.error(at(err.offset), err.message);
+    return;
+  }
+  for (const auto& p : parts)
+    if (p.ref)
+      if (auto msg = check_ref(*p.ref, c, secrets)) diags.error(at(p.ref->offset), *msg);
+}
+
+void check_text(const Text& t, const RefContext& c, SecretUse secrets, Diagnostics& diags) {
+  check_raw(t.raw, t.loc, false, c, secrets, diags);
+}
+
+void check_file(const Text& path_text, const std::string& dir, const RefContext& c,
+                Diagnostics& diags) {
+  if (!is_plain(path_text.raw)) return;
+  auto it = c.project->files.find(resolve_path(path_text.raw, dir));
+  if (it == c.project->files.end() || !it->second.templated) return;
+  check_raw(it->second.content, {it->first, 1, 1}, true, c, SecretUse::Allowed, diags);
+}
+
+void check_body(const Body& b, const BodySchema& schema, const std::string& dir,
+                const RefContext& c, Diagnostics& diags) {
+  for (const auto& f : schema.fields) {
+    std::string key(f.key);
+    if (auto t = b.scalar(key)) {
+      check_text(*t, c, f.secrets, diags);
+      if (f.path == PathUse::InputFile) check_file(*t, dir, c, diags);
+    }
+    if (auto l = b.list(key)) {
+      for (const auto& t : *l) {
+        check_text(t, c, f.secrets, diags);
+        if (f.path == PathUse::InputFile) check_file(t, dir, c, diags);
+      }
+    }
+    if (auto m = b.map(key)) {
+      for (const auto& [k, t] : *m) {
+        const FieldSpec* sub = nullptr;
+        for (const auto& of : f.object_fields)
+          if (of.key == k) sub = &of;
+        check_text(t, c, sub ? sub->secrets : f.secrets, diags);
+        if (sub && sub->path == PathUse::InputFile) check_file(t, dir, c, diags);
+      }
+    }
+  }
+}
+
+void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diagnostics& diags) {
+  check_body(g.body, gate_schema(g.kind), dir, c, diags);
+}
+
+void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
+  if (s.when) check_text(*s.when, c, SecretUse::Forbidden, diags);
+  if (s.skip_if) check_gate(*s.skip_if, s.dir, c, diags);
+  if (s.gate) check_gate(*s.gate, s.dir, c, diags);
+  else check_body(s.body, step_schema(s.kind), s.dir, c, diags);
+}
+
+}  // namespace
+
+void check_references(const Project& project, const EnvLookup& env, Diagnostics& diags) {
+  std::map<std::string, const Stage*> by_name;
+  for (const auto& s : project.stages) by_name[s.name] = &s;
+  for (const auto& st : project.stages) {
+    RefContext c;
+    c.project = &project;
+    c.env = &env;
+    c.by_name = &by_name;
+    c.needs = &st.needs;
+    c.self = st.name;
+    c.where = "stage '" + st.name + "'";
+    if (st.when) check_text(*st.when, c, SecretUse::Forbidden, diags);
+    for (const auto& s : st.steps) check_step(s, c, diags);
+    std::string dir = st.steps.empty() ? "" : st.steps[0].dir;
+    for (const auto& g : st.gates) check_gate(g, dir, c, diags);
+  }
+  for (const auto& pb : project.playbooks) {
+    RefContext c;
+    c.project = &project;
+    c.env = &env;
+    c.by_name = &by_name;
+    c.needs = &pb.needs;
+    c.params = &pb.params;
+    c.where = "playbook '" + pb.name + "'";
+    for (const auto& p : pb.params)
+      if (p.default_value) check_text(*p.default_value, c, SecretUse::Forbidden, diags);
+    for (const auto* list : {&pb.steps, &pb.verify, &pb.cleanup})
+      for (const auto& s : *list) check_step(s, c, diags);
+  }
+}
+
+}  // namespace gw

@@ -1,0 +1,111 @@
+#pragma once
+/// Strict reading of YAML documents: every key checked, every error located (file:line:col), the
+/// work per file bounded so alias bombs and deep nesting cannot hang or exhaust memory.
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/diagnostics.h"
+#include "model/duration.h"
+#include "model/names.h"
+#include "model/project.h"
+
+namespace gw {
+
+/// The most YAML nodes one file may make the loader visit (aliases count each time they are used).
+inline constexpr size_t kMaxNodesPerFile = 2'000'000;
+/// The largest input file read, in bytes.
+inline constexpr size_t kMaxFileBytes = 16u << 20;
+
+/// Whether a key must be present.
+enum class Presence { Optional, Required };
+
+/// Per-file reading state: file name, diagnostics sink, work budget.
+class LoadContext {
+ public:
+  LoadContext(std::string file, Diagnostics& diags) : file_(std::move(file)), diags_(diags) {}
+
+  const std::string& file() const { return file_; }
+  SourceLoc loc(const YAML::Node& n) const;
+  void error(const YAML::Node& n, std::string message);
+  void error(const SourceLoc& loc, std::string message) { diags_.error(loc, std::move(message)); }
+  /// Counts one visited node; false (and one error) once the budget is spent.
+  bool charge(const YAML::Node& n);
+  bool exhausted() const { return exhausted_; }
+  Diagnostics& diags() { return diags_; }
+
+ private:
+  std::string file_;
+  Diagnostics& diags_;
+  size_t visited_ = 0;
+  bool exhausted_ = false;
+};
+
+/// Reads and parses one YAML file holding one document. Reports unreadable, empty, oversized and
+/// malformed files; returns nullopt then.
+std::optional<YAML::Node> parse_yaml_file(const std::string& path, Diagnostics& diags);
+/// Same, for text already in memory (tests, generated inputs).
+std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::string& file,
+                                          Diagnostics& diags);
+
+
+/// A YAML mapping read key by key. Keys asked for are "known"; finish() reports the rest as
+/// unknown with a did-you-mean hint, and duplicate keys are reported on construction.
+class MapReader {
+ public:
+  MapReader(LoadContext& ctx, const YAML::Node& node, std::string what);
+
+  /// False when the node was not a mapping (already reported).
+  bool valid() const { return valid_; }
+  const YAML::Node& node() const { return node_; }
+  SourceLoc loc() const { return ctx_.loc(node_); }
+
+  /// The value of key, or an undefined node; marks the key known. Reports a missing required key.
+  YAML::Node get(std::string_view key, Presence p = Presence::Optional);
+  bool has(std::string_view key) const;
+
+  std::optional<std::string> string(std::string_view key, Presence p = Presence::Optional);
+  std::optional<Text> text(std::string_view key, Presence p = Presence::Optional);
+  std::optional<bool> boolean(std::string_view key, Presence p = Presence::Optional);
+  std::optional<int> integer(std::string_view key, Presence p = Presence::Optional);
+  std::optional<double> number(std::string_view key, Presence p = Presence::Optional);
+  std::optional<Millis> duration(std::string_view key, Presence p = Presence::Optional);
+  std::optional<std::vector<std::string>> strings(std::string_view key,
+                                                  Presence p = Presence::Optional);
+  std::optional<TextList> texts(std::string_view key, Presence p = Presence::Optional);
+
+  /// The keys present, in document order.
+  std::vector<std::string> keys() const;
+  /// Reports every key never asked for.
+  void finish();
+
+ private:
+  LoadContext& ctx_;
+  YAML::Node node_;
+  std::string what_;
+  bool valid_ = false;
+  struct Key {
+    std::string name;
+    YAML::Node key_node;
+    YAML::Node value;
+    bool known = false;
+  };
+  std::vector<Key> keys_;
+  std::vector<std::string> asked_;
+};
+
+/// Scalar readers usable outside a mapping (list items). Report and return nullopt on type errors.
+std::optional<std::string> read_string(LoadContext& ctx, const YAML::Node& n,
+                                       const std::string& what);
+std::optional<Text> read_text(LoadContext& ctx, const YAML::Node& n, const std::string& what);
+std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const YAML::Node& n,
+                                                     const std::string& what);
+std::optional<TextList> read_texts(LoadContext& ctx, const YAML::Node& n, const std::string& what);
+
+/// True when a scalar is "true"/"false" (any case); sets *out.
+bool parse_bool(std::string_view s, bool* out);
+
+}  // namespace gw

@@ -1,0 +1,62 @@
+#include "model/project.h"
+
+namespace gw {
+
+const Text* Body::scalar(const std::string& key) const {
+  auto it = scalars.find(key);
+  return it == scalars.end() ? nullptr : &it->second;
+}
+const TextList* Body::list(const std::string& key) const {
+  auto it = lists.find(key);
+  return it == lists.end() ? nullptr : &it->second;
+}
+const TextMap* Body::map(const std::string& key) const {
+  auto it = maps.find(key);
+  return it == maps.end() ? nullptr : &it->second;
+}
+bool Body::has(const std::string& key) const {
+  return scalars.count(key) || lists.count(key) || maps.count(key);
+}
+
+const char* to_string(GateKind k) {
+  switch (k) {
+    case GateKind::Rollout: return "rollout";
+    case GateKind::Condition: return "condition";
+    case GateKind::Exists: return "exists";
+    case GateKind::JsonPath: return "jsonpath";
+    case GateKind::Http: return "http";
+    case GateKind::Dns: return "dns";
+    case GateKind::Tcp: return "tcp";
+    case GateKind::Ssh: return "ssh";
+    case GateKind::Command: return "command";
+  }
+  return "?";
+}
+
+const char* to_string(StepKind k) {
+  switch (k) {
+    case StepKind::Helm: return "helm";
+    case StepKind::Kubectl: return "kubectl";
+    case StepKind::Talosctl: return "talosctl";
+    case StepKind::Ssh: return "ssh";
+    case StepKind::Run: return "run";
+    case StepKind::Gate: return "gate";
+  }
+  return "?";
+}
+
+const char* to_string(Mode m) { return m == Mode::Drill ? "drill" : "restore"; }
+
+const Stage* Project::find_stage(const std::string& name) const {
+  for (const auto& s : stages)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const Playbook* Project::find_playbook(const std::string& name) const {
+  for (const auto& p : playbooks)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+}  // namespace gw

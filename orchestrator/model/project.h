@@ -1,0 +1,199 @@
+#pragma once
+/// The validated model of an inventory, its stages and playbooks. Built by load/, read by plan/
+/// and run/. Every user-written string is a Text: its raw template plus where it was written.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/diagnostics.h"
+#include "model/duration.h"
+
+namespace gw {
+
+/// A user-written string, still a template (`${…}` unrendered), with its location.
+struct Text {
+  std::string raw;
+  SourceLoc loc;
+};
+using TextList = std::vector<Text>;
+using TextMap = std::map<std::string, Text>;
+
+/// The kind-specific keys of a step or gate, checked against a schema (load/schema.h).
+/// Scalars of every type (string, int, bool, duration) are kept as Text and rendered later.
+struct Body {
+  std::map<std::string, Text> scalars;
+  std::map<std::string, TextList> lists;
+  std::map<std::string, TextMap> maps;
+  SourceLoc loc;
+
+  const Text* scalar(const std::string& key) const;
+  const TextList* list(const std::string& key) const;
+  const TextMap* map(const std::string& key) const;
+  bool has(const std::string& key) const;
+};
+
+enum class GateKind { Rollout, Condition, Exists, JsonPath, Http, Dns, Tcp, Ssh, Command };
+enum class StepKind { Helm, Kubectl, Talosctl, Ssh, Run, Gate };
+
+/// Stable lower-case names as written in the files ("jsonpath", "helm").
+const char* to_string(GateKind k);
+const char* to_string(StepKind k);
+
+/// A health gate: polled every `interval` until it passes or `timeout` runs out.
+struct Gate {
+  std::string name;
+  GateKind kind{};
+  Body body;
+  Millis interval{5000};
+  Millis timeout{300000};
+  SourceLoc loc;
+};
+
+struct RetryPolicy {
+  int attempts = 1;
+  Millis delay{2000};
+  double backoff = 1.0;
+};
+
+/// `capture`: the step's stdout (or regex group 1) becomes ${stages.<stage>.outputs.<name>}.
+struct Capture {
+  std::string name;
+  std::optional<std::string> regex;
+};
+
+/// Whether an interrupted run of the step may be repeated without proof it did not happen.
+enum class Repeat { Idempotent, Once };
+/// Whether a step's output may appear in logs.
+enum class Visibility { Normal, Sensitive };
+
+struct Step {
+  std::string name;
+  StepKind kind{};
+  Body body;                 // the kind key's value (empty for gate steps)
+  std::optional<Gate> gate;  // the gate of a `gate` step
+  Millis timeout{600000};
+  RetryPolicy retry;
+  std::optional<Text> when;
+  std::optional<Gate> skip_if;
+  Repeat repeat = Repeat::Idempotent;
+  std::optional<Capture> capture;
+  Visibility visibility = Visibility::Normal;
+  SourceLoc loc;
+  std::string dir;  // relative paths in the step resolve from here
+};
+
+/// A reference by name to another stage, with where it was written.
+struct NameRef {
+  std::string name;
+  SourceLoc loc;
+};
+
+struct Stage {
+  std::string name;
+  std::string description;
+  std::vector<NameRef> needs;
+  std::vector<std::string> tools;
+  std::optional<Text> when;
+  std::vector<Step> steps;
+  std::vector<Gate> gates;
+  SourceLoc loc;  // of metadata.name
+  std::string file;
+};
+
+struct Param {
+  std::string name;
+  bool required = false;
+  std::optional<Text> default_value;
+  std::string description;
+  bool secret = false;
+};
+
+enum class Mode { Drill, Restore };
+const char* to_string(Mode m);
+
+struct Playbook {
+  std::string name;
+  std::string description;
+  std::vector<Mode> modes;
+  std::vector<NameRef> needs;
+  std::vector<Param> params;
+  std::optional<Millis> rto;
+  std::vector<Step> steps;
+  std::vector<Step> verify;
+  std::vector<Step> cleanup;
+  SourceLoc loc;
+  std::string file;
+};
+
+enum class SecretSourceKind { Env, File, Command };
+
+/// Where a secret's value comes from at run time; the value itself is never stored.
+struct SecretSource {
+  SecretSourceKind kind{};
+  std::string env;                   // Env
+  std::string file;                  // File: absolute path
+  std::vector<std::string> command;  // Command: argv
+  SourceLoc loc;
+};
+
+enum class HostKeyPolicy { Strict, AcceptNew };
+
+struct Host {
+  std::string name;
+  std::string address;
+  int port = 22;
+  std::string user;
+  std::string identity;
+  std::string known_hosts;
+  HostKeyPolicy host_key_policy = HostKeyPolicy::Strict;
+  SourceLoc loc;
+};
+
+struct TalosNode {
+  std::string name;
+  std::string address;
+  std::string role;
+};
+
+struct TalosConfig {
+  std::string talosconfig;
+  std::vector<std::string> endpoints;
+  std::vector<TalosNode> nodes;
+};
+
+struct Inventory {
+  std::string name;
+  std::string file;
+  std::string dir;
+  std::string kubeconfig;  // absolute, or empty
+  std::string context;
+  std::optional<TalosConfig> talos;
+  std::map<std::string, Host> hosts;
+  std::map<std::string, std::string> tools;  // tool name -> program (absolute path or bare name)
+  std::vector<std::string> stage_dirs;       // from spec.stages, absolute
+  std::vector<std::string> playbook_dirs;    // from spec.playbooks, absolute
+  std::map<std::string, std::string> vars;   // nested maps flattened to dotted keys
+  std::map<std::string, SecretSource> secrets;
+  SourceLoc loc;
+};
+
+/// The contents of a file a step names (helm values, kubectl manifests, uploads), read at load time
+/// so that planning does no I/O. `.tmpl` files are rendered; others are used as they are.
+struct InputFile {
+  std::string path;  // absolute
+  std::string content;
+  bool templated = false;
+};
+
+struct Project {
+  Inventory inventory;
+  std::vector<Stage> stages;
+  std::vector<Playbook> playbooks;
+  std::map<std::string, InputFile> files;  // by absolute path
+
+  const Stage* find_stage(const std::string& name) const;
+  const Playbook* find_playbook(const std::string& name) const;
+};
+
+}  // namespace gw

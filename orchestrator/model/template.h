@@ -1,0 +1,86 @@
+#pragma once
+/// `${…}` templates (SPEC §3): parsing and rendering. Pure: no I/O, no environment access except
+/// through RenderScope::env.
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/result.h"
+
+namespace gw {
+
+/// One `${ns.name}` reference.
+struct TemplateRef {
+  enum class Ns { Vars, Secrets, Env, Params, Outputs, InventoryName, Mode };
+  Ns ns{};
+  std::string name;   // vars/secrets/env/params key, output name
+  std::string stage;  // Outputs only
+  size_t offset = 0;  // of the `$` in the raw text
+
+  /// As written, without `${` `}`: "vars.domain", "stages.metallb.outputs.ip".
+  std::string spelled() const;
+};
+
+/// Either literal text or a reference.
+struct TemplatePart {
+  std::string literal;
+  std::optional<TemplateRef> ref;
+};
+
+/// A parse failure and the byte offset it was found at.
+struct TemplateError {
+  std::string message;
+  size_t offset = 0;
+};
+
+/// Splits raw text into literals and references; `$${` is a literal `${`.
+/// Returns false and fills *error on an unterminated or malformed reference.
+bool parse_template(std::string_view raw, std::vector<TemplatePart>* parts, TemplateError* error);
+
+/// True when the text contains no reference at all (fast path).
+bool is_plain(std::string_view raw);
+
+/// How secrets render: as `<secret:NAME>` (plan, checkpoint keys) or as their value (run time).
+enum class SecretMode { Placeholder, Reveal };
+/// What an unknown captured output renders as: `<output:STAGE.NAME>` (plan) or an error (run).
+enum class MissingOutput { Placeholder, Error };
+
+/// The values references resolve against.
+struct RenderScope {
+  const std::map<std::string, std::string>* vars = nullptr;
+  const std::map<std::string, std::string>* params = nullptr;
+  const std::map<std::string, std::string>* outputs = nullptr;  // key "stage.name"
+  const std::map<std::string, std::string>* secrets = nullptr;  // Reveal mode only
+  std::function<std::optional<std::string>(const std::string&)> env;
+  std::string inventory_name;
+  std::optional<std::string> mode;  // "drill" / "restore" inside playbooks
+  SecretMode secret_mode = SecretMode::Placeholder;
+  MissingOutput missing_output = MissingOutput::Placeholder;
+};
+
+/// What a render used: the checkpoint key covers secret fingerprints and outputs it used.
+struct RenderUse {
+  std::set<std::string> secrets;
+  std::set<std::string> outputs;
+};
+
+/// Renders raw text. Errors name the reference ("unknown variable 'vars.x'").
+Result<std::string> render_template(std::string_view raw, const RenderScope& scope,
+                                    RenderUse* use = nullptr);
+
+/// Maps a byte offset in a multi-line text to 1-based (line, col) relative to its start.
+std::pair<int, int> offset_to_line_col(std::string_view text, size_t offset);
+
+}  // namespace gw
+
+namespace gw {
+
+/// Evaluates a rendered `when`: "true"/"false" (any case), or "A == B" / "A != B" comparing the
+/// trimmed sides as strings. Returns nullopt and fills *error otherwise.
+std::optional<bool> evaluate_condition(std::string_view rendered, std::string* error);
+
+}  // namespace gw

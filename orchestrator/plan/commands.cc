@@ -1,0 +1,312 @@
+#include "plan/commands.h"
+
+#include <algorithm>
+
+#include "model/names.h"
+#include "model/duration.h"
+
+namespace gw {
+
+std::string RenderedBody::get(const std::string& key, const std::string& fallback) const {
+  auto it = scalars.find(key);
+  return it == scalars.end() ? fallback : it->second;
+}
+
+bool RenderedBody::flag(const std::string& key) const {
+  std::string v = get(key, "false");
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v == "true";
+}
+
+namespace {
+
+Result<std::string> render_at(const Text& t, const RenderScope& scope, RenderUse* use) {
+  auto r = render_template(t.raw, scope, use);
+  if (!r) return Error{t.loc.str() + ": " + r.error().message};
+  return r;
+}
+
+}  // namespace
+
+Result<RenderedBody> render_body(const Body& body, const RenderScope& scope, RenderUse* use) {
+  RenderedBody out;
+  for (const auto& [k, t] : body.scalars) {
+    auto r = render_at(t, scope, use);
+    if (!r) return r.error();
+    out.scalars[k] = std::move(*r);
+  }
+  for (const auto& [k, list] : body.lists) {
+    auto& dst = out.lists[k];
+    for (const auto& t : list) {
+      auto r = render_at(t, scope, use);
+      if (!r) return r.error();
+      dst.push_back(std::move(*r));
+    }
+  }
+  for (const auto& [k, m] : body.maps) {
+    auto& dst = out.maps[k];
+    for (const auto& [mk, t] : m) {
+      auto r = render_at(t, scope, use);
+      if (!r) return r.error();
+      dst[mk] = std::move(*r);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Invocation::display_argv() const {
+  std::vector<std::string> out;
+  for (const auto& a : argv) out.push_back(a.file >= 0 ? files[a.file].source : a.text);
+  return out;
+}
+
+std::string join_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                                                   "TUVWXYZ0123456789-_./:=@,+%<>") ==
+                                   std::string::npos;
+    if (plain) {
+      out += a;
+    } else {
+      out += '\'';
+      for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class ArgvBuilder {
+ public:
+  explicit ArgvBuilder(Invocation& inv) : inv_(inv) {}
+  void add(std::string s) { inv_.argv.push_back({std::move(s), -1}); }
+  void add_all(const std::vector<std::string>& v) {
+    for (const auto& s : v) add(s);
+  }
+  Result<Ok> add_file(const std::string& raw, const std::string& dir, const CommandContext& ctx,
+                      RenderUse* use) {
+    std::string abs = resolve_path(raw, dir);
+    auto it = ctx.project->files.find(abs);
+    if (it == ctx.project->files.end()) return Error{"input file not loaded: " + abs};
+    FileInput f{abs, it->second.content, it->second.templated};
+    if (f.rendered) {
+      auto r = render_template(f.content, ctx.scope, use);
+      if (!r) return Error{abs + ": " + r.error().message};
+      f.content = std::move(*r);
+    }
+    inv_.files.push_back(std::move(f));
+    inv_.argv.push_back({"", static_cast<int>(inv_.files.size() - 1)});
+    return Ok{};
+  }
+
+ private:
+  Invocation& inv_;
+};
+
+void kube_globals(ArgvBuilder& b, const Inventory& inv) {
+  if (!inv.kubeconfig.empty()) b.add("--kubeconfig"), b.add(inv.kubeconfig);
+  if (!inv.context.empty()) b.add("--context"), b.add(inv.context);
+}
+
+std::string join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(1, sep)) + s;
+  return out;
+}
+
+Result<Invocation> helm_command(const Step& step, const RenderedBody& b, const CommandContext& ctx,
+                                RenderUse* use) {
+  Invocation inv;
+  inv.tool = "helm";
+  ArgvBuilder a(inv);
+  a.add("helm");
+  a.add("upgrade");
+  a.add("--install");
+  a.add(b.get("release"));
+  a.add(b.get("chart"));
+  if (auto r = b.get("repo"); !r.empty()) a.add("--repo"), a.add(r);
+  if (auto v = b.get("version"); !v.empty()) a.add("--version"), a.add(v);
+  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
+  if (b.flag("createNamespace")) a.add("--create-namespace");
+  if (auto it = b.lists.find("values"); it != b.lists.end()) {
+    for (const auto& f : it->second) {
+      a.add("-f");
+      if (auto r = a.add_file(f, step.dir, ctx, use); !r) return r.error();
+    }
+  }
+  if (b.flag("wait")) a.add("--wait");
+  a.add("--timeout");
+  a.add(format_duration(step.timeout));
+  const Inventory& i = ctx.project->inventory;
+  if (!i.context.empty()) a.add("--kube-context"), a.add(i.context);
+  if (!i.kubeconfig.empty()) a.add("--kubeconfig"), a.add(i.kubeconfig);
+  return inv;
+}
+
+Result<Invocation> kubectl_command(const Step& step, const RenderedBody& b,
+                                   const CommandContext& ctx, RenderUse* use) {
+  Invocation inv;
+  inv.tool = "kubectl";
+  ArgvBuilder a(inv);
+  a.add("kubectl");
+  kube_globals(a, ctx.project->inventory);
+  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
+  if (auto it = b.lists.find("args"); it != b.lists.end()) {
+    a.add_all(it->second);
+    return inv;
+  }
+  bool apply = b.lists.count("apply") > 0;
+  a.add(apply ? "apply" : "delete");
+  if (apply && b.flag("serverSide")) a.add("--server-side");
+  if (!apply) a.add("--ignore-not-found");
+  for (const auto& f : b.lists.at(apply ? "apply" : "delete")) {
+    a.add("-f");
+    if (auto r = a.add_file(f, step.dir, ctx, use); !r) return r.error();
+  }
+  return inv;
+}
+
+Invocation talosctl_command(const RenderedBody& b, const Inventory& i) {
+  Invocation inv;
+  inv.tool = "talosctl";
+  ArgvBuilder a(inv);
+  a.add("talosctl");
+  if (i.talos && !i.talos->talosconfig.empty()) a.add("--talosconfig"), a.add(i.talos->talosconfig);
+  if (i.talos && !i.talos->endpoints.empty()) a.add("--endpoints"), a.add(join(i.talos->endpoints, ','));
+  if (auto it = b.lists.find("nodes"); it != b.lists.end() && !it->second.empty()) {
+    std::vector<std::string> addrs;
+    for (const auto& n : it->second) {
+      std::string addr = n;
+      if (i.talos)
+        for (const auto& tn : i.talos->nodes)
+          if (tn.name == n) addr = tn.address;
+      addrs.push_back(addr);
+    }
+    a.add("--nodes");
+    a.add(join(addrs, ','));
+  }
+  a.add_all(b.lists.at("args"));
+  return inv;
+}
+
+Invocation run_command(const RenderedBody& b) {
+  Invocation inv;
+  const auto& argv = b.lists.at("argv");
+  inv.tool = argv.empty() ? "" : argv[0];
+  ArgvBuilder a(inv);
+  a.add_all(argv);
+  if (auto it = b.maps.find("env"); it != b.maps.end())
+    for (const auto& [k, v] : it->second) inv.env.emplace_back(k, v);
+  if (auto c = b.scalars.find("cwd"); c != b.scalars.end()) inv.cwd = c->second;
+  if (auto s = b.scalars.find("stdin"); s != b.scalars.end()) inv.stdin_data = s->second;
+  return inv;
+}
+
+}  // namespace
+
+Result<std::optional<Invocation>> build_step_command(const Step& step, const CommandContext& ctx,
+                                                     RenderUse* use) {
+  if (step.kind == StepKind::Gate || step.kind == StepKind::Ssh)
+    return std::optional<Invocation>();
+  auto body = render_body(step.body, ctx.scope, use);
+  if (!body) return body.error();
+  Result<Invocation> inv = Error{""};
+  switch (step.kind) {
+    case StepKind::Helm: inv = helm_command(step, *body, ctx, use); break;
+    case StepKind::Kubectl: inv = kubectl_command(step, *body, ctx, use); break;
+    case StepKind::Talosctl: inv = talosctl_command(*body, ctx.project->inventory); break;
+    case StepKind::Run: inv = run_command(*body); break;
+    default: break;
+  }
+  if (!inv) return inv.error();
+  if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir;
+  if (inv->cwd) inv->cwd = resolve_path(*inv->cwd, step.dir);
+  return std::optional<Invocation>(std::move(*inv));
+}
+
+Invocation build_gate_query(GateKind kind, const RenderedBody& b, const Inventory& i) {
+  Invocation inv;
+  inv.tool = "kubectl";
+  ArgvBuilder a(inv);
+  a.add("kubectl");
+  kube_globals(a, i);
+  a.add("get");
+  if (kind == GateKind::Rollout) {
+    a.add(b.get("kind"));
+    a.add(b.get("name"));
+  } else {
+    a.add(b.get("resource"));
+  }
+  if (auto ns = b.get("namespace"); !ns.empty()) a.add("--namespace"), a.add(ns);
+  if (kind == GateKind::Exists) {
+    a.add("-o");
+    a.add("name");
+  } else if (kind == GateKind::JsonPath) {
+    a.add("-o");
+    a.add("jsonpath=" + b.get("path"));
+  } else {
+    a.add("-o");
+    a.add("json");
+  }
+  return inv;
+}
+
+std::string describe_gate(GateKind kind, const RenderedBody& b) {
+  auto ns = [&] {
+    auto n = b.get("namespace");
+    return n.empty() ? std::string() : " -n " + n;
+  };
+  switch (kind) {
+    case GateKind::Rollout: return "rollout " + b.get("kind") + "/" + b.get("name") + ns();
+    case GateKind::Condition:
+      return "condition " + b.get("resource") + ns() + " " + b.get("condition") + "=True";
+    case GateKind::Exists: return "exists " + b.get("resource") + ns();
+    case GateKind::JsonPath: {
+      std::string want = b.scalars.count("equals")    ? "== '" + b.get("equals") + "'"
+                         : b.scalars.count("matches") ? "=~ /" + b.get("matches") + "/"
+                                                      : "non-empty";
+      return "jsonpath " + b.get("resource") + ns() + " " + b.get("path") + " " + want;
+    }
+    case GateKind::Http: {
+      std::string s = "http GET " + b.get("url") + " -> " + b.get("status", "200");
+      if (b.scalars.count("contains")) s += " containing '" + b.get("contains") + "'";
+      if (b.scalars.count("resolve")) s += " (resolve " + b.get("resolve") + ")";
+      return s;
+    }
+    case GateKind::Dns: {
+      std::string s = "dns " + b.get("type", "A") + " " + b.get("name") + " @" + b.get("server");
+      if (b.scalars.count("expect")) s += " == " + b.get("expect");
+      return s;
+    }
+    case GateKind::Tcp: return "tcp " + b.get("host") + ":" + b.get("port");
+    case GateKind::Ssh: return "ssh " + b.get("host") + " -- " + b.get("command");
+    case GateKind::Command: {
+      auto it = b.lists.find("argv");
+      std::string s = "command " + (it == b.lists.end() ? "" : join_argv(it->second));
+      s += " (exit " + b.get("expectExit", "0");
+      if (b.scalars.count("expectOutput")) s += ", output ~ /" + b.get("expectOutput") + "/";
+      return s + ")";
+    }
+  }
+  return "?";
+}
+
+std::string describe_ssh(const RenderedBody& b, const Inventory& inv) {
+  std::string host = b.get("host");
+  auto it = inv.hosts.find(host);
+  std::string target = host;
+  if (it != inv.hosts.end())
+    target = it->second.user + "@" + it->second.address + ":" + std::to_string(it->second.port);
+  if (b.scalars.count("command")) return "ssh " + target + " -- " + b.get("command");
+  if (auto u = b.maps.find("upload"); u != b.maps.end())
+    return "ssh upload " + u->second.at("src") + " -> " + target + ":" + u->second.at("dest");
+  if (auto d = b.maps.find("download"); d != b.maps.end())
+    return "ssh download " + target + ":" + d->second.at("src") + " -> " + d->second.at("dest");
+  return "ssh " + target;
+}
+
+}  // namespace gw

@@ -1,0 +1,78 @@
+#pragma once
+/// What a step would run: the exact argv, environment, stdin and input files, built from the
+/// rendered step (SPEC §3 step kinds). Pure: file contents come from Project::files.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/project.h"
+#include "model/result.h"
+#include "model/template.h"
+
+namespace gw {
+
+/// A rendered step or gate body: every template replaced.
+struct RenderedBody {
+  std::map<std::string, std::string> scalars;
+  std::map<std::string, std::vector<std::string>> lists;
+  std::map<std::string, std::map<std::string, std::string>> maps;
+
+  /// The scalar's value, or `fallback` when absent.
+  std::string get(const std::string& key, const std::string& fallback = "") const;
+  bool flag(const std::string& key) const;  // a Bool field: "true" (any case)
+};
+
+/// Renders every Text of a body. Errors name the field and its location.
+Result<RenderedBody> render_body(const Body& body, const RenderScope& scope, RenderUse* use);
+
+/// An input file a command reads: shown and hashed by its source path, materialized at run time
+/// (rendered `.tmpl` files go to a private temp file; plain files are used in place).
+struct FileInput {
+  std::string source;   // absolute path as named
+  std::string content;  // rendered content
+  bool rendered = false;
+};
+
+/// One argv element: literal text, or the path of files[file] once materialized.
+struct Arg {
+  std::string text;
+  int file = -1;
+};
+
+/// Everything a process step does. Never contains a secret in argv (validated at load).
+struct Invocation {
+  std::string tool;  // logical program name: kubectl, helm, talosctl, or run's argv[0]
+  std::vector<Arg> argv;  // argv[0] is the logical tool name
+  std::vector<std::pair<std::string, std::string>> env;
+  std::optional<std::string> stdin_data;
+  std::optional<std::string> cwd;
+  std::vector<FileInput> files;
+
+  /// argv as a person reads it: files by their source path.
+  std::vector<std::string> display_argv() const;
+};
+
+/// Inputs for building commands: the inventory and file table, and how to render.
+struct CommandContext {
+  const Project* project = nullptr;
+  RenderScope scope;
+};
+
+/// The command of a helm/kubectl/talosctl/run step. Ssh and gate steps have none (nullopt).
+Result<std::optional<Invocation>> build_step_command(const Step& step, const CommandContext& ctx,
+                                                     RenderUse* use);
+
+/// The kubectl query a kube-backed gate (rollout, condition, exists, jsonpath) polls with.
+Invocation build_gate_query(GateKind kind, const RenderedBody& body, const Inventory& inv);
+
+/// A one-line description of a rendered gate, e.g. "rollout deployment/traefik -n traefik".
+std::string describe_gate(GateKind kind, const RenderedBody& body);
+
+/// A one-line description of an ssh step: "ssh admin@nas:22 -- uptime".
+std::string describe_ssh(const RenderedBody& body, const Inventory& inv);
+
+/// Shell-style quoting of argv for display (never executed through a shell).
+std::string join_argv(const std::vector<std::string>& argv);
+
+}  // namespace gw

@@ -1,0 +1,145 @@
+#include "report/plan_writer.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace gw {
+
+std::optional<PlanFormat> parse_plan_format(const std::string& s) {
+  if (s == "text") return PlanFormat::Text;
+  if (s == "json") return PlanFormat::Json;
+  if (s == "dot") return PlanFormat::Dot;
+  if (s == "mermaid") return PlanFormat::Mermaid;
+  return std::nullopt;
+}
+
+namespace {
+
+struct Paint {
+  Color color;
+  std::string operator()(const std::string& s, const char* code) const {
+    return color == Color::On ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+  }
+};
+
+const char* status_color(PlanStatus s) {
+  switch (s) {
+    case PlanStatus::Done: return "32";
+    case PlanStatus::Changed: return "33";
+    case PlanStatus::Failed: return "31";
+    case PlanStatus::Skipped: return "2";
+    default: return "36";
+  }
+}
+
+void write_text(std::ostream& out, const Plan& plan, Color color) {
+  Paint paint{color};
+  size_t steps = 0, todo = 0;
+  for (const auto& s : plan.stages)
+    for (const auto& st : s.steps) {
+      ++steps;
+      if (st.status != PlanStatus::Done && st.status != PlanStatus::Skipped) ++todo;
+    }
+  out << "Plan for inventory '" << plan.inventory << "': " << plan.stages.size() << " stages, "
+      << steps << " steps (" << todo << " to run), " << plan.waves.size() << " waves\n";
+  for (size_t w = 0; w < plan.waves.size(); ++w) {
+    out << "\n" << paint("wave " + std::to_string(w), "1") << "\n";
+    for (const auto& s : plan.stages) {
+      if (s.wave != static_cast<int>(w)) continue;
+      std::string head = "  " + s.stage->name;
+      out << paint(head, "1") << "  [" << paint(to_string(s.status), status_color(s.status)) << "]";
+      if (!s.needs.empty()) {
+        out << "  needs:";
+        for (const auto& n : s.needs) out << " " << n;
+      }
+      out << "\n";
+      if (s.status == PlanStatus::Skipped) {
+        out << "    (skipped: 'when' is false: " << s.stage->when->raw << ")\n";
+        continue;
+      }
+      for (const auto& st : s.steps) {
+        out << "    - " << st.step->name << " [" << paint(to_string(st.status), status_color(st.status))
+            << "] " << st.preview.description;
+        if (st.step->repeat == Repeat::Once) out << "  (once)";
+        out << "\n";
+      }
+      for (const auto& g : s.gates) out << "    gate " << g.name << ": " << g.description << "\n";
+    }
+  }
+  if (!plan.critical_path.empty()) {
+    out << "\ncritical path: ";
+    for (size_t i = 0; i < plan.critical_path.size(); ++i)
+      out << (i ? " -> " : "") << plan.critical_path[i];
+    out << (plan.weights_measured ? "  (weighted by measured durations)"
+                                  : "  (weighted by step counts)")
+        << "\n";
+  }
+}
+
+void write_json(std::ostream& out, const Plan& plan) {
+  nlohmann::json j;
+  j["inventory"] = plan.inventory;
+  j["stages"] = nlohmann::json::array();
+  for (const auto& s : plan.stages) {
+    nlohmann::json js{{"name", s.stage->name},   {"needs", s.needs},
+                      {"wave", s.wave},          {"status", to_string(s.status)},
+                      {"file", s.stage->file},   {"steps", nlohmann::json::array()},
+                      {"gates", nlohmann::json::array()}};
+    if (!s.stage->description.empty()) js["description"] = s.stage->description;
+    for (const auto& st : s.steps) {
+      nlohmann::json jst{{"name", st.step->name},
+                         {"kind", to_string(st.step->kind)},
+                         {"status", to_string(st.status)}};
+      if (st.preview.command) jst["argv"] = st.preview.command->display_argv();
+      else jst["description"] = st.preview.description;
+      if (st.step->repeat == Repeat::Once) jst["once"] = true;
+      js["steps"].push_back(std::move(jst));
+    }
+    for (const auto& g : s.gates)
+      js["gates"].push_back({{"name", g.name}, {"description", g.description}});
+    j["stages"].push_back(std::move(js));
+  }
+  j["waves"] = plan.waves;
+  j["criticalPath"] = plan.critical_path;
+  out << j.dump(2) << "\n";
+}
+
+std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+
+void write_dot(std::ostream& out, const Plan& plan) {
+  out << "digraph groundwork {\n  rankdir=LR;\n  node [shape=box];\n";
+  for (const auto& s : plan.stages) {
+    out << "  " << quoted(s.stage->name) << " [label=" << quoted(s.stage->name + "\\n" +
+                                                                 to_string(s.status));
+    if (s.status == PlanStatus::Skipped) out << ", style=dashed";
+    out << "];\n";
+  }
+  for (const auto& s : plan.stages)
+    for (const auto& n : s.needs)
+      out << "  " << quoted(n) << " -> " << quoted(s.stage->name) << ";\n";
+  out << "}\n";
+}
+
+void write_mermaid(std::ostream& out, const Plan& plan) {
+  std::map<std::string, std::string> id;
+  for (const auto& s : plan.stages) id[s.stage->name] = "s" + std::to_string(id.size());
+  out << "graph LR\n";
+  for (const auto& s : plan.stages)
+    out << "  " << id[s.stage->name] << "[\"" << s.stage->name << " (" << to_string(s.status)
+        << ")\"]\n";
+  for (const auto& s : plan.stages)
+    for (const auto& n : s.needs) out << "  " << id[n] << " --> " << id[s.stage->name] << "\n";
+}
+
+}  // namespace
+
+void write_plan(std::ostream& out, const Plan& plan, PlanFormat format, Color color) {
+  switch (format) {
+    case PlanFormat::Text: write_text(out, plan, color); break;
+    case PlanFormat::Json: write_json(out, plan); break;
+    case PlanFormat::Dot: write_dot(out, plan); break;
+    case PlanFormat::Mermaid: write_mermaid(out, plan); break;
+  }
+}
+
+}  // namespace gw

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages groundwork needs to build and test, only those missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-graph1.81-dev
+  libyaml-cpp-dev libssh2-1-dev libssl-dev libspdlog-dev libfmt-dev
+  catch2 libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libc-ares-dev
+  python3 python3-yaml openssh-server openssh-client procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
