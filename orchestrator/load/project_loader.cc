@@ -92,14 +92,14 @@ Project load_project(const LoadOptions& options, Diagnostics& diags) {
   if (!inv) return p;
   p.inventory = std::move(*inv);
   bool stages_from_inventory = !p.inventory.stage_dirs.empty();
-  auto stage_dirs = stages_from_inventory
-                        ? p.inventory.stage_dirs
-                        : std::vector<std::string>{fs::absolute(options.stages_dir).string()};
+  std::vector<std::string> stage_dirs = p.inventory.stage_dirs;
+  if (!stages_from_inventory)
+    stage_dirs.push_back(fs::absolute(options.stages_dir.empty() ? "." : options.stages_dir).string());
   load_stages(stage_dirs, stages_from_inventory || options.stages_dir_explicit, p, diags);
   bool pb_from_inventory = !p.inventory.playbook_dirs.empty();
-  auto pb_dirs = pb_from_inventory
-                     ? p.inventory.playbook_dirs
-                     : std::vector<std::string>{fs::absolute(options.playbooks_dir).string()};
+  std::vector<std::string> pb_dirs = p.inventory.playbook_dirs;
+  if (!pb_from_inventory && !options.playbooks_dir.empty())
+    pb_dirs.push_back(fs::absolute(options.playbooks_dir).string());
   load_playbooks(pb_dirs, pb_from_inventory || options.playbooks_dir_explicit, p, diags);
   check_references(p, options.env ? options.env : process_env(), diags);
   return p;

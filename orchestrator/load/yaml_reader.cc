@@ -46,6 +46,10 @@ std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::st
       return std::nullopt;
     }
     return docs[0];
+  } catch (const YAML::DeepRecursion& e) {
+    diags.error({file, e.mark.line + 1, e.mark.column + 1},
+                "invalid YAML: nesting deeper than " + std::to_string(e.depth()) + " levels");
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     std::string msg = e.msg;
     if (msg.empty()) msg = "invalid YAML";

@@ -1,6 +1,7 @@
 #pragma once
 /// Strict reading of YAML documents: every key checked, every error located (file:line:col), the
 /// work per file bounded so alias bombs and deep nesting cannot hang or exhaust memory.
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <optional>
@@ -16,7 +17,7 @@
 namespace gw {
 
 /// The most YAML nodes one file may make the loader visit (aliases count each time they are used).
-inline constexpr size_t kMaxNodesPerFile = 2'000'000;
+inline constexpr size_t kMaxNodesPerFile = 200'000;
 /// The largest input file read, in bytes.
 inline constexpr size_t kMaxFileBytes = 16u << 20;
 
