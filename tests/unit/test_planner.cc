@@ -1,0 +1,211 @@
+#include <catch2/catch.hpp>
+
+#include "plan/planner.h"
+
+namespace {
+
+gw::Step run_step(const std::string& name, const std::string& arg = "true") {
+  gw::Step s;
+  s.name = name;
+  s.kind = gw::StepKind::Run;
+  s.body.lists["argv"] = {gw::Text{arg, {}}};
+  s.dir = "/tmp";
+  return s;
+}
+
+/// A project from "stage:need1,need2" specs; each stage gets `steps` run steps.
+gw::Project project_of(const std::vector<std::string>& specs, int steps = 1) {
+  gw::Project p;
+  p.inventory.name = "unit";
+  for (const auto& spec : specs) {
+    gw::Stage st;
+    auto colon = spec.find(':');
+    st.name = spec.substr(0, colon);
+    st.file = "stages/" + st.name + ".yaml";
+    st.loc = {st.file, 3, 17};
+    if (colon != std::string::npos) {
+      std::string rest = spec.substr(colon + 1);
+      size_t pos = 0;
+      while (pos < rest.size()) {
+        auto comma = rest.find(',', pos);
+        if (comma == std::string::npos) comma = rest.size();
+        st.needs.push_back({rest.substr(pos, comma - pos), {st.file, 6, 11}});
+        pos = comma + 1;
+      }
+    }
+    for (int i = 0; i < steps; ++i) st.steps.push_back(run_step("s" + std::to_string(i)));
+    p.stages.push_back(std::move(st));
+  }
+  return p;
+}
+
+struct Planned {
+  explicit Planned(gw::Project p) : project(std::move(p)) {}
+  gw::Project project;
+  std::optional<gw::StageGraph> graph;
+  gw::Diagnostics diags;
+  gw::Checkpoints cp;
+};
+
+gw::Result<gw::Plan> plan_of(Planned& t, const gw::Selection& sel = {}) {
+  t.graph = gw::StageGraph::build(t.project.stages, t.diags);
+  REQUIRE(t.graph);
+  auto scope = gw::preview_scope(t.project, t.cp, [](const std::string&) {
+    return std::optional<std::string>();
+  });
+  return gw::make_plan(t.project, *t.graph, sel, t.cp, scope);
+}
+
+size_t position(const gw::Plan& p, const std::string& name) {
+  for (size_t i = 0; i < p.stages.size(); ++i)
+    if (p.stages[i].stage->name == name) return i;
+  FAIL("stage not in plan: " << name);
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a diamond orders every need first and forms three waves") {
+  Planned t{project_of({"d:b,c", "b:a", "c:a", "a"})};
+  auto plan = plan_of(t);
+  REQUIRE(plan.ok());
+  CHECK(position(*plan, "a") < position(*plan, "b"));
+  CHECK(position(*plan, "a") < position(*plan, "c"));
+  CHECK(position(*plan, "b") < position(*plan, "d"));
+  CHECK(position(*plan, "c") < position(*plan, "d"));
+  REQUIRE(plan->waves.size() == 3);
+  CHECK(plan->waves[0] == std::vector<std::string>{"a"});
+  CHECK(plan->waves[1].size() == 2);
+  CHECK(plan->waves[2] == std::vector<std::string>{"d"});
+}
+
+TEST_CASE("a cycle is an error that names every stage on it") {
+  gw::Project p = project_of({"a:c", "b:a", "c:b", "x"});
+  gw::Diagnostics diags;
+  CHECK_FALSE(gw::StageGraph::build(p.stages, diags));
+  REQUIRE(diags.size() == 1);
+  const auto& msg = diags.all()[0].message;
+  CHECK(msg.rfind("cycle: ", 0) == 0);
+  for (const char* n : {"a -> ", "b -> ", "c -> "}) CHECK(msg.find(n) != std::string::npos);
+  CHECK(msg.find("stages/a.yaml:6:11") != std::string::npos);
+  CHECK(diags.all()[0].loc.file.find("stages/") == 0);
+}
+
+TEST_CASE("a self need is a cycle") {
+  gw::Project p = project_of({"a:a"});
+  gw::Diagnostics diags;
+  CHECK_FALSE(gw::StageGraph::build(p.stages, diags));
+  CHECK(diags.all().at(0).message.rfind("cycle: a -> a", 0) == 0);
+}
+
+TEST_CASE("an unknown need is an error at the need, with a suggestion") {
+  gw::Project p = project_of({"metallb:storage-clas", "storage-class"});
+  gw::Diagnostics diags;
+  CHECK_FALSE(gw::StageGraph::build(p.stages, diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags.all()[0].format() ==
+        "stages/metallb.yaml:6:11: error: stage 'metallb' needs unknown stage 'storage-clas' "
+        "(did you mean 'storage-class'?)");
+}
+
+TEST_CASE("targets select themselves and everything they need, nothing else") {
+  Planned t{project_of({"a", "b:a", "c:b", "other", "d:a"})};
+  auto plan = plan_of(t, {{"c"}, {}});
+  REQUIRE(plan.ok());
+  std::vector<std::string> names;
+  for (const auto& s : plan->stages) names.push_back(s.stage->name);
+  CHECK(names == std::vector<std::string>{"a", "b", "c"});
+  Planned u{project_of({"a", "b:a"})};
+  auto bad = plan_of(u, {{"nope"}, {}});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message == "unknown stage 'nope'");
+}
+
+TEST_CASE("--only selects just the named stages") {
+  Planned t{project_of({"a", "b:a", "c:b"})};
+  auto plan = plan_of(t, {{}, {"b"}});
+  REQUIRE(plan.ok());
+  REQUIRE(plan->stages.size() == 1);
+  CHECK(plan->stages[0].stage->name == "b");
+}
+
+TEST_CASE("the critical path follows step counts until durations are measured") {
+  // a -> b (5 steps) -> d ; a -> c (1 step) -> d
+  Planned t{project_of({"a", "b:a", "c:a", "d:b,c"})};
+  for (int i = 1; i < 5; ++i) t.project.stages[1].steps.push_back(run_step("x" + std::to_string(i)));
+  auto plan = plan_of(t);
+  REQUIRE(plan.ok());
+  CHECK(plan->critical_path == std::vector<std::string>{"a", "b", "d"});
+  CHECK_FALSE(plan->weights_measured);
+
+  // Measured: c took far longer than b.
+  Planned m{project_of({"a", "b:a", "c:a", "d:b,c"})};
+  for (int i = 1; i < 5; ++i) m.project.stages[1].steps.push_back(run_step("x" + std::to_string(i)));
+  for (auto [n, ms] : {std::pair{"a", 10}, {"b", 50}, {"c", 90000}, {"d", 10}})
+    m.cp.stages[n] = {"k", gw::RecordStatus::Passed, ms, ""};
+  auto measured = plan_of(m);
+  REQUIRE(measured.ok());
+  CHECK(measured->critical_path == std::vector<std::string>{"a", "c", "d"});
+  CHECK(measured->weights_measured);
+  CHECK(measured->find("c")->remaining > measured->find("b")->remaining);
+}
+
+TEST_CASE("step status compares the checkpoint key: done, changed, failed, pending") {
+  Planned t{project_of({"a"}, 4)};
+  auto first = plan_of(t);
+  REQUIRE(first.ok());
+  const auto& steps = first->stages[0].steps;
+  auto record = [](std::string key, gw::RecordStatus status) {
+    gw::StepRecord r;
+    r.spec_key = std::move(key);
+    r.status = status;
+    return r;
+  };
+  t.cp.steps["a/s0"] = record(steps[0].preview.spec_key, gw::RecordStatus::Passed);
+  t.cp.steps["a/s1"] = record("other-key", gw::RecordStatus::Passed);
+  t.cp.steps["a/s2"] = record(steps[2].preview.spec_key, gw::RecordStatus::Failed);
+  auto second = plan_of(t);
+  REQUIRE(second.ok());
+  const auto& s = second->stages[0].steps;
+  CHECK(s[0].status == gw::PlanStatus::Done);
+  CHECK(s[1].status == gw::PlanStatus::Changed);
+  CHECK(s[2].status == gw::PlanStatus::Failed);
+  CHECK(s[3].status == gw::PlanStatus::Pending);
+}
+
+TEST_CASE("a stage whose when is false is skipped and still satisfies what needs it") {
+  Planned t{project_of({"talos", "storage:talos"})};
+  t.project.inventory.vars["platform"] = "k3s";
+  t.project.stages[0].when = gw::Text{"${vars.platform} == talos", {}};
+  auto plan = plan_of(t);
+  REQUIRE(plan.ok());
+  CHECK(plan->find("talos")->status == gw::PlanStatus::Skipped);
+  CHECK(plan->find("talos")->steps[0].status == gw::PlanStatus::Skipped);
+  CHECK(plan->find("storage")->status == gw::PlanStatus::Pending);
+}
+
+TEST_CASE("helm steps render the exact command with context, namespace, version and values") {
+  Planned t{project_of({"metallb"}, 0)};
+  t.project.inventory.context = "admin@lab";
+  t.project.inventory.kubeconfig = "/kube/config";
+  t.project.files["/st/values/metallb.yaml"] = {"/st/values/metallb.yaml", "a: 1\n", false};
+  gw::Step h;
+  h.name = "chart";
+  h.kind = gw::StepKind::Helm;
+  h.dir = "/st";
+  for (auto [k, v] : {std::pair{"release", "metallb"}, {"chart", "metallb"},
+                      {"repo", "https://metallb.github.io/metallb"}, {"version", "0.15.2"},
+                      {"namespace", "metallb-system"}, {"createNamespace", "true"},
+                      {"wait", "true"}})
+    h.body.scalars[k] = gw::Text{v, {}};
+  h.body.lists["values"] = {gw::Text{"values/metallb.yaml", {}}};
+  t.project.stages[0].steps.push_back(h);
+  auto plan = plan_of(t);
+  REQUIRE(plan.ok());
+  auto argv = plan->stages[0].steps[0].preview.command->display_argv();
+  CHECK(gw::join_argv(argv) ==
+        "helm upgrade --install metallb metallb --repo https://metallb.github.io/metallb "
+        "--version 0.15.2 --namespace metallb-system --create-namespace -f "
+        "/st/values/metallb.yaml --wait --timeout 10m --kube-context admin@lab --kubeconfig "
+        "/kube/config");
+}

@@ -1,0 +1,82 @@
+#include <catch2/catch.hpp>
+
+#include "model/template.h"
+
+namespace {
+
+gw::RenderScope scope_with(const std::map<std::string, std::string>& vars) {
+  static std::map<std::string, std::string> stored;
+  stored = vars;
+  gw::RenderScope s;
+  s.vars = &stored;
+  s.inventory_name = "lab";
+  s.env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "HOME_X") return std::string("/home/x");
+    return std::nullopt;
+  };
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("templates render vars, env, inventory name and escapes") {
+  auto s = scope_with({{"domain", "home.lan"}, {"a.b", "nested"}});
+  CHECK(*gw::render_template("rancher.${vars.domain}", s) == "rancher.home.lan");
+  CHECK(*gw::render_template("${vars.a.b}/${inventory.name}", s) == "nested/lab");
+  CHECK(*gw::render_template("${env.HOME_X}", s) == "/home/x");
+  CHECK(*gw::render_template("literal $${vars.domain} and $ alone", s) ==
+        "literal ${vars.domain} and $ alone");
+  CHECK(*gw::render_template("no refs", s) == "no refs");
+}
+
+TEST_CASE("unknown references and bad syntax are errors that name the reference") {
+  auto s = scope_with({{"domain", "x"}});
+  auto r = gw::render_template("${vars.nope}", s);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "unknown variable 'vars.nope'");
+  CHECK_FALSE(gw::render_template("${env.NOT_SET_ANYWHERE}", s).ok());
+  CHECK_FALSE(gw::render_template("${vars.domain", s).ok());
+  CHECK_FALSE(gw::render_template("${bogus.x}", s).ok());
+  CHECK_FALSE(gw::render_template("${mode}", s).ok());
+  std::vector<gw::TemplatePart> parts;
+  gw::TemplateError err;
+  CHECK_FALSE(gw::parse_template("ab ${stages.x.nope}", &parts, &err));
+  CHECK(err.offset == 3);
+}
+
+TEST_CASE("secrets render as placeholders unless revealed, and their use is recorded") {
+  auto s = scope_with({});
+  std::map<std::string, std::string> secrets{{"token", "s3cr3t"}};
+  gw::RenderUse use;
+  CHECK(*gw::render_template("t=${secrets.token}", s, &use) == "t=<secret:token>");
+  CHECK(use.secrets.count("token") == 1);
+  s.secrets = &secrets;
+  s.secret_mode = gw::SecretMode::Reveal;
+  CHECK(*gw::render_template("t=${secrets.token}", s) == "t=s3cr3t");
+}
+
+TEST_CASE("captured outputs render when known, as placeholders in plans, or fail at run time") {
+  auto s = scope_with({});
+  std::map<std::string, std::string> outputs{{"metallb.ip", "10.0.0.1"}};
+  CHECK(*gw::render_template("${stages.metallb.outputs.ip}", s) == "<output:metallb.ip>");
+  s.outputs = &outputs;
+  CHECK(*gw::render_template("${stages.metallb.outputs.ip}", s) == "10.0.0.1");
+  s.missing_output = gw::MissingOutput::Error;
+  CHECK_FALSE(gw::render_template("${stages.other.outputs.ip}", s).ok());
+}
+
+TEST_CASE("when conditions accept booleans and comparisons only") {
+  std::string err;
+  CHECK(gw::evaluate_condition("true", &err) == true);
+  CHECK(gw::evaluate_condition(" False ", &err) == false);
+  CHECK(gw::evaluate_condition("argocd == argocd", &err) == true);
+  CHECK(gw::evaluate_condition("flux == argocd", &err) == false);
+  CHECK(gw::evaluate_condition("flux != argocd", &err) == true);
+  CHECK_FALSE(gw::evaluate_condition("maybe", &err).has_value());
+  CHECK(err.find("maybe") != std::string::npos);
+}
+
+TEST_CASE("offsets map to lines and columns in multi-line files") {
+  CHECK(gw::offset_to_line_col("ab\ncd\nef", 0) == std::make_pair(1, 1));
+  CHECK(gw::offset_to_line_col("ab\ncd\nef", 4) == std::make_pair(2, 2));
+}
