@@ -84,7 +84,11 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     if (!c) return c.error();
     p.command = std::move(*c);
     const Invocation& inv = *p.command;
-    p.description = join_argv(inv.display_argv());
+    std::vector<std::string> shown;
+    for (const auto& [k, v] : inv.env) shown.push_back(k + "=" + v);
+    if (!shown.empty()) shown.insert(shown.begin(), "env");
+    for (auto& a : inv.display_argv()) shown.push_back(std::move(a));
+    p.description = join_argv(shown);
     key["argv"] = inv.display_argv();
     key["env"] = inv.env;
     if (inv.stdin_data) key["stdin"] = *inv.stdin_data;
