@@ -54,6 +54,35 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
   plan->add_option("--only", plan_opts.only, "just these stages (repeatable)")->allow_extra_args(false);
 
+  gw::RunOptions run_opts;
+  auto add_run_options = [&](CLI::App* cmd, bool targets) {
+    if (targets) cmd->add_option("targets", run_opts.targets, "stages to apply (with what they need)");
+    cmd->add_option("-j,--jobs", run_opts.jobs, "steps running at once (default 4)");
+    cmd->add_flag("--keep-going", run_opts.keep_going, "independent branches go on after a failure");
+    cmd->add_flag("--fresh", run_opts.fresh, "ignore checkpoints");
+    cmd->add_option("--force", run_opts.force, "STAGE[/STEP]: run even if checkpointed (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--only", run_opts.only, "STAGE: run just these; their needs must be done")
+        ->allow_extra_args(false);
+    cmd->add_flag("--verify", run_opts.verify, "re-run the health gates of stages already done");
+  };
+  auto* apply = app.add_subcommand("apply", "run the targets and everything they need");
+  add_run_options(apply, true);
+  auto* bootstrap = app.add_subcommand("bootstrap", "apply every stage (alias of apply with no targets)");
+  add_run_options(bootstrap, false);
+
+  gw::StatusOptions status_opts;
+  auto* status = app.add_subcommand("status", "what the checkpoint journal says");
+  status->add_option("--format", status_opts.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+
+  gw::ResetOptions reset_opts;
+  auto* reset = app.add_subcommand("reset", "forget checkpoints so those steps run again");
+  reset->add_option("targets", reset_opts.targets, "STAGE or STAGE/STEP");
+  reset->add_flag("--all", reset_opts.all, "forget every checkpoint");
+
+  auto* doctor = app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,6 +93,10 @@ int main(int argc, char** argv) {
   try {
     if (*validate) return gw::cmd_validate(g);
     if (*plan) return gw::cmd_plan(g, plan_opts);
+    if (*apply || *bootstrap) return gw::cmd_apply(g, run_opts);
+    if (*status) return gw::cmd_status(g, status_opts);
+    if (*reset) return gw::cmd_reset(g, reset_opts);
+    if (*doctor) return gw::cmd_doctor(g);
   } catch (const std::exception& e) {
     std::cerr << "groundwork: internal error: " << e.what() << "\n";
     return gw::kExitFailed;

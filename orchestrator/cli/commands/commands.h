@@ -7,5 +7,9 @@ namespace gw {
 
 int cmd_validate(const GlobalOptions& g);
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
+int cmd_apply(const GlobalOptions& g, const RunOptions& o);
+int cmd_status(const GlobalOptions& g, const StatusOptions& o);
+int cmd_reset(const GlobalOptions& g, const ResetOptions& o);
+int cmd_doctor(const GlobalOptions& g);
 
 }  // namespace gw

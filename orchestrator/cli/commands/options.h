@@ -22,6 +22,28 @@ struct GlobalOptions {
   LogFormat log_format = LogFormat::Text;
 };
 
+/// apply / bootstrap / drill / restore.
+struct RunOptions {
+  std::vector<std::string> targets;
+  int jobs = 4;
+  bool keep_going = false;
+  bool fresh = false;
+  std::vector<std::string> force;
+  std::vector<std::string> only;
+  bool verify = false;
+  std::vector<std::string> params;  // K=V
+  std::string report_dir;
+};
+
+struct StatusOptions {
+  std::string format = "text";
+};
+
+struct ResetOptions {
+  std::vector<std::string> targets;  // STAGE or STAGE/STEP
+  bool all = false;
+};
+
 struct PlanOptions {
   std::vector<std::string> targets;
   std::vector<std::string> only;

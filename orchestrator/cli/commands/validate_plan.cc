@@ -5,6 +5,8 @@
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "plan/planner.h"
+#include "run/journal.h"
+#include "run/state_dir.h"
 
 namespace gw {
 
@@ -35,7 +37,11 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   }
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
-  Checkpoints checkpoints;
+  // Read-only: plan takes no lock and writes nothing.
+  std::vector<std::string> warnings;
+  auto journal = read_journal(state_paths(g.state_dir, ws->project.inventory.name).journal(), &warnings);
+  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  Checkpoints checkpoints = journal ? journal->checkpoints : Checkpoints{};
   auto plan = make_plan(ws->project, ws->graph, {o.targets, o.only}, checkpoints,
                         preview_scope(ws->project, checkpoints, process_env()));
   if (!plan) {

@@ -1,0 +1,76 @@
+#include <iostream>
+
+#include "cli/commands/commands.h"
+#include "cli/commands/exit_codes.h"
+#include "cli/commands/workspace.h"
+#include "run/journal.h"
+#include "run/lock.h"
+#include "run/state_dir.h"
+
+namespace gw {
+
+int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
+  if (o.all == !o.targets.empty()) {
+    std::cerr << "groundwork: error: reset takes STAGE[/STEP]… or --all\n";
+    return kExitInvalid;
+  }
+  auto ws = open_workspace(g, std::cerr);
+  if (!ws) return kExitInvalid;
+  for (const auto& t : o.targets) {
+    auto slash = t.find('/');
+    const Stage* s = ws->project.find_stage(t.substr(0, slash));
+    if (!s) {
+      std::cerr << "groundwork: error: reset " << t << ": unknown stage '" << t.substr(0, slash) << "'\n";
+      return kExitInvalid;
+    }
+    if (slash != std::string::npos) {
+      std::string step = t.substr(slash + 1);
+      bool found = false;
+      for (const auto& st : s->steps) found = found || st.name == step;
+      if (!found) {
+        std::cerr << "groundwork: error: reset " << t << ": stage '" << s->name
+                  << "' has no step '" << step << "'\n";
+        return kExitInvalid;
+      }
+    }
+  }
+  StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
+  if (auto s = ensure_state_dirs(paths); !s) {
+    std::cerr << "groundwork: error: " << s.error().message << "\n";
+    return kExitFailed;
+  }
+  auto lock = RunLock::acquire(paths.lock(), "reset");
+  if (!lock) {
+    std::cerr << "groundwork: error: " << lock.error().message << "\n";
+    return kExitLocked;
+  }
+  std::vector<std::string> warnings;
+  auto journal = Journal::open(paths.journal(), &warnings);
+  if (!journal) {
+    std::cerr << "groundwork: error: " << journal.error().message << "\n";
+    return kExitFailed;
+  }
+  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  auto append = [&](nlohmann::json r) {
+    if (auto s = journal->append(std::move(r)); !s) {
+      std::cerr << "groundwork: error: " << s.error().message << "\n";
+      return false;
+    }
+    return true;
+  };
+  if (o.all) {
+    if (!append({{"t", "reset"}, {"stage", ""}})) return kExitFailed;
+    std::cout << "forgot every checkpoint of inventory '" << ws->project.inventory.name << "'\n";
+    return kExitOk;
+  }
+  for (const auto& t : o.targets) {
+    auto slash = t.find('/');
+    nlohmann::json r{{"t", "reset"}, {"stage", t.substr(0, slash)}};
+    if (slash != std::string::npos) r["step"] = t.substr(slash + 1);
+    if (!append(r)) return kExitFailed;
+    std::cout << "forgot " << t << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace gw

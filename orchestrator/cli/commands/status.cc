@@ -1,0 +1,109 @@
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands/commands.h"
+#include "cli/commands/exit_codes.h"
+#include "cli/commands/workspace.h"
+#include "run/journal.h"
+#include "run/state_dir.h"
+
+namespace gw {
+
+namespace {
+
+std::string word(RecordStatus s) {
+  switch (s) {
+    case RecordStatus::Passed: return "done";
+    case RecordStatus::Failed: return "failed";
+    case RecordStatus::Interrupted:
+    case RecordStatus::Running: return "interrupted";
+  }
+  return "pending";
+}
+
+}  // namespace
+
+int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
+  if (o.format != "text" && o.format != "json") {
+    std::cerr << "groundwork: error: unknown status format '" << o.format << "' (text or json)\n";
+    return kExitInvalid;
+  }
+  auto ws = open_workspace(g, std::cerr);
+  if (!ws) return kExitInvalid;
+  StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
+  std::vector<std::string> warnings;
+  auto st = read_journal(paths.journal(), &warnings);
+  if (!st) {
+    std::cerr << "groundwork: error: " << st.error().message << "\n";
+    return kExitFailed;
+  }
+  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  const Checkpoints& cp = st->checkpoints;
+  nlohmann::json j{{"inventory", ws->project.inventory.name},
+                   {"stages", nlohmann::json::array()},
+                   {"drills", nlohmann::json::array()}};
+  for (size_t v : ws->graph.topo_order()) {
+    const Stage& stage = ws->project.stages[v];
+    nlohmann::json js{{"name", stage.name}, {"status", "pending"}, {"steps", nlohmann::json::array()}};
+    bool any_running = false, any_failed = false;
+    for (const auto& step : stage.steps) {
+      nlohmann::json jst{{"name", step.name}, {"status", "pending"}};
+      auto it = cp.steps.find(stage.name + "/" + step.name);
+      if (it != cp.steps.end()) {
+        jst["status"] = word(it->second.status);
+        if (!it->second.finished_at.empty()) jst["finishedAt"] = it->second.finished_at;
+        jst["durationMs"] = it->second.duration_ms;
+        any_running = any_running || it->second.status == RecordStatus::Running ||
+                      it->second.status == RecordStatus::Interrupted;
+        any_failed = any_failed || it->second.status == RecordStatus::Failed;
+      }
+      js["steps"].push_back(jst);
+    }
+    if (auto it = cp.stages.find(stage.name); it != cp.stages.end()) {
+      js["status"] = word(it->second.status);
+      js["finishedAt"] = it->second.finished_at;
+      js["durationMs"] = it->second.duration_ms;
+    } else if (any_failed) {
+      js["status"] = "failed";
+    } else if (any_running) {
+      js["status"] = "interrupted";
+    }
+    j["stages"].push_back(js);
+  }
+  for (const auto& d : st->drills)
+    j["drills"].push_back({{"playbook", d.playbook}, {"status", d.status}, {"at", d.at},
+                           {"rtoMs", d.rto_ms}});
+  if (o.format == "json") {
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "inventory '" << ws->project.inventory.name << "' (journal " << paths.journal()
+            << ")\n\n";
+  size_t width = 5;
+  for (const auto& s : j["stages"]) {
+    width = std::max(width, s["name"].get<std::string>().size());
+    for (const auto& st2 : s["steps"]) width = std::max(width, st2["name"].get<std::string>().size() + 2);
+  }
+  std::cout << std::left << std::setw(static_cast<int>(width) + 4) << "STAGE/STEP" << std::setw(13)
+            << "STATUS" << std::setw(11) << "DURATION" << "FINISHED\n";
+  for (const auto& s : j["stages"]) {
+    auto row = [&](const std::string& name, const nlohmann::json& x) {
+      std::cout << std::setw(static_cast<int>(width) + 4) << name << std::setw(13)
+                << x["status"].get<std::string>() << std::setw(11)
+                << (x.contains("durationMs") ? format_duration(Millis(x["durationMs"].get<int64_t>() / 100 * 100)) : "-")
+                << (x.contains("finishedAt") ? x["finishedAt"].get<std::string>() : "-") << "\n";
+    };
+    row(s["name"], s);
+    for (const auto& st2 : s["steps"]) row("  " + st2["name"].get<std::string>(), st2);
+  }
+  if (!st->drills.empty()) {
+    std::cout << "\nDRILLS\n";
+    for (const auto& d : st->drills)
+      std::cout << "  " << d.playbook << "  " << d.status << "  " << d.at << "  RTO "
+                << format_duration(Millis(d.rto_ms)) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace gw

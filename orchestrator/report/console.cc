@@ -1,0 +1,152 @@
+#include "report/console.h"
+
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "run/journal.h"
+
+namespace gw {
+
+namespace {
+
+const char* status_word(StepStatus s) {
+  switch (s) {
+    case StepStatus::Passed: return "passed";
+    case StepStatus::AlreadyDone: return "done";
+    case StepStatus::Skipped: return "skipped";
+    case StepStatus::Failed: return "FAILED";
+    case StepStatus::Interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Console::Console(std::ostream& err, LogFormat format, Verbosity verbosity, Color color, bool tty,
+                 size_t total)
+    : err_(err),
+      format_(format),
+      verbosity_(verbosity),
+      color_(color),
+      tty_(tty),
+      total_(total),
+      start_(std::chrono::steady_clock::now()) {}
+
+std::string Console::prefix() const {
+  auto elapsed =
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start_);
+  return "[" + std::to_string(finished_) + "/" + std::to_string(total_) + " " +
+         format_clock(elapsed) + "] ";
+}
+
+void Console::line(const std::string& text) {
+  if (tty_ && status_line_open_) err_ << "\r\033[K";
+  err_ << text << "\n" << std::flush;
+  status_line_open_ = false;
+}
+
+void Console::json(const std::string& event, const std::string& unit, const std::string& step,
+                   const std::string& status, const std::string& text) {
+  nlohmann::json j{{"time", now_rfc3339()}, {"event", event}};
+  if (!unit.empty()) j["stage"] = unit;
+  if (!step.empty()) j["step"] = step;
+  if (!status.empty()) j["status"] = status;
+  if (!text.empty()) j["message"] = text;
+  err_ << j.dump() << "\n" << std::flush;
+}
+
+void Console::step_started(const std::string& unit, const std::string& step,
+                           const std::string& what) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (format_ == LogFormat::Json) return json("step_started", unit, step, "", what);
+  if (verbosity_ == Verbosity::Quiet) return;
+  std::string text = prefix() + unit + "/" + step + "  " + what;
+  if (tty_) {
+    if (text.size() > 160) text = text.substr(0, 157) + "...";
+    err_ << "\r\033[K" << text << std::flush;
+    status_line_open_ = true;
+  } else {
+    line(text);
+  }
+}
+
+void Console::step_finished(const std::string& unit, const std::string& step, StepStatus status,
+                            const std::string& note) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!step.empty()) ++finished_;
+  if (format_ == LogFormat::Json) return json("step_finished", unit, step, status_word(status), note);
+  bool failed = status == StepStatus::Failed;
+  if (verbosity_ == Verbosity::Quiet && !failed) return;
+  bool show = failed || verbosity_ == Verbosity::Verbose || step.empty() ||
+              status == StepStatus::Interrupted;
+  if (!show) return;
+  std::string word = status_word(status);
+  if (color_ == Color::On && failed) word = "\033[1;31m" + word + "\033[0m";
+  std::string what = step.empty() ? unit : unit + "/" + step;
+  line(prefix() + what + " " + word + (note.empty() ? "" : ": " + note));
+}
+
+void Console::warning(const std::string& text) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (format_ == LogFormat::Json) return json("warning", "", "", "", text);
+  if (verbosity_ == Verbosity::Quiet) return;
+  line("groundwork: warning: " + text);
+}
+
+void Console::info(const std::string& text) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (format_ == LogFormat::Json) return json("info", "", "", "", text);
+  if (verbosity_ == Verbosity::Quiet) return;
+  line(text);
+}
+
+void Console::summary(const RunReport& report, Millis elapsed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (format_ == LogFormat::Json) {
+    nlohmann::json j{{"time", now_rfc3339()}, {"event", "summary"}, {"elapsedMs", elapsed.count()}};
+    for (const auto& s : report.stages) {
+      nlohmann::json js{{"name", s.name}, {"status", to_string(s.outcome)},
+                        {"durationMs", s.duration.count()}};
+      if (!s.failed_step.empty()) {
+        js["failedStep"] = s.failed_step;
+        js["message"] = s.failure.message;
+        js["log"] = s.failure.log;
+      }
+      j["stages"].push_back(js);
+    }
+    err_ << j.dump() << "\n" << std::flush;
+    return;
+  }
+  if (tty_ && status_line_open_) err_ << "\r\033[K";
+  status_line_open_ = false;
+  size_t width = 5;
+  for (const auto& s : report.stages) width = std::max(width, s.name.size());
+  std::ostringstream out;
+  out << "\n" << std::left << std::setw(static_cast<int>(width) + 2) << "STAGE" << std::setw(13)
+      << "STATUS" << "DURATION\n";
+  for (const auto& s : report.stages) {
+    out << std::setw(static_cast<int>(width) + 2) << s.name << std::setw(13)
+        << to_string(s.outcome) << format_duration(Millis(s.duration.count() / 100 * 100));
+    if (s.outcome == StageOutcome::Blocked) out << "  (needs " << s.blocked_by << ")";
+    out << "\n";
+  }
+  for (const auto& s : report.stages) {
+    if (s.outcome != StageOutcome::Failed) continue;
+    out << "\n" << (color_ == Color::On ? "\033[1;31mFAILED\033[0m " : "FAILED ") << s.name << "/"
+        << s.failed_step << ": " << s.failure.message << "\n";
+    if (!s.failure.tail.empty()) {
+      out << "  last output:\n";
+      std::istringstream tail(s.failure.tail);
+      std::string l;
+      while (std::getline(tail, l)) out << "    " << l << "\n";
+    }
+    if (!s.failure.log.empty()) out << "  log: " << s.failure.log << "\n";
+  }
+  out << "\n"
+      << (report.interrupted ? "interrupted" : report.failed ? "failed" : "ok") << " after "
+      << format_clock(elapsed) << "\n";
+  err_ << out.str() << std::flush;
+}
+
+}  // namespace gw

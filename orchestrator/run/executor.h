@@ -1,0 +1,44 @@
+#pragma once
+/// The scheduler (SPEC §4): runs the stages of a plan in dependency order, up to `jobs` at once,
+/// longest remaining path first; a failure blocks what needs it and, without keep-going, stops
+/// new starts while running stages finish.
+#include <string>
+#include <vector>
+
+#include "plan/planner.h"
+#include "run/step_runner.h"
+
+namespace gw {
+
+enum class KeepGoing { No, Yes };
+enum class Verify { No, Yes };  // re-run the gates of stages that are already done
+
+struct ExecOptions {
+  int jobs = 4;
+  KeepGoing keep_going = KeepGoing::No;
+  Verify verify = Verify::No;
+};
+
+enum class StageOutcome { Passed, AlreadyDone, Skipped, Failed, Blocked, Interrupted, NotStarted };
+/// "passed", "done", "skipped", "failed", "blocked", "interrupted", "not started".
+const char* to_string(StageOutcome o);
+
+struct StageReport {
+  std::string name;
+  StageOutcome outcome = StageOutcome::NotStarted;
+  Millis duration{0};
+  std::string failed_step;  // "step" or "gate NAME"
+  StepResult failure;
+  std::string blocked_by;
+};
+
+struct RunReport {
+  std::vector<StageReport> stages;  // plan order
+  bool interrupted = false;
+  bool failed = false;
+};
+
+/// Runs every stage of the plan. Thread-safe use of ctx is the caller's promise: one run at a time.
+RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOptions& opts);
+
+}  // namespace gw

@@ -1,0 +1,201 @@
+#include "run/gates.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+namespace gw {
+
+namespace {
+
+int64_t get_int(const nlohmann::json& j, const char* a, const char* b, int64_t fallback) {
+  auto ia = j.find(a);
+  if (ia == j.end() || !ia->is_object()) return fallback;
+  auto ib = ia->find(b);
+  return ib != ia->end() && ib->is_number() ? ib->get<int64_t>() : fallback;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string first_line(const std::string& s) {
+  auto nl = s.find('\n');
+  std::string l = s.substr(0, nl);
+  return l.size() > 200 ? l.substr(0, 200) + "…" : l;
+}
+
+}  // namespace
+
+Observation judge_rollout(const std::string& kind_in, const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return {false, "rollout: unreadable kubectl output"};
+  std::string kind = lower(kind_in);
+  int64_t generation = j.value("/metadata/generation"_json_pointer, int64_t{0});
+  int64_t observed = get_int(j, "status", "observedGeneration", 0);
+  if (observed < generation)
+    return {false, "rollout: generation " + std::to_string(generation) + " not yet observed"};
+  if (kind.starts_with("daemonset") || kind == "ds") {
+    int64_t desired = get_int(j, "status", "desiredNumberScheduled", 0);
+    int64_t updated = get_int(j, "status", "updatedNumberScheduled", 0);
+    int64_t available = get_int(j, "status", "numberAvailable", 0);
+    std::string saw = "rollout: " + std::to_string(updated) + " of " + std::to_string(desired) +
+                      " pods updated, " + std::to_string(available) + " available";
+    return {desired > 0 && updated >= desired && available >= desired, saw};
+  }
+  int64_t replicas = get_int(j, "spec", "replicas", 1);
+  int64_t updated = get_int(j, "status", "updatedReplicas", 0);
+  int64_t ready = get_int(j, "status", "readyReplicas", 0);
+  int64_t available = get_int(j, "status", "availableReplicas", ready);
+  bool stateful = kind.starts_with("statefulset") || kind == "sts";
+  if (stateful) available = ready;
+  std::string saw = "rollout: " + std::to_string(updated) + " of " + std::to_string(replicas) +
+                    " replicas updated, " + std::to_string(available) + " available";
+  return {updated >= replicas && ready >= replicas && available >= replicas, saw};
+}
+
+Observation judge_condition(const std::string& condition, const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return {false, "condition: unreadable kubectl output"};
+  auto status = j.find("status");
+  if (status == j.end() || !status->contains("conditions"))
+    return {false, "no conditions reported yet"};
+  for (const auto& c : (*status)["conditions"]) {
+    if (c.value("type", "") != condition) continue;
+    std::string st = c.value("status", "");
+    std::string saw = condition + "=" + st;
+    if (c.contains("reason")) saw += " (" + c.value("reason", "");
+    if (c.contains("message") && !c.value("message", "").empty())
+      saw += (c.contains("reason") ? ": " : " (") + c.value("message", "");
+    if (c.contains("reason") || c.contains("message")) saw += ")";
+    return {st == "True", saw};
+  }
+  return {false, "no condition " + condition + " yet"};
+}
+
+Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
+                                   const Interrupt& interrupt, const std::string& log_path) {
+  Invocation q = build_gate_query(kind, body, inv_);
+  ProcessSpec spec;
+  spec.program = tools_.resolve("kubectl");
+  if (spec.program.empty()) return {false, "kubectl not found"};
+  for (size_t i = 1; i < q.argv.size(); ++i) spec.args.push_back(q.argv[i].text);
+  spec.env = tools_.base_env();
+  spec.timeout = Millis(60000);
+  spec.log_path = log_path;
+  spec.redactor = redactor_;
+  ProcessResult r = runner_.run(spec, interrupt);
+  if (!r.ok()) {
+    std::string tail = first_line(r.output_tail);
+    if (tail.find("NotFound") != std::string::npos || tail.find("not found") != std::string::npos)
+      return {false, "not found yet: " + tail};
+    return {false, "kubectl get: " + r.describe(spec.timeout) + (tail.empty() ? "" : ": " + tail)};
+  }
+  switch (kind) {
+    case GateKind::Rollout: return judge_rollout(body.get("kind"), r.out);
+    case GateKind::Condition: return judge_condition(body.get("condition"), r.out);
+    case GateKind::Exists:
+      if (r.out.find_first_not_of(" \n\t") == std::string::npos) return {false, "none found yet"};
+      return {true, "exists: " + first_line(r.out)};
+    case GateKind::JsonPath: {
+      std::string got = r.out;
+      while (!got.empty() && (got.back() == '\n' || got.back() == ' ')) got.pop_back();
+      std::string saw = "got '" + first_line(got) + "'";
+      if (body.scalars.count("equals")) return {got == body.get("equals"), saw};
+      if (body.scalars.count("matches")) {
+        try {
+          return {std::regex_search(got, std::regex(body.get("matches"))), saw};
+        } catch (const std::regex_error& e) {
+          return {false, "bad regex '" + body.get("matches") + "': " + e.what()};
+        }
+      }
+      return {!got.empty(), got.empty() ? "empty" : saw};
+    }
+    default: return {false, "not a kube gate"};
+  }
+}
+
+Observation GateProber::probe_command(const RenderedBody& body, const Interrupt& interrupt,
+                                      const std::string& log_path) {
+  const auto& argv = body.lists.at("argv");
+  if (argv.empty()) return {false, "empty argv"};
+  ProcessSpec spec;
+  spec.program = tools_.resolve(argv[0]);
+  if (spec.program.empty()) return {false, "program not found: " + argv[0]};
+  spec.args.assign(argv.begin() + 1, argv.end());
+  spec.env = tools_.base_env();
+  spec.timeout = Millis(60000);
+  spec.log_path = log_path;
+  spec.redactor = redactor_;
+  ProcessResult r = runner_.run(spec, interrupt);
+  int want = std::stoi(body.get("expectExit", "0"));
+  std::string tail = first_line(r.output_tail);
+  if (r.outcome != Outcome::Exited)
+    return {false, r.describe(spec.timeout) + (tail.empty() ? "" : ": " + tail)};
+  if (r.exit_code != want)
+    return {false, "exit " + std::to_string(r.exit_code) + " (expected " + std::to_string(want) +
+                       ")" + (tail.empty() ? "" : ": " + tail)};
+  if (body.scalars.count("expectOutput")) {
+    try {
+      if (!std::regex_search(r.out, std::regex(body.get("expectOutput"))))
+        return {false, "output does not match /" + body.get("expectOutput") + "/: " +
+                           first_line(r.out)};
+    } catch (const std::regex_error& e) {
+      return {false, "bad regex: " + std::string(e.what())};
+    }
+  }
+  return {true, "exit " + std::to_string(r.exit_code)};
+}
+
+Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
+                              const std::string& log_path) {
+  switch (kind) {
+    case GateKind::Rollout:
+    case GateKind::Condition:
+    case GateKind::Exists:
+    case GateKind::JsonPath: return probe_kube(kind, body, interrupt, log_path);
+    case GateKind::Command: return probe_command(body, interrupt, log_path);
+    case GateKind::Http: {
+      HttpProbe p{body.get("url"), std::stoi(body.get("status", "200")), body.get("contains"),
+                  body.get("resolve"), body.get("caFile"), body.flag("insecure")};
+      return probe_http(p, Millis(10000));
+    }
+    case GateKind::Dns:
+      return probe_dns({body.get("server"), body.get("name"), body.get("type", "A"),
+                        body.get("expect")},
+                       Millis(3000));
+    case GateKind::Tcp: return probe_tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
+    case GateKind::Ssh:
+      return {false, "ssh gates need the ssh executor, which this build does not have yet"};
+  }
+  return {false, "unknown gate"};
+}
+
+GateResult poll_gate(GateProber& prober, GateKind kind, const RenderedBody& body, Millis interval,
+                     Millis timeout, const Interrupt& interrupt, const std::string& log_path) {
+  using Clock = std::chrono::steady_clock;
+  GateResult res;
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (interrupt.stopping()) {
+      res.interrupted = true;
+      return res;
+    }
+    Observation o = prober.probe(kind, body, interrupt, log_path);
+    ++res.polls;
+    res.saw = o.saw;
+    if (o.passed) {
+      res.passed = true;
+      return res;
+    }
+    auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+    if (left.count() <= 0) return res;
+    if (!interrupt.sleep_for(std::min(interval, left))) {
+      res.interrupted = true;
+      return res;
+    }
+  }
+}
+
+}  // namespace gw

@@ -1,0 +1,54 @@
+#pragma once
+/// Health gates (SPEC §3): one probe of a rendered gate, and polling until pass or timeout.
+/// Kube gates go through kubectl (a resource that does not exist yet is "not yet", not an error);
+/// http, dns and tcp are probed in-process; command gates run a program.
+#include <string>
+
+#include "model/project.h"
+#include "plan/commands.h"
+#include "run/command_runner.h"
+#include "run/net_probes.h"
+#include "run/tools.h"
+
+namespace gw {
+
+class GateProber {
+ public:
+  GateProber(CommandRunner& runner, const Inventory& inv, const ToolResolver& tools,
+             const Redactor* redactor)
+      : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor) {}
+  virtual ~GateProber() = default;
+
+  /// One probe. `log_path` receives the output of commands the probe runs.
+  virtual Observation probe(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
+                            const std::string& log_path);
+
+ private:
+  Observation probe_kube(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
+                         const std::string& log_path);
+  Observation probe_command(const RenderedBody& body, const Interrupt& interrupt,
+                            const std::string& log_path);
+  CommandRunner& runner_;
+  const Inventory& inv_;
+  const ToolResolver& tools_;
+  const Redactor* redactor_;
+};
+
+/// How polling ended.
+struct GateResult {
+  bool passed = false;
+  bool interrupted = false;
+  int polls = 0;
+  std::string saw;  // the last observation
+};
+
+/// Probes every `interval` until a probe passes, `timeout` runs out, or an interruption.
+GateResult poll_gate(GateProber& prober, GateKind kind, const RenderedBody& body, Millis interval,
+                     Millis timeout, const Interrupt& interrupt, const std::string& log_path);
+
+/// Judges `kubectl get … -o json` output of a workload for the rollout gate.
+Observation judge_rollout(const std::string& kind, const std::string& json);
+/// Judges `kubectl get … -o json` output for a condition gate.
+Observation judge_condition(const std::string& condition, const std::string& json);
+
+}  // namespace gw

@@ -1,0 +1,268 @@
+#include "run/journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace gw {
+
+std::string now_rfc3339() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+namespace {
+
+RecordStatus parse_status(const std::string& s) {
+  if (s == "passed") return RecordStatus::Passed;
+  if (s == "failed") return RecordStatus::Failed;
+  if (s == "interrupted") return RecordStatus::Interrupted;
+  return RecordStatus::Running;
+}
+
+std::string str(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+int64_t num(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+}
+
+}  // namespace
+
+void apply_record(const nlohmann::json& r, JournalState& st) {
+  ++st.records;
+  auto& cp = st.checkpoints;
+  std::string t = str(r, "t");
+  std::string stage = str(r, "stage");
+  std::string id = stage + "/" + str(r, "step");
+  if (t == "step_start") {
+    StepRecord& rec = cp.steps[id];
+    rec.spec_key = str(r, "specKey");
+    rec.key = str(r, "key");
+    rec.status = RecordStatus::Running;
+    rec.started_at = str(r, "at");
+    rec.finished_at.clear();
+  } else if (t == "step_end") {
+    StepRecord& rec = cp.steps[id];
+    rec.spec_key = str(r, "specKey");
+    rec.key = str(r, "key");
+    rec.status = parse_status(str(r, "status"));
+    rec.duration_ms = num(r, "durationMs");
+    rec.attempts = static_cast<int>(num(r, "attempts"));
+    rec.finished_at = str(r, "at");
+    if (auto o = r.find("outputs"); o != r.end() && o->is_object())
+      for (const auto& [k, v] : o->items())
+        if (v.is_string()) cp.outputs[stage + "." + k] = v.get<std::string>();
+  } else if (t == "stage_end") {
+    StageRecord& rec = cp.stages[stage];
+    rec.spec_key = str(r, "specKey");
+    rec.status = parse_status(str(r, "status"));
+    rec.duration_ms = num(r, "durationMs");
+    rec.finished_at = str(r, "at");
+  } else if (t == "reset") {
+    std::string step = str(r, "step");
+    if (stage.empty()) {
+      cp = Checkpoints{};
+      return;
+    }
+    if (step.empty()) {
+      cp.stages.erase(stage);
+      for (auto it = cp.steps.begin(); it != cp.steps.end();)
+        it = it->first.rfind(stage + "/", 0) == 0 ? cp.steps.erase(it) : std::next(it);
+      for (auto it = cp.outputs.begin(); it != cp.outputs.end();)
+        it = it->first.rfind(stage + ".", 0) == 0 ? cp.outputs.erase(it) : std::next(it);
+    } else {
+      cp.steps.erase(id);
+      cp.stages.erase(stage);
+    }
+  } else if (t == "outputs") {
+    if (auto o = r.find("outputs"); o != r.end() && o->is_object())
+      for (const auto& [k, v] : o->items())
+        if (v.is_string()) cp.outputs[stage + "." + k] = v.get<std::string>();
+  } else if (t == "drill_end") {
+    st.drills.push_back({str(r, "playbook"), str(r, "mode"), str(r, "status"), str(r, "at"),
+                         num(r, "rtoMs"), str(r, "run")});
+  }
+}
+
+namespace {
+
+/// Parses journal text; returns the byte length of the valid prefix.
+size_t parse_text(const std::string& text, const std::string& path, JournalState& st,
+                  std::vector<std::string>* warnings) {
+  size_t pos = 0, good = 0;
+  int line = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    ++line;
+    if (nl == std::string::npos) {
+      if (warnings)
+        warnings->push_back(path + ":" + std::to_string(line) +
+                            ": dropped a torn last record (the previous run stopped mid-write)");
+      break;
+    }
+    std::string_view l(text.data() + pos, nl - pos);
+    auto j = nlohmann::json::parse(l, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      if (warnings)
+        warnings->push_back(path + ":" + std::to_string(line) + ": skipped an unreadable record");
+    } else if (j.contains("groundwork_journal")) {
+      if (j["groundwork_journal"] != kJournalVersion && warnings)
+        warnings->push_back(path + ": journal version " + j["groundwork_journal"].dump() +
+                            " is not " + std::to_string(kJournalVersion) + "; reading anyway");
+    } else {
+      apply_record(j, st);
+    }
+    pos = nl + 1;
+    good = pos;
+  }
+  return good;
+}
+
+std::string header_line() {
+  return nlohmann::json{{"groundwork_journal", kJournalVersion}, {"created", now_rfc3339()}}.dump() +
+         "\n";
+}
+
+Status write_all(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{std::string("write failed: ") + std::strerror(errno)};
+    }
+    off += static_cast<size_t>(n);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<JournalState> read_journal(const std::string& path, std::vector<std::string>* warnings) {
+  JournalState st;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return st;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  parse_text(ss.str(), path, st, warnings);
+  return st;
+}
+
+Result<Journal> Journal::open(const std::string& path, std::vector<std::string>* warnings) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{path + ": cannot open journal: " + std::strerror(errno)};
+  std::string text;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  JournalState st;
+  size_t good = parse_text(text, path, st, warnings);
+  if (good != text.size() && ::ftruncate(fd, static_cast<off_t>(good)) != 0) {
+    ::close(fd);
+    return Error{path + ": cannot drop torn record: " + std::strerror(errno)};
+  }
+  ::lseek(fd, 0, SEEK_END);
+  if (good == 0) {
+    if (auto w = write_all(fd, header_line()); !w) {
+      ::close(fd);
+      return Error{path + ": " + w.error().message};
+    }
+    ::fdatasync(fd);
+  }
+  return Journal(path, fd, std::move(st));
+}
+
+Journal::~Journal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Journal::Journal(Journal&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), state_(std::move(o.state_)) {
+  o.fd_ = -1;
+}
+
+Status Journal::append(nlohmann::json record) {
+  if (!record.contains("at")) record["at"] = now_rfc3339();
+  std::string line = record.dump() + "\n";
+  if (auto w = write_all(fd_, line); !w) return Error{path_ + ": " + w.error().message};
+  if (::fdatasync(fd_) != 0) return Error{path_ + ": fsync failed: " + std::strerror(errno)};
+  apply_record(record, state_);
+  return Ok{};
+}
+
+Status Journal::compact() {
+  std::string text = header_line();
+  JournalState fresh;
+  auto add = [&](nlohmann::json r) {
+    apply_record(r, fresh);
+    text += r.dump() + "\n";
+  };
+  const auto& cp = state_.checkpoints;
+  for (const auto& [id, rec] : cp.steps) {
+    auto slash = id.find('/');
+    nlohmann::json r{{"t", rec.status == RecordStatus::Running ? "step_start" : "step_end"},
+                     {"stage", id.substr(0, slash)}, {"step", id.substr(slash + 1)},
+                     {"specKey", rec.spec_key}, {"key", rec.key},
+                     {"at", rec.finished_at.empty() ? rec.started_at : rec.finished_at}};
+    if (rec.status != RecordStatus::Running) {
+      r["status"] = to_string(rec.status);
+      r["durationMs"] = rec.duration_ms;
+      r["attempts"] = rec.attempts;
+    }
+    add(std::move(r));
+  }
+  // Outputs are keyed by stage; carry them on one synthetic record per stage.
+  std::map<std::string, nlohmann::json> outputs;
+  for (const auto& [k, v] : cp.outputs) {
+    auto dot = k.find('.');
+    outputs[k.substr(0, dot)][k.substr(dot + 1)] = v;
+  }
+  for (const auto& [stage, outs] : outputs)
+    add({{"t", "outputs"}, {"stage", stage}, {"outputs", outs}});
+  for (const auto& [stage, rec] : cp.stages)
+    add({{"t", "stage_end"}, {"stage", stage}, {"specKey", rec.spec_key},
+         {"status", to_string(rec.status)}, {"durationMs", rec.duration_ms},
+         {"at", rec.finished_at}});
+  for (const auto& d : state_.drills)
+    add({{"t", "drill_end"}, {"playbook", d.playbook}, {"mode", d.mode}, {"status", d.status},
+         {"at", d.at}, {"rtoMs", d.rto_ms}, {"run", d.run_id}});
+  std::string tmp = path_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{tmp + ": " + std::strerror(errno)};
+  auto w = write_all(fd, text);
+  if (!w || ::fsync(fd) != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error{tmp + ": cannot write compacted journal"};
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) return Error{path_ + ": rename failed"};
+  int nfd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  if (nfd < 0) return Error{path_ + ": reopen failed"};
+  ::close(fd_);
+  fd_ = nfd;
+  ::lseek(fd_, 0, SEEK_END);
+  fresh.records = state_.records;
+  state_ = std::move(fresh);
+  return Ok{};
+}
+
+}  // namespace gw

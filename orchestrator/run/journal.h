@@ -1,0 +1,67 @@
+#pragma once
+/// The checkpoint journal (SPEC §4): append-only JSON lines, one fsync'd record per event, the
+/// last record for a step winning. A torn last line (crash mid-write) is dropped with a warning.
+/// Modeled on ninja's build log: recover on open, compact by rewriting to a temp file + rename.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "model/result.h"
+#include "plan/checkpoints.h"
+
+namespace gw {
+
+inline constexpr int kJournalVersion = 1;
+
+/// Drill results remembered for `status` and trends.
+struct DrillRecord {
+  std::string playbook;
+  std::string mode;
+  std::string status;
+  std::string at;
+  int64_t rto_ms = 0;
+  std::string run_id;
+};
+
+/// Everything the journal says, last record winning.
+struct JournalState {
+  Checkpoints checkpoints;
+  std::vector<DrillRecord> drills;
+  size_t records = 0;
+};
+
+/// Applies one record to a state (shared by reading and appending).
+void apply_record(const nlohmann::json& record, JournalState& state);
+
+/// Reads a journal without changing it. Missing file: empty state. Torn or corrupt lines are
+/// skipped and described in *warnings.
+Result<JournalState> read_journal(const std::string& path, std::vector<std::string>* warnings);
+
+/// An open journal for appending; holds the fd (RAII). Only one run appends at a time (the lock).
+class Journal {
+ public:
+  /// Opens (creating with a version header), recovers a torn tail by truncating it, loads state.
+  static Result<Journal> open(const std::string& path, std::vector<std::string>* warnings);
+  ~Journal();
+  Journal(Journal&& other) noexcept;
+  Journal& operator=(Journal&&) = delete;
+  Journal(const Journal&) = delete;
+
+  const JournalState& state() const { return state_; }
+  /// Writes one record and fsyncs it; the in-memory state follows.
+  Status append(nlohmann::json record);
+  /// Rewrites the journal to its last-wins state via a temp file and rename.
+  Status compact();
+
+ private:
+  Journal(std::string path, int fd, JournalState state)
+      : path_(std::move(path)), fd_(fd), state_(std::move(state)) {}
+  std::string path_;
+  int fd_ = -1;
+  JournalState state_;
+};
+
+/// Current UTC time as RFC 3339 with milliseconds: 2026-11-22T01:19:10.123Z.
+std::string now_rfc3339();
+
+}  // namespace gw

@@ -1,0 +1,256 @@
+// The only translation unit that includes Boost.Asio / Boost.Process: keep it that way (build time).
+#define BOOST_PROCESS_USE_STD_FS 1
+#define BOOST_PROCESS_V2_SEPARATE_COMPILATION 1
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/optional.hpp>
+#include <boost/type_traits.hpp>
+#include <boost/process/v2.hpp>
+#include <boost/process/v2/src.hpp>  // out-of-line parts of Process v2, compiled once here
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+
+#include "run/command_runner.h"
+
+namespace gw {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using Clock = std::chrono::steady_clock;
+
+std::string ProcessResult::describe(Millis timeout) const {
+  switch (outcome) {
+    case Outcome::Exited: return "exit " + std::to_string(exit_code);
+    case Outcome::Signaled: return "killed by signal " + std::to_string(signal);
+    case Outcome::TimedOut: return "timed out after " + format_duration(timeout);
+    case Outcome::Interrupted: return "interrupted";
+    case Outcome::SpawnFailed: return "cannot start: " + error;
+  }
+  return "?";
+}
+
+std::string find_program(const std::string& name) {
+  if (name.empty()) return "";
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t colon = p.find(':', start);
+    std::string dir = p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    std::string cand = dir + "/" + name;
+    struct stat st {};
+    if (stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(cand.c_str(), X_OK) == 0)
+      return cand;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
+}
+
+namespace {
+
+/// Runs in the child between fork and exec: own process group, default signal mask.
+struct ChildSetup {
+  template <class Launcher>
+  bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+    setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    return {};
+  }
+};
+
+/// The step log: appends output line by line, redacted; owns the fd.
+class LogSink {
+ public:
+  LogSink(const std::string& path, const Redactor* r, Visibility v) : redactor_(r), visibility_(v) {
+    if (path.empty()) return;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd_ >= 0 && v == Visibility::Sensitive) put("(output hidden: sensitive step)\n");
+  }
+  ~LogSink() {
+    flush();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  LogSink(const LogSink&) = delete;
+  LogSink& operator=(const LogSink&) = delete;
+
+  void write(std::string_view chunk) {
+    pending_.append(chunk);
+    size_t nl = pending_.rfind('\n');
+    if (nl == std::string::npos) {
+      if (pending_.size() > 65536) flush();
+      return;
+    }
+    emit(pending_.substr(0, nl + 1));
+    pending_.erase(0, nl + 1);
+  }
+  void flush() {
+    if (!pending_.empty()) emit(pending_ + "\n");
+    pending_.clear();
+  }
+  const std::deque<std::string>& tail() const { return tail_; }
+
+ private:
+  void emit(const std::string& text) {
+    std::string clean = redactor_ ? redactor_->redact(text) : text;
+    size_t start = 0;
+    while (start < clean.size()) {
+      size_t nl = clean.find('\n', start);
+      tail_.push_back(clean.substr(start, nl - start));
+      if (tail_.size() > 20) tail_.pop_front();
+      start = nl == std::string::npos ? clean.size() : nl + 1;
+    }
+    if (visibility_ == Visibility::Normal) put(clean);
+  }
+  void put(const std::string& s) {
+    if (fd_ < 0) return;
+    size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
+      if (n <= 0) return;
+      off += static_cast<size_t>(n);
+    }
+  }
+
+  int fd_ = -1;
+  const Redactor* redactor_;
+  Visibility visibility_;
+  std::string pending_;
+  std::deque<std::string> tail_;
+};
+
+std::vector<std::string> child_environment(const ProcessSpec& spec) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    std::string key = kv.substr(0, kv.find('='));
+    bool overridden = false;
+    for (const auto& [k, v] : spec.env) overridden = overridden || k == key;
+    if (!overridden) env.push_back(std::move(kv));
+  }
+  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
+  return env;
+}
+
+/// Reads a pipe until EOF into the sink (and, for stdout, the capture buffer).
+void read_loop(asio::readable_pipe& pipe, std::array<char, 16384>& buf, LogSink& sink,
+               std::string* capture, bool* done) {
+  pipe.async_read_some(asio::buffer(buf), [&pipe, &buf, &sink, capture, done](
+                                              bp::error_code ec, size_t n) {
+    if (n > 0) {
+      sink.write(std::string_view(buf.data(), n));
+      if (capture && capture->size() < kCaptureLimit)
+        capture->append(buf.data(), std::min(n, kCaptureLimit - capture->size()));
+    }
+    if (ec) {
+      *done = true;
+      return;
+    }
+    read_loop(pipe, buf, sink, capture, done);
+  });
+}
+
+}  // namespace
+
+ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& interrupt) {
+  ProcessResult res;
+  auto start = Clock::now();
+  LogSink sink(spec.log_path, spec.redactor, spec.visibility);
+  if (interrupt.stopping()) {
+    res.outcome = Outcome::Interrupted;
+    return res;
+  }
+  asio::io_context ctx;
+  asio::readable_pipe out_pipe(ctx), err_pipe(ctx);
+  asio::writable_pipe in_pipe(ctx);
+  std::vector<std::string> env = child_environment(spec);
+  std::string cwd = spec.cwd.value_or(std::filesystem::current_path().string());
+  std::optional<bp::process> proc;
+  try {
+    proc.emplace(ctx, spec.program, spec.args,
+                 bp::process_stdio{in_pipe, out_pipe, err_pipe}, bp::process_environment(env),
+                 bp::process_start_dir(cwd), ChildSetup{});
+  } catch (const std::exception& e) {
+    res.outcome = Outcome::SpawnFailed;
+    res.error = spec.program + ": " + e.what();
+    return res;
+  }
+  pid_t pgid = proc->id();
+  setpgid(pgid, pgid);  // also from the parent, so killpg works even before the child's exec
+
+  std::string stdin_data = spec.stdin_data.value_or("");
+  asio::async_write(in_pipe, asio::buffer(stdin_data),
+                    [&](bp::error_code, size_t) { in_pipe.close(); });
+  std::array<char, 16384> out_buf{}, err_buf{};
+  bool out_done = false, err_done = false, exited = false;
+  int native_status = 0;
+  read_loop(out_pipe, out_buf, sink, &res.out, &out_done);
+  read_loop(err_pipe, err_buf, sink, nullptr, &err_done);
+  proc->async_wait([&](bp::error_code, int status) {
+    exited = true;
+    native_status = status;
+  });
+
+  // A watchdog tick: timeout, interruption, and leftovers after the child exits.
+  auto deadline = start + spec.timeout;
+  std::optional<Clock::time_point> kill_at;
+  std::optional<Clock::time_point> drain_until;
+  bool timed_out = false, interrupted = false;
+  asio::steady_timer tick(ctx);
+  std::function<void()> arm = [&] {
+    tick.expires_after(std::chrono::milliseconds(20));
+    tick.async_wait([&](bp::error_code) {
+      auto now = Clock::now();
+      if (exited) {
+        ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
+        if (!drain_until) drain_until = now + std::chrono::milliseconds(1000);
+        if ((out_done && err_done) || now > *drain_until) {
+          out_pipe.close();
+          err_pipe.close();
+          return;
+        }
+      } else {
+        if (!kill_at && interrupt.stopping()) interrupted = true;
+        if (!kill_at && now >= deadline) timed_out = true;
+        if (interrupt.level() == StopLevel::Kill) ::killpg(pgid, SIGKILL);
+        if (!kill_at && (timed_out || interrupted)) {
+          ::killpg(pgid, SIGTERM);
+          kill_at = now + grace_;
+        }
+        if (kill_at && now >= *kill_at) ::killpg(pgid, SIGKILL);
+      }
+      arm();
+    });
+  };
+  arm();
+  ctx.run();
+
+  res.duration = std::chrono::duration_cast<Millis>(Clock::now() - start);
+  sink.flush();
+  for (const auto& l : sink.tail()) res.output_tail += l + "\n";
+  if (spec.redactor) res.out = spec.redactor->redact(res.out);
+  if (timed_out) {
+    res.outcome = Outcome::TimedOut;
+  } else if (interrupted) {
+    res.outcome = Outcome::Interrupted;
+  } else if (WIFSIGNALED(native_status)) {
+    res.outcome = Outcome::Signaled;
+    res.signal = WTERMSIG(native_status);
+  } else {
+    res.outcome = Outcome::Exited;
+    res.exit_code = WEXITSTATUS(native_status);
+  }
+  return res;
+}
+
+}  // namespace gw

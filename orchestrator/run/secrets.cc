@@ -1,0 +1,69 @@
+#include "run/secrets.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "model/hash.h"
+
+namespace gw {
+
+namespace {
+
+std::string strip_newline(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Result<std::string> resolve_one(const std::string& name, const SecretSource& src,
+                                CommandRunner& runner, const ToolResolver& tools,
+                                const Interrupt& interrupt) {
+  switch (src.kind) {
+    case SecretSourceKind::Env: {
+      const char* v = std::getenv(src.env.c_str());
+      if (!v) return Error{"secret '" + name + "': environment variable " + src.env + " is not set"};
+      return std::string(v);
+    }
+    case SecretSourceKind::File: {
+      std::ifstream in(src.file, std::ios::binary);
+      if (!in) return Error{"secret '" + name + "': cannot read " + src.file};
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      return strip_newline(ss.str());
+    }
+    case SecretSourceKind::Command: {
+      ProcessSpec spec;
+      spec.program = tools.resolve(src.command[0]);
+      if (spec.program.empty())
+        return Error{"secret '" + name + "': program '" + src.command[0] + "' not found"};
+      spec.args.assign(src.command.begin() + 1, src.command.end());
+      spec.timeout = Millis(60000);
+      ProcessResult r = runner.run(spec, interrupt);
+      if (!r.ok())
+        return Error{"secret '" + name + "': command " + src.command[0] + " " +
+                     r.describe(spec.timeout)};
+      return strip_newline(r.out);
+    }
+  }
+  return Error{"secret '" + name + "': unknown source"};
+}
+
+}  // namespace
+
+Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std::string>& names,
+                                        const std::string& fingerprint_key, CommandRunner& runner,
+                                        const ToolResolver& tools, const Interrupt& interrupt) {
+  ResolvedSecrets out;
+  for (const auto& name : names) {
+    auto it = inv.secrets.find(name);
+    if (it == inv.secrets.end()) return Error{"unknown secret '" + name + "'"};
+    auto v = resolve_one(name, it->second, runner, tools, interrupt);
+    if (!v) return v.error();
+    out.fingerprints[name] = hmac_sha256_hex(fingerprint_key, *v);
+    out.redactor.add(*v);
+    out.values[name] = std::move(*v);
+  }
+  return out;
+}
+
+}  // namespace gw

@@ -1,0 +1,27 @@
+#pragma once
+/// Resolves secrets at run time from env, file or command (SPEC §3 Inventory secrets). Values stay
+/// in memory only; fingerprints (keyed hashes) go into checkpoint keys.
+#include <map>
+#include <set>
+#include <string>
+
+#include "model/project.h"
+#include "model/result.h"
+#include "run/command_runner.h"
+#include "run/tools.h"
+
+namespace gw {
+
+struct ResolvedSecrets {
+  std::map<std::string, std::string> values;
+  std::map<std::string, std::string> fingerprints;
+  Redactor redactor;
+};
+
+/// Resolves `names`. A missing env var, unreadable file or failing command is an error naming the
+/// secret and its source (never its value).
+Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std::string>& names,
+                                        const std::string& fingerprint_key, CommandRunner& runner,
+                                        const ToolResolver& tools, const Interrupt& interrupt);
+
+}  // namespace gw
