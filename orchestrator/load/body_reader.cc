@@ -30,6 +30,11 @@ void read_input_file(LoadContext& ctx, const Text& t, const std::string& dir, Fi
   }
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (ss.str().size() > kMaxFileBytes) {
+    ctx.error(t.loc, "file '" + t.raw + "' is larger than " + std::to_string(kMaxFileBytes >> 20) +
+                         " MiB; refusing to read it");
+    return;
+  }
   bool templated = fs::path(abs).filename().string().find(".tmpl") != std::string::npos;
   files[abs] = InputFile{abs, ss.str(), templated};
 }

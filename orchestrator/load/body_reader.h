@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "load/schema.h"
+#include "model/schema.h"
 #include "load/yaml_reader.h"
 #include "model/project.h"
 

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "load/body_reader.h"
-#include "load/schema.h"
+#include "model/schema.h"
 #include "load/yaml_reader.h"
 #include "model/template.h"
 
@@ -162,8 +162,23 @@ void check_body(const Body& b, const BodySchema& schema, const std::string& dir,
   }
 }
 
+/// An ssh step or gate must name a host of the inventory.
+void check_ssh_host(const Body& b, const RefContext& c, Diagnostics& diags) {
+  const Text* host = b.scalar("host");
+  if (!host || !is_plain(host->raw)) return;
+  const auto& hosts = c.project->inventory.hosts;
+  if (hosts.count(host->raw)) return;
+  std::vector<std::string> names;
+  for (const auto& [k, v] : hosts) names.push_back(k);
+  std::string msg = "unknown host '" + host->raw + "': inventory '" + c.project->inventory.name +
+                    "' has no spec.hosts." + host->raw;
+  if (auto m = closest_match(host->raw, names)) msg += " (did you mean '" + *m + "'?)";
+  diags.error(host->loc, msg);
+}
+
 void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diagnostics& diags) {
   check_body(g.body, gate_schema(g.kind), dir, c, diags);
+  if (g.kind == GateKind::Ssh) check_ssh_host(g.body, c, diags);
 }
 
 void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
@@ -171,6 +186,7 @@ void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
   if (s.skip_if) check_gate(*s.skip_if, s.dir, c, diags);
   if (s.gate) check_gate(*s.gate, s.dir, c, diags);
   else check_body(s.body, step_schema(s.kind), s.dir, c, diags);
+  if (s.kind == StepKind::Ssh) check_ssh_host(s.body, c, diags);
 }
 
 }  // namespace

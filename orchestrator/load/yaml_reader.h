@@ -13,6 +13,7 @@
 #include "model/duration.h"
 #include "model/names.h"
 #include "model/project.h"
+#include "model/schema.h"
 
 namespace gw {
 
@@ -21,8 +22,6 @@ inline constexpr size_t kMaxNodesPerFile = 200'000;
 /// The largest input file read, in bytes.
 inline constexpr size_t kMaxFileBytes = 16u << 20;
 
-/// Whether a key must be present.
-enum class Presence { Optional, Required };
 
 /// Per-file reading state: file name, diagnostics sink, work budget.
 class LoadContext {

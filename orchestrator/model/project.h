@@ -19,7 +19,7 @@ struct Text {
 using TextList = std::vector<Text>;
 using TextMap = std::map<std::string, Text>;
 
-/// The kind-specific keys of a step or gate, checked against a schema (load/schema.h).
+/// The kind-specific keys of a step or gate, checked against a schema (model/schema.h).
 /// Scalars of every type (string, int, bool, duration) are kept as Text and rendered later.
 struct Body {
   std::map<std::string, Text> scalars;

@@ -5,11 +5,16 @@
 #include <utility>
 #include <variant>
 
+#include "model/diagnostics.h"
+
 namespace gw {
 
 /// What went wrong, phrased for the user; names the object it is about.
 struct Error {
+  Error() = default;
+  Error(std::string m, SourceLoc l = {}) : message(std::move(m)), loc(std::move(l)) {}  // NOLINT
   std::string message;
+  SourceLoc loc;  // where in the input, when the error is about input (file empty otherwise)
 };
 
 template <class T>

@@ -22,17 +22,40 @@ namespace {
 
 Result<std::string> render_at(const Text& t, const RenderScope& scope, RenderUse* use) {
   auto r = render_template(t.raw, scope, use);
-  if (!r) return Error{t.loc.str() + ": " + r.error().message};
+  if (!r) return Error{r.error().message, t.loc};
   return r;
+}
+
+/// Checks a rendered scalar against its declared type.
+std::optional<Error> check_type(const FieldSpec& f, const Text& t, const std::string& v) {
+  std::string key(f.key);
+  std::string from = t.raw == v ? "" : " (rendered from '" + t.raw + "')";
+  if (f.type == FieldType::Int &&
+      (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos))
+    return Error{"'" + key + "' must be a whole number, not '" + v + "'" + from, t.loc};
+  if (f.type == FieldType::Bool) {
+    std::string l = v;
+    for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (l != "true" && l != "false")
+      return Error{"'" + key + "' must be true or false, not '" + v + "'" + from, t.loc};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
-Result<RenderedBody> render_body(const Body& body, const RenderScope& scope, RenderUse* use) {
+Result<RenderedBody> render_gate(const Gate& gate, const RenderScope& scope, RenderUse* use) {
+  return render_body(gate.body, gate_schema(gate.kind), scope, use);
+}
+
+Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
+                                 const RenderScope& scope, RenderUse* use) {
   RenderedBody out;
   for (const auto& [k, t] : body.scalars) {
     auto r = render_at(t, scope, use);
     if (!r) return r.error();
+    if (const FieldSpec* f = find_field(schema, k))
+      if (auto bad = check_type(*f, t, *r)) return *bad;
     out.scalars[k] = std::move(*r);
   }
   for (const auto& [k, list] : body.lists) {
@@ -95,7 +118,7 @@ class ArgvBuilder {
     FileInput f{abs, it->second.content, it->second.templated};
     if (f.rendered) {
       auto r = render_template(f.content, ctx.scope, use);
-      if (!r) return Error{abs + ": " + r.error().message};
+      if (!r) return Error{r.error().message, SourceLoc{abs, 0, 0}};
       f.content = std::move(*r);
     }
     inv_.files.push_back(std::move(f));
@@ -212,7 +235,7 @@ Result<std::optional<Invocation>> build_step_command(const Step& step, const Com
                                                      RenderUse* use) {
   if (step.kind == StepKind::Gate || step.kind == StepKind::Ssh)
     return std::optional<Invocation>();
-  auto body = render_body(step.body, ctx.scope, use);
+  auto body = render_body(step.body, step_schema(step.kind), ctx.scope, use);
   if (!body) return body.error();
   Result<Invocation> inv = Error{""};
   switch (step.kind) {

@@ -8,6 +8,7 @@
 
 #include "model/project.h"
 #include "model/result.h"
+#include "model/schema.h"
 #include "model/template.h"
 
 namespace gw {
@@ -23,8 +24,12 @@ struct RenderedBody {
   bool flag(const std::string& key) const;  // a Bool field: "true" (any case)
 };
 
-/// Renders every Text of a body. Errors name the field and its location.
-Result<RenderedBody> render_body(const Body& body, const RenderScope& scope, RenderUse* use);
+/// Renders every Text of a body and checks the types the schema gives (whole numbers, booleans)
+/// on the rendered values. Errors carry the field's location.
+Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
+                                 const RenderScope& scope, RenderUse* use);
+/// The same for a gate's body.
+Result<RenderedBody> render_gate(const Gate& gate, const RenderScope& scope, RenderUse* use);
 
 /// An input file a command reads: shown and hashed by its source path, materialized at run time
 /// (rendered `.tmpl` files go to a private temp file; plain files are used in place).

@@ -40,11 +40,11 @@ namespace {
 Result<std::optional<bool>> evaluate_when(const Text& when, const RenderScope& scope) {
   RenderUse use;
   auto r = render_template(when.raw, scope, &use);
-  if (!r) return Error{when.loc.str() + ": " + r.error().message};
+  if (!r) return Error{r.error().message, when.loc};
   if (r->find("<output:") != std::string::npos) return std::optional<bool>();
   std::string err;
   auto b = evaluate_condition(*r, &err);
-  if (!b) return Error{when.loc.str() + ": " + err};
+  if (!b) return Error{err, when.loc};
   return std::optional<bool>(*b);
 }
 
@@ -66,12 +66,12 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     p.when = true;
   }
   if (step.gate) {
-    auto b = render_body(step.gate->body, ctx.scope, &p.use);
+    auto b = render_gate(*step.gate, ctx.scope, &p.use);
     if (!b) return b.error();
     p.description = describe_gate(step.gate->kind, *b);
     key["gate"] = {{"kind", to_string(step.gate->kind)}, {"body", rendered_json(*b)}};
   } else if (step.kind == StepKind::Ssh) {
-    auto b = render_body(step.body, ctx.scope, &p.use);
+    auto b = render_body(step.body, step_schema(step.kind), ctx.scope, &p.use);
     if (!b) return b.error();
     p.description = describe_ssh(*b, ctx.project->inventory);
     key["ssh"] = rendered_json(*b);
@@ -164,7 +164,11 @@ Result<std::vector<size_t>> select(const Project& project, const StageGraph& g,
 }  // namespace
 
 Result<Plan> make_plan(const Project& project, const StageGraph& g, const Selection& sel,
-                       const Checkpoints& cp, const RenderScope& scope) {
+                       const Checkpoints& cp, const RenderScope& scope, Diagnostics& diags) {
+  size_t errors_before = diags.size();
+  auto report = [&](const Error& e, const SourceLoc& fallback) {
+    diags.error(e.loc.file.empty() ? fallback : e.loc, e.message);
+  };
   std::vector<bool> in;
   auto order = select(project, g, sel, &in);
   if (!order) return order.error();
@@ -180,13 +184,16 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
     for (size_t w : g.needs(v)) ps.needs.push_back(g.name(w));
     if (st.when) {
       auto w = evaluate_when(*st.when, scope);
-      if (!w) return w.error();
-      if (*w && !**w) ps.status = PlanStatus::Skipped;
+      if (!w) report(w.error(), st.loc);
+      else if (*w && !**w) ps.status = PlanStatus::Skipped;
     }
     nlohmann::json stage_key = nlohmann::json::array();
     for (const auto& step : st.steps) {
       auto p = preview_step(step, ctx);
-      if (!p) return p.error();
+      if (!p) {
+        report(p.error(), step.loc);
+        continue;
+      }
       PlannedStep pstep{&step, PlanStatus::Pending, std::move(*p)};
       std::string id = st.name + "/" + step.name;
       if (ps.status == PlanStatus::Skipped || (pstep.preview.when && !*pstep.preview.when))
@@ -197,8 +204,11 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
       ps.steps.push_back(std::move(pstep));
     }
     for (const auto& gate : st.gates) {
-      auto b = render_body(gate.body, scope, nullptr);
-      if (!b) return b.error();
+      auto b = render_gate(gate, scope, nullptr);
+      if (!b) {
+        report(b.error(), gate.loc);
+        continue;
+      }
       PlannedGate pg{gate.name, describe_gate(gate.kind, *b)};
       stage_key.push_back(pg.name + ":" + pg.description);
       ps.gates.push_back(std::move(pg));
@@ -216,6 +226,7 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
     pos[v] = static_cast<int>(plan.stages.size());
     plan.stages.push_back(std::move(ps));
   }
+  if (diags.size() != errors_before) return Error{"the plan could not be rendered"};
 
   // Weights: measured stage durations; unmeasured stages estimated from the measured time per
   // step, or one unit per step and gate when nothing was measured yet.

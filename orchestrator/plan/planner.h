@@ -69,9 +69,11 @@ struct Selection {
   std::vector<std::string> only;     // run just these (their needs must already be done)
 };
 
-/// Builds the plan. Unknown targets and render errors are errors (exit 2).
+/// Builds the plan. Unknown targets are an Error; render errors (a `when` that is not a boolean, a
+/// rendered number that is not one) go to `diags`, all of them, and the result is then an Error too.
 Result<Plan> make_plan(const Project& project, const StageGraph& graph, const Selection& sel,
-                       const Checkpoints& checkpoints, const RenderScope& scope);
+                       const Checkpoints& checkpoints, const RenderScope& scope,
+                       Diagnostics& diags);
 
 /// The RenderScope for previews of a project: vars, inventory name, env, placeholder secrets,
 /// outputs known from checkpoints.

@@ -169,7 +169,7 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
 
 StepResult attempt_gate(const RunContext& ctx, const Gate& gate, Millis timeout,
                         const RenderScope& scope, const std::string& log) {
-  auto body = render_body(gate.body, scope, nullptr);
+  auto body = render_gate(gate, scope, nullptr);
   if (!body) return {StepStatus::Failed, body.error().message};
   GateResult g = poll_gate(*ctx.prober, gate.kind, *body, gate.interval, timeout, *ctx.interrupt, log);
   if (g.interrupted) return {StepStatus::Interrupted, "interrupted"};
@@ -182,7 +182,7 @@ StepResult attempt_gate(const RunContext& ctx, const Gate& gate, Millis timeout,
 /// A single probe of a skipIf gate.
 bool skip_if_passes(const RunContext& ctx, const Gate& gate, const RenderScope& scope,
                     const std::string& log) {
-  auto body = render_body(gate.body, scope, nullptr);
+  auto body = render_gate(gate, scope, nullptr);
   if (!body) return false;
   return ctx.prober->probe(gate.kind, *body, *ctx.interrupt, log).passed;
 }
@@ -312,7 +312,7 @@ StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& 
   RenderScope scope = run_scope(ctx);
   scope.outputs = &outputs;
   std::string log = log_path(ctx, unit, "gate." + gate.name);
-  auto shown = render_body(gate.body, scope, nullptr);
+  auto shown = render_gate(gate, scope, nullptr);
   ctx.listener->step_started(unit, "gate " + gate.name,
                              shown ? describe_gate(gate.kind, *shown) : gate.name);
   StepResult r = attempt_gate(ctx, gate, gate.timeout, scope, log);

@@ -4,7 +4,7 @@ set -uo pipefail
 GW="$(realpath "$1")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/gw-e2e.XXXXXX)"
-trap 'rm -rf "$WORK"' EXIT
+trap 'if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
 PASSED=0
 FAILED=0
 
@@ -42,3 +42,108 @@ finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# ---- Runs on the simulated cluster (tests/sim) ---------------------------------------------------
+
+SIM_BIN="$ROOT/tests/sim/bin"
+
+# new_sim [NAME]: a fresh simulated cluster in $WORK/NAME (default "sim") with readyAfterPolls: 1,
+# exported as GROUNDWORK_SIM_STATE.
+new_sim() {
+  export GROUNDWORK_SIM_STATE="$WORK/${1:-sim}"
+  rm -rf "$GROUNDWORK_SIM_STATE"
+  mkdir -p "$GROUNDWORK_SIM_STATE"
+  printf 'readyAfterPolls: 1\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
+}
+
+# set_faults: $GROUNDWORK_SIM_STATE/faults.yaml from stdin (tests/sim/README.md, faults.yaml).
+set_faults() { cat >"$GROUNDWORK_SIM_STATE/faults.yaml"; }
+
+# sim_inventory FILE NAME [EXTRA]: an inventory on the simulated cluster, with every tool pointing at
+# tests/sim/bin (absolute paths), stages from ./stages next to FILE, and vars work ($WORK),
+# kubeconfig and context for run steps. EXTRA is appended under spec (indent it by two spaces).
+sim_inventory() {
+  cat >"$1" <<YAML
+apiVersion: groundwork/v1
+kind: Inventory
+metadata: {name: $2}
+spec:
+  kubernetes: {kubeconfig: $ROOT/tests/sim/kubeconfig, context: sim}
+  tools:
+    kubectl: $SIM_BIN/kubectl
+    helm: $SIM_BIN/helm
+    talosctl: $SIM_BIN/talosctl
+    velero: $SIM_BIN/velero
+    flux: $SIM_BIN/flux
+  stages: [./stages]
+  vars:
+    work: "$WORK"
+    kubeconfig: $ROOT/tests/sim/kubeconfig
+    context: sim
+${3:-}
+YAML
+}
+
+# configmap FILE NAME [KEY=VALUE…]: a ConfigMap manifest in namespace default.
+configmap() {
+  local f="$1" name="$2"; shift 2
+  mkdir -p "$(dirname "$f")"
+  { printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s, namespace: default}\ndata:\n  stage: "%s"\n' "$name" "$name"
+    local kv; for kv in "$@"; do printf '  %s: "%s"\n' "${kv%%=*}" "${kv#*=}"; done; } >"$f"
+}
+
+# sim_calls: the number of calls the fakes logged so far.
+sim_calls() { if [ -f "$GROUNDWORK_SIM_STATE/calls.jsonl" ]; then wc -l <"$GROUNDWORK_SIM_STATE/calls.jsonl"; else echo 0; fi; }
+
+# sim_calls_since N: the calls logged after the first N, one JSON line each.
+sim_calls_since() { tail -n +"$(($1 + 1))" "$GROUNDWORK_SIM_STATE/calls.jsonl" 2>/dev/null; }
+
+# alive PID: the process exists and is not a zombie.
+alive() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# wait_until SECONDS COMMAND…: polls every 50ms until the command succeeds; false on timeout.
+wait_until() {
+  local limit=$(($(date +%s%N) + ${1%.*} * 1000000000)); shift
+  until "$@"; do
+    [ "$(date +%s%N)" -lt "$limit" ] || return 1
+    sleep 0.05
+  done
+}
+
+# start_gw ARGS…: runs groundwork in the background the way a terminal would (SIGINT and SIGTERM
+# at their defaults), stdout to $WORK/bg.out, stderr to $WORK/bg.err; its pid in $BG_PID.
+start_gw() {
+  env --default-signal=INT,TERM "$GW" --no-color "$@" >"$WORK/bg.out" 2>"$WORK/bg.err" &
+  BG_PID=$!
+}
+
+# wait_gw [SECONDS]: waits for the background groundwork (default 30s, then SIGKILL); status in $RC.
+wait_gw() {
+  local limit="${1:-30}"
+  if ! wait_until "$limit" bash -c "! kill -0 $BG_PID 2>/dev/null || [ \"\$(awk '{print \$3}' /proc/$BG_PID/stat 2>/dev/null)\" = Z ]"; then
+    fail "groundwork (pid $BG_PID) still running after ${limit}s; killing it"
+    kill -KILL "$BG_PID" 2>/dev/null
+  fi
+  wait "$BG_PID"
+  RC=$?
+}
+
+# kill_leftovers PATTERN: SIGKILL processes whose command line contains PATTERN (a path under
+# $WORK, so only this test's processes); true when there were none.
+kill_leftovers() {
+  local pids
+  pids=$(pgrep -f -- "$1" | grep -vx "$$" || true)
+  [ -z "$pids" ] && return 0
+  for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+  return 1
+}
+
+# sim_kubectl ARGS…: the simulated kubectl on the current GROUNDWORK_SIM_STATE (it logs a call).
+sim_kubectl() { "$SIM_BIN/kubectl" --kubeconfig "$ROOT/tests/sim/kubeconfig" --context sim "$@"; }
+
+# gone PID: no such process any more (or only its zombie).
+gone() { ! alive "$1"; }

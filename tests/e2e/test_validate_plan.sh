@@ -121,6 +121,24 @@ expect_rc 2 "cycle"
 expect_in "$WORK/err" "error: cycle: " "cycle named"
 expect_in "$WORK/err" "metallb" "cycle names metallb"
 
+# A templated number that does not render to one, and a when that is no boolean: both reported.
+cat >stages/99-typed.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: typed}
+spec:
+  when: "${vars.domain}"
+  gates:
+    - {name: port, tcp: {host: 127.0.0.1, port: "${vars.domain}"}}
+YAML
+git -C "$ROOT" show HEAD:stages/20-metallb.yaml >stages/20-metallb.yaml
+run_gw -i inv.yaml validate
+expect_rc 2 "rendered types"
+expect_in "$WORK/err" "stages/99-typed.yaml:7:50: error: 'port' must be a whole number, not 'lab.home.arpa' (rendered from '\${vars.domain}')" "rendered int checked"
+expect_in "$WORK/err" "stages/99-typed.yaml:5:10: error: 'when' must render to true, false" "when checked"
+expect_in "$WORK/err" "2 errors" "both render errors reported"
+rm stages/99-typed.yaml
+
 # No inventory at all.
 GROUNDWORK_INVENTORY= run_gw validate
 expect_rc 2 "no inventory"

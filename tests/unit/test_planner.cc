@@ -53,7 +53,7 @@ gw::Result<gw::Plan> plan_of(Planned& t, const gw::Selection& sel = {}) {
   auto scope = gw::preview_scope(t.project, t.cp, [](const std::string&) {
     return std::optional<std::string>();
   });
-  return gw::make_plan(t.project, *t.graph, sel, t.cp, scope);
+  return gw::make_plan(t.project, *t.graph, sel, t.cp, scope, t.diags);
 }
 
 size_t position(const gw::Plan& p, const std::string& name) {

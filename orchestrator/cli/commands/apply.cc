@@ -69,12 +69,11 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   Checkpoints cp = journal->state().checkpoints;
   if (o.fresh) cp = Checkpoints{};
 
-  RenderScope preview = preview_scope(project, cp, process_env());
-  auto plan = make_plan(project, ws->graph, {o.targets, o.only}, cp, preview);
-  if (!plan) return fail(kExitInvalid, plan.error().message);
+  auto plan = plan_or_report(*ws, {o.targets, o.only}, cp, g, std::cerr);
+  if (!plan) return kExitInvalid;
   if (!o.only.empty()) {
-    auto full = make_plan(project, ws->graph, {}, cp, preview);
-    if (!full) return fail(kExitInvalid, full.error().message);
+    auto full = plan_or_report(*ws, {}, cp, g, std::cerr);
+    if (!full) return kExitInvalid;
     if (auto why = check_only(*full, o.only, cp)) return fail(kExitInvalid, *why);
   }
 

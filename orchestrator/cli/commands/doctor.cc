@@ -30,12 +30,8 @@ int cmd_doctor(const GlobalOptions& g) {
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   const Inventory& inv = ws->project.inventory;
-  Checkpoints none;
-  auto plan = make_plan(ws->project, ws->graph, {}, none, preview_scope(ws->project, none, process_env()));
-  if (!plan) {
-    std::cerr << "groundwork: error: " << plan.error().message << "\n";
-    return kExitInvalid;
-  }
+  auto plan = plan_or_report(*ws, {}, {}, g, std::cerr);
+  if (!plan) return kExitInvalid;
   ToolResolver tools(inv);
   ProcessRunner runner(Millis(1000));
   Interrupt interrupt;

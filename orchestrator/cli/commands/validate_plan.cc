@@ -14,12 +14,7 @@ int cmd_validate(const GlobalOptions& g) {
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   // Rendering every step once proves each `when` and every typed field renders.
-  Checkpoints none;
-  auto plan = make_plan(ws->project, ws->graph, {}, none, preview_scope(ws->project, none, process_env()));
-  if (!plan) {
-    std::cerr << "groundwork: error: " << plan.error().message << "\n";
-    return kExitInvalid;
-  }
+  if (!plan_or_report(*ws, {}, {}, g, std::cerr)) return kExitInvalid;
   size_t steps = 0, gates = 0;
   for (const auto& s : ws->project.stages) steps += s.steps.size(), gates += s.gates.size();
   std::cout << "inventory '" << ws->project.inventory.name << "' (" << ws->project.inventory.file
@@ -42,12 +37,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto journal = read_journal(state_paths(g.state_dir, ws->project.inventory.name).journal(), &warnings);
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
   Checkpoints checkpoints = journal ? journal->checkpoints : Checkpoints{};
-  auto plan = make_plan(ws->project, ws->graph, {o.targets, o.only}, checkpoints,
-                        preview_scope(ws->project, checkpoints, process_env()));
-  if (!plan) {
-    std::cerr << "groundwork: error: " << plan.error().message << "\n";
-    return kExitInvalid;
-  }
+  auto plan = plan_or_report(*ws, {o.targets, o.only}, checkpoints, g, std::cerr);
+  if (!plan) return kExitInvalid;
   write_plan(std::cout, *plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
   return kExitOk;
 }

@@ -1,4 +1,4 @@
-#include "load/schema.h"
+#include "model/schema.h"
 
 namespace gw {
 

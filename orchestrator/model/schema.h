@@ -6,10 +6,12 @@
 #include <string_view>
 #include <vector>
 
-#include "load/yaml_reader.h"
 #include "model/project.h"
 
 namespace gw {
+
+/// Whether a key must be present.
+enum class Presence { Optional, Required };
 
 enum class FieldType { String, Int, Bool, Duration, List, Map, Object };
 /// Whether `${secrets.X}` may appear in the field (only where it cannot reach a command line).
