@@ -78,7 +78,7 @@ void read_field(LoadContext& ctx, MapReader& r, const FieldSpec& f, const std::s
       return;
     }
     case FieldType::Map: {
-      YAML::Node n = r.get(f.key, f.presence);
+      yaml::Node n = r.get(f.key, f.presence);
       if (!n.IsDefined()) return;
       MapReader m(ctx, n, "'" + key + "'");
       if (!m.valid()) return;
@@ -89,7 +89,7 @@ void read_field(LoadContext& ctx, MapReader& r, const FieldSpec& f, const std::s
       return;
     }
     case FieldType::Object: {
-      YAML::Node n = r.get(f.key, f.presence);
+      yaml::Node n = r.get(f.key, f.presence);
       if (!n.IsDefined()) return;
       MapReader m(ctx, n, "'" + key + "'");
       if (!m.valid()) return;
@@ -114,7 +114,7 @@ void read_field(LoadContext& ctx, MapReader& r, const FieldSpec& f, const std::s
 
 }  // namespace
 
-Body read_body(LoadContext& ctx, const YAML::Node& node, const BodySchema& schema,
+Body read_body(LoadContext& ctx, const yaml::Node& node, const BodySchema& schema,
                const std::string& what, const std::string& dir, FileTable& files) {
   Body body;
   body.loc = ctx.loc(node);
@@ -135,15 +135,17 @@ Body read_body(LoadContext& ctx, const YAML::Node& node, const BodySchema& schem
   return body;
 }
 
-std::optional<Gate> read_gate(LoadContext& ctx, const YAML::Node& node, GateForm form,
-                              const std::string& dir, FileTable& files) {
+std::optional<Gate> read_gate(LoadContext& ctx, const yaml::Node& node, GateForm form,
+                              const std::string& dir, FileTable& files,
+                              const std::string& default_name) {
   MapReader r(ctx, node, form == GateForm::Named ? "gate" : "'gate'");
   if (!r.valid()) return std::nullopt;
   Gate g;
   g.loc = ctx.loc(node);
   bool ok = true;
   if (form == GateForm::Named) {
-    auto name = r.string("name", Presence::Required);
+    auto name = r.string("name", default_name.empty() ? Presence::Required : Presence::Optional);
+    if (!name && !default_name.empty() && !r.has("name")) name = default_name;
     if (name && !valid_name(*name)) {
       ctx.error(r.get("name"), "invalid gate name '" + *name + "'");
       ok = false;
@@ -197,14 +199,8 @@ void read_common(LoadContext& ctx, MapReader& r, Step& s, const std::string& dir
   }
   s.when = r.text("when");
   if (auto n = r.get("skipIf"); n.IsDefined()) {
-    if (n.IsMap() && !n["name"]) {
-      // skipIf may omit the name: it is the step's own.
-      YAML::Node copy = YAML::Clone(n);
-      copy["name"] = s.name.empty() ? "skipIf" : s.name + "-skipif";
-      s.skip_if = read_gate(ctx, copy, GateForm::Named, dir, files);
-    } else {
-      s.skip_if = read_gate(ctx, n, GateForm::Named, dir, files);
-    }
+    // skipIf may omit the name: it is then "<step>-skipif".
+    s.skip_if = read_gate(ctx, n, GateForm::Named, dir, files, s.name + "-skipif");
   }
   if (auto o = r.boolean("once"); o && *o) s.repeat = Repeat::Once;
   if (auto v = r.boolean("sensitive"); v && *v) s.visibility = Visibility::Sensitive;
@@ -229,7 +225,7 @@ void read_common(LoadContext& ctx, MapReader& r, Step& s, const std::string& dir
 
 }  // namespace
 
-std::optional<Step> read_step(LoadContext& ctx, const YAML::Node& node, const std::string& dir,
+std::optional<Step> read_step(LoadContext& ctx, const yaml::Node& node, const std::string& dir,
                               FileTable& files, GateShorthand shorthand) {
   MapReader r(ctx, node, "step");
   if (!r.valid()) return std::nullopt;
@@ -279,7 +275,7 @@ std::optional<Step> read_step(LoadContext& ctx, const YAML::Node& node, const st
   return s;
 }
 
-std::vector<Step> read_steps(LoadContext& ctx, const YAML::Node& node, const std::string& what,
+std::vector<Step> read_steps(LoadContext& ctx, const yaml::Node& node, const std::string& what,
                              const std::string& dir, FileTable& files, GateShorthand shorthand) {
   std::vector<Step> out;
   if (!node.IsDefined() || node.IsNull()) return out;
@@ -288,7 +284,7 @@ std::vector<Step> read_steps(LoadContext& ctx, const YAML::Node& node, const std
     return out;
   }
   std::map<std::string, SourceLoc> seen;
-  for (const auto& item : node) {
+  for (const auto& item : node.items()) {
     if (ctx.exhausted()) break;
     auto s = read_step(ctx, item, dir, files, shorthand);
     if (!s) continue;

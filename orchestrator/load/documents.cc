@@ -15,10 +15,10 @@ struct Header {
   std::string name;
   std::string description;
   SourceLoc name_loc;
-  YAML::Node spec;
+  yaml::Node spec;
 };
 
-std::optional<Header> read_header(LoadContext& ctx, const YAML::Node& root,
+std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
                                   const std::string& expected_kind) {
   MapReader r(ctx, root, "document");
   if (!r.valid()) return std::nullopt;
@@ -71,14 +71,14 @@ std::optional<Header> read_header(LoadContext& ctx, const YAML::Node& root,
 
 std::vector<NameRef> read_name_refs(LoadContext& ctx, MapReader& r, const char* key) {
   std::vector<NameRef> out;
-  YAML::Node n = r.get(key);
+  yaml::Node n = r.get(key);
   auto texts = read_texts(ctx, n, std::string("'") + key + "'");
   if (!texts) return out;
   for (auto& t : *texts) out.push_back({std::move(t.raw), std::move(t.loc)});
   return out;
 }
 
-std::vector<Gate> read_gates(LoadContext& ctx, const YAML::Node& n, const std::string& dir,
+std::vector<Gate> read_gates(LoadContext& ctx, const yaml::Node& n, const std::string& dir,
                              FileTable& files) {
   std::vector<Gate> out;
   if (!n.IsDefined() || n.IsNull()) return out;
@@ -87,7 +87,7 @@ std::vector<Gate> read_gates(LoadContext& ctx, const YAML::Node& n, const std::s
     return out;
   }
   std::map<std::string, SourceLoc> seen;
-  for (const auto& item : n) {
+  for (const auto& item : n.items()) {
     auto g = read_gate(ctx, item, GateForm::Named, dir, files);
     if (!g) continue;
     if (auto [it, fresh] = seen.emplace(g->name, g->loc); !fresh) {
@@ -105,17 +105,12 @@ std::string dir_of(const std::string& path) {
 
 }  // namespace
 
-std::string document_kind(const YAML::Node& root) {
-  if (!root.IsMap()) return "";
-  try {
-    auto k = root["kind"];
-    if (k && k.IsScalar()) return k.Scalar();
-  } catch (const YAML::Exception&) {
-  }
-  return "";
+std::string document_kind(const yaml::Node& root) {
+  auto k = root["kind"];
+  return k.IsScalar() ? k.Scalar() : "";
 }
 
-std::optional<Stage> read_stage(const std::string& path, const YAML::Node& root,
+std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root,
                                 Diagnostics& diags, FileTable& files) {
   LoadContext ctx(path, diags);
   size_t before = diags.size();
@@ -139,7 +134,7 @@ std::optional<Stage> read_stage(const std::string& path, const YAML::Node& root,
   return st;
 }
 
-std::optional<Playbook> read_playbook(const std::string& path, const YAML::Node& root,
+std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node& root,
                                       Diagnostics& diags, FileTable& files) {
   LoadContext ctx(path, diags);
   size_t before = diags.size();
@@ -169,7 +164,7 @@ std::optional<Playbook> read_playbook(const std::string& path, const YAML::Node&
       for (const auto& key : pr.keys()) {
         Param p;
         p.name = key;
-        YAML::Node v = pr.get(key);
+        yaml::Node v = pr.get(key);
         if (v.IsNull()) {
           pb.params.push_back(p);
           continue;

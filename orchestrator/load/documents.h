@@ -12,14 +12,14 @@ namespace gw {
 std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags);
 
 /// Reads a Stage file; input files its steps name go into `files`.
-std::optional<Stage> read_stage(const std::string& path, const YAML::Node& root,
+std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root,
                                 Diagnostics& diags, FileTable& files);
 
 /// Reads a Playbook file.
-std::optional<Playbook> read_playbook(const std::string& path, const YAML::Node& root,
+std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node& root,
                                       Diagnostics& diags, FileTable& files);
 
 /// The `kind:` of a parsed document, or empty.
-std::string document_kind(const YAML::Node& root);
+std::string document_kind(const yaml::Node& root);
 
 }  // namespace gw

@@ -9,12 +9,12 @@ namespace fs = std::filesystem;
 namespace {
 
 /// Flattens nested var maps to dotted keys; lists are rejected (vars are scalars).
-void flatten_vars(LoadContext& ctx, const YAML::Node& n, const std::string& prefix,
+void flatten_vars(LoadContext& ctx, const yaml::Node& n, const std::string& prefix,
                   std::map<std::string, std::string>& out) {
   MapReader r(ctx, n, prefix.empty() ? "'vars'" : "'vars." + prefix + "'");
   if (!r.valid()) return;
   for (const auto& key : r.keys()) {
-    YAML::Node v = r.get(key);
+    yaml::Node v = r.get(key);
     std::string full = prefix.empty() ? key : prefix + "." + key;
     if (ctx.exhausted()) return;
     if (v.IsMap()) {
@@ -27,11 +27,11 @@ void flatten_vars(LoadContext& ctx, const YAML::Node& n, const std::string& pref
   }
 }
 
-void read_secrets(LoadContext& ctx, const YAML::Node& n, const std::string& dir, Inventory& inv) {
+void read_secrets(LoadContext& ctx, const yaml::Node& n, const std::string& dir, Inventory& inv) {
   MapReader r(ctx, n, "'secrets'");
   if (!r.valid()) return;
   for (const auto& key : r.keys()) {
-    YAML::Node v = r.get(key);
+    yaml::Node v = r.get(key);
     MapReader s(ctx, v, "secret '" + key + "'");
     if (!s.valid()) continue;
     SecretSource src;
@@ -60,7 +60,7 @@ void read_secrets(LoadContext& ctx, const YAML::Node& n, const std::string& dir,
   }
 }
 
-void read_talos(LoadContext& ctx, const YAML::Node& n, const std::string& dir, Inventory& inv) {
+void read_talos(LoadContext& ctx, const yaml::Node& n, const std::string& dir, Inventory& inv) {
   MapReader r(ctx, n, "'talos'");
   if (!r.valid()) return;
   TalosConfig t;
@@ -70,7 +70,7 @@ void read_talos(LoadContext& ctx, const YAML::Node& n, const std::string& dir, I
     if (!nodes.IsSequence()) {
       ctx.error(nodes, "'nodes' must be a list");
     } else {
-      for (const auto& item : nodes) {
+      for (const auto& item : nodes.items()) {
         MapReader m(ctx, item, "talos node");
         if (!m.valid()) continue;
         TalosNode node;
@@ -92,7 +92,7 @@ void read_talos(LoadContext& ctx, const YAML::Node& n, const std::string& dir, I
   inv.talos = std::move(t);
 }
 
-void read_hosts(LoadContext& ctx, const YAML::Node& n, const std::string& dir, Inventory& inv) {
+void read_hosts(LoadContext& ctx, const yaml::Node& n, const std::string& dir, Inventory& inv) {
   MapReader r(ctx, n, "'hosts'");
   if (!r.valid()) return;
   for (const auto& key : r.keys()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "load/documents.h"
 
@@ -37,30 +38,57 @@ std::vector<std::string> yaml_files(const std::string& dir, const std::string& w
   return out;
 }
 
-std::string display_path(const std::string& abs) {
+std::string display_path(const std::string& abs, const fs::path& cwd) {
   std::error_code ec;
-  auto rel = fs::relative(abs, fs::current_path(), ec);
+  auto rel = fs::relative(abs, cwd, ec);
   if (ec || rel.empty() || rel.string().starts_with("../..")) return abs;
   return rel.string();
 }
 
+/// What one loader thread produced from its share of the stage files.
+struct StageBatch {
+  std::vector<std::optional<Stage>> stages;  // one per file, in file order
+  FileTable files;
+  Diagnostics diags;
+};
+
 void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project& p,
                  Diagnostics& diags) {
-  std::map<std::string, SourceLoc> seen;
-  for (const auto& dir : dirs) {
-    for (const auto& file : yaml_files(dir, "stages", must_exist, diags)) {
-      std::string shown = display_path(file);
-      auto root = parse_yaml_file(shown, diags);
-      if (!root) continue;
-      auto st = read_stage(shown, *root, diags, p.files);
-      if (!st) continue;
-      if (auto [it, fresh] = seen.emplace(st->name, st->loc); !fresh) {
-        diags.error(st->loc, "duplicate stage name '" + st->name + "' (first defined at " +
-                                 it->second.str() + ")");
-        continue;
-      }
-      p.stages.push_back(std::move(*st));
+  std::vector<std::string> files;
+  for (const auto& dir : dirs)
+    for (auto& f : yaml_files(dir, "stages", must_exist, diags)) files.push_back(std::move(f));
+  // Files are independent: parse and read them on every core, then merge in file order.
+  const fs::path cwd = fs::current_path();
+  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  threads = std::min(threads, std::max<size_t>(1, files.size() / 64));
+  std::vector<StageBatch> batches(threads);
+  auto work = [&](size_t t) {
+    StageBatch& b = batches[t];
+    for (size_t i = t; i < files.size(); i += threads) {
+      std::string shown = display_path(files[i], cwd);
+      auto root = parse_yaml_file(shown, b.diags);
+      b.stages.push_back(root ? read_stage(shown, *root, b.diags, b.files) : std::nullopt);
     }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (auto& th : pool) th.join();
+
+  std::map<std::string, SourceLoc> seen;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto& st = batches[i % threads].stages[i / threads];
+    if (!st) continue;
+    if (auto [it, fresh] = seen.emplace(st->name, st->loc); !fresh) {
+      diags.error(st->loc, "duplicate stage name '" + st->name + "' (first defined at " +
+                               it->second.str() + ")");
+      continue;
+    }
+    p.stages.push_back(std::move(*st));
+  }
+  for (auto& b : batches) {
+    diags.append(b.diags);
+    p.files.merge(b.files);
   }
 }
 
@@ -69,7 +97,7 @@ void load_playbooks(const std::vector<std::string>& dirs, bool must_exist, Proje
   std::map<std::string, SourceLoc> seen;
   for (const auto& dir : dirs) {
     for (const auto& file : yaml_files(dir, "playbooks", must_exist, diags)) {
-      std::string shown = display_path(file);
+      std::string shown = display_path(file, fs::current_path());
       auto root = parse_yaml_file(shown, diags);
       if (!root) continue;
       auto pb = read_playbook(shown, *root, diags, p.files);

@@ -6,18 +6,18 @@
 
 namespace gw {
 
-SourceLoc LoadContext::loc(const YAML::Node& n) const {
+SourceLoc LoadContext::loc(const yaml::Node& n) const {
   if (!n.IsDefined()) return {file_, 0, 0};
   auto m = n.Mark();
   if (m.is_null()) return {file_, 0, 0};
   return {file_, m.line + 1, m.column + 1};
 }
 
-void LoadContext::error(const YAML::Node& n, std::string message) {
+void LoadContext::error(const yaml::Node& n, std::string message) {
   diags_.error(loc(n), std::move(message));
 }
 
-bool LoadContext::charge(const YAML::Node& n) {
+bool LoadContext::charge(const yaml::Node& n) {
   if (exhausted_) return false;
   if (++visited_ <= kMaxNodesPerFile) return true;
   exhausted_ = true;
@@ -26,41 +26,17 @@ bool LoadContext::charge(const YAML::Node& n) {
   return false;
 }
 
-std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::string& file,
+std::optional<yaml::Node> parse_yaml_text(const std::string& text, const std::string& file,
                                           Diagnostics& diags) {
   if (text.size() > kMaxFileBytes) {
     diags.error({file, 0, 0}, "file is larger than " + std::to_string(kMaxFileBytes >> 20) +
                                   " MiB; refusing to read it");
     return std::nullopt;
   }
-  try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.empty() || docs[0].IsNull()) {
-      diags.error({file, 1, 1}, "file is empty");
-      return std::nullopt;
-    }
-    if (docs.size() > 1) {
-      auto m = docs[1].Mark();
-      diags.error({file, m.line + 1, m.column + 1},
-                  "more than one YAML document; put each object in its own file");
-      return std::nullopt;
-    }
-    return docs[0];
-  } catch (const YAML::DeepRecursion& e) {
-    diags.error({file, e.mark.line + 1, e.mark.column + 1},
-                "invalid YAML: nesting deeper than " + std::to_string(e.depth()) + " levels");
-    return std::nullopt;
-  } catch (const YAML::Exception& e) {
-    std::string msg = e.msg;
-    if (msg.empty()) msg = "invalid YAML";
-    diags.error({file, e.mark.is_null() ? 1 : e.mark.line + 1,
-                 e.mark.is_null() ? 1 : e.mark.column + 1},
-                "invalid YAML: " + msg);
-    return std::nullopt;
-  }
+  return yaml::parse(text, file, diags);
 }
 
-std::optional<YAML::Node> parse_yaml_file(const std::string& path, Diagnostics& diags) {
+std::optional<yaml::Node> parse_yaml_file(const std::string& path, Diagnostics& diags) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error({path, 0, 0}, "cannot read file");
@@ -73,14 +49,15 @@ std::optional<YAML::Node> parse_yaml_file(const std::string& path, Diagnostics& 
 
 namespace {
 
-const char* type_name(const YAML::Node& n) {
+const char* type_name(const yaml::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Null: return "empty";
-    case YAML::NodeType::Scalar: return "a scalar";
-    default: return "undefined";
+    case yaml::NodeType::Map: return "a mapping";
+    case yaml::NodeType::Sequence: return "a list";
+    case yaml::NodeType::Null: return "empty";
+    case yaml::NodeType::Scalar: return "a scalar";
+    case yaml::NodeType::Undefined: break;
   }
+  return "undefined";
 }
 
 }  // namespace
@@ -93,7 +70,7 @@ bool parse_bool(std::string_view s, bool* out) {
   return false;
 }
 
-MapReader::MapReader(LoadContext& ctx, const YAML::Node& node, std::string what)
+MapReader::MapReader(LoadContext& ctx, const yaml::Node& node, std::string what)
     : ctx_(ctx), node_(node), what_(std::move(what)) {
   if (!ctx_.charge(node)) return;
   if (!node.IsMap()) {
@@ -101,22 +78,23 @@ MapReader::MapReader(LoadContext& ctx, const YAML::Node& node, std::string what)
     return;
   }
   valid_ = true;
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!ctx_.charge(it->first)) {
+  keys_.reserve(node.pairs().size());
+  for (const auto& [key, value] : node.pairs()) {
+    if (!ctx_.charge(key)) {
       valid_ = false;
       return;
     }
-    if (!it->first.IsScalar()) {
-      ctx_.error(it->first, "keys in " + what_ + " must be strings");
+    if (!key.IsScalar()) {
+      ctx_.error(key, "keys in " + what_ + " must be strings");
       continue;
     }
-    std::string name = it->first.Scalar();
+    const std::string& name = key.Scalar();
     bool dup = std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == name; });
     if (dup) {
-      ctx_.error(it->first, "duplicate key '" + name + "' in " + what_);
+      ctx_.error(key, "duplicate key '" + name + "' in " + what_);
       continue;
     }
-    keys_.push_back({name, it->first, it->second, false});
+    keys_.push_back({name, key, value, false});
   }
 }
 
@@ -124,21 +102,21 @@ bool MapReader::has(std::string_view key) const {
   return std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == key; });
 }
 
-YAML::Node MapReader::get(std::string_view key, Presence p) {
+yaml::Node MapReader::get(std::string_view key, Presence p) {
   asked_.emplace_back(key);
   for (auto& k : keys_) {
     if (k.name == key) {
       k.known = true;
       if (p == Presence::Required && k.value.IsNull()) {
         ctx_.error(k.key_node, "key '" + std::string(key) + "' in " + what_ + " needs a value");
-        return YAML::Node(YAML::NodeType::Undefined);
+        return yaml::Node();
       }
       return k.value;
     }
   }
   if (p == Presence::Required && valid_)
     ctx_.error(node_, "missing required key '" + std::string(key) + "' in " + what_);
-  return YAML::Node(YAML::NodeType::Undefined);
+  return yaml::Node();
 }
 
 std::vector<std::string> MapReader::keys() const {
@@ -156,7 +134,7 @@ void MapReader::finish() {
   }
 }
 
-std::optional<std::string> read_string(LoadContext& ctx, const YAML::Node& n,
+std::optional<std::string> read_string(LoadContext& ctx, const yaml::Node& n,
                                        const std::string& what) {
   if (!n.IsDefined()) return std::nullopt;
   if (!ctx.charge(n)) return std::nullopt;
@@ -167,15 +145,15 @@ std::optional<std::string> read_string(LoadContext& ctx, const YAML::Node& n,
   return n.Scalar();
 }
 
-std::optional<Text> read_text(LoadContext& ctx, const YAML::Node& n, const std::string& what) {
+std::optional<Text> read_text(LoadContext& ctx, const yaml::Node& n, const std::string& what) {
   auto s = read_string(ctx, n, what);
   if (!s) return std::nullopt;
   SourceLoc loc = ctx.loc(n);
-  if (n.Tag() == "!" && loc.col > 0) loc.col += 1;  // quoted: point inside the quotes
+  if (n.Quoted() && loc.col > 0) loc.col += 1;  // quoted: point inside the quotes
   return Text{std::move(*s), std::move(loc)};
 }
 
-std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const YAML::Node& n,
+std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const yaml::Node& n,
                                                      const std::string& what) {
   auto texts = read_texts(ctx, n, what);
   if (!texts) return std::nullopt;
@@ -184,7 +162,7 @@ std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const YAM
   return out;
 }
 
-std::optional<TextList> read_texts(LoadContext& ctx, const YAML::Node& n, const std::string& what) {
+std::optional<TextList> read_texts(LoadContext& ctx, const yaml::Node& n, const std::string& what) {
   if (!n.IsDefined()) return std::nullopt;
   if (!ctx.charge(n)) return std::nullopt;
   if (!n.IsSequence()) {
@@ -193,7 +171,7 @@ std::optional<TextList> read_texts(LoadContext& ctx, const YAML::Node& n, const 
   }
   TextList out;
   bool ok = true;
-  for (const auto& item : n) {
+  for (const auto& item : n.items()) {
     auto t = read_text(ctx, item, "each item of " + what);
     if (t) out.push_back(std::move(*t));
     else ok = false;
@@ -212,7 +190,7 @@ std::optional<Text> MapReader::text(std::string_view key, Presence p) {
 }
 
 std::optional<bool> MapReader::boolean(std::string_view key, Presence p) {
-  YAML::Node n = get(key, p);
+  yaml::Node n = get(key, p);
   auto s = read_string(ctx_, n, "'" + std::string(key) + "'");
   if (!s) return std::nullopt;
   bool b = false;
@@ -224,7 +202,7 @@ std::optional<bool> MapReader::boolean(std::string_view key, Presence p) {
 }
 
 std::optional<int> MapReader::integer(std::string_view key, Presence p) {
-  YAML::Node n = get(key, p);
+  yaml::Node n = get(key, p);
   auto s = read_string(ctx_, n, "'" + std::string(key) + "'");
   if (!s) return std::nullopt;
   try {
@@ -238,7 +216,7 @@ std::optional<int> MapReader::integer(std::string_view key, Presence p) {
 }
 
 std::optional<double> MapReader::number(std::string_view key, Presence p) {
-  YAML::Node n = get(key, p);
+  yaml::Node n = get(key, p);
   auto s = read_string(ctx_, n, "'" + std::string(key) + "'");
   if (!s) return std::nullopt;
   try {
@@ -252,7 +230,7 @@ std::optional<double> MapReader::number(std::string_view key, Presence p) {
 }
 
 std::optional<Millis> MapReader::duration(std::string_view key, Presence p) {
-  YAML::Node n = get(key, p);
+  yaml::Node n = get(key, p);
   auto s = read_string(ctx_, n, "'" + std::string(key) + "'");
   if (!s) return std::nullopt;
   auto d = parse_duration(*s);

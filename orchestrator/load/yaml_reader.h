@@ -1,8 +1,7 @@
 #pragma once
 /// Strict reading of YAML documents: every key checked, every error located (file:line:col), the
 /// work per file bounded so alias bombs and deep nesting cannot hang or exhaust memory.
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/yaml.h>
+#include "load/yaml_node.h"
 
 #include <optional>
 #include <string>
@@ -29,11 +28,11 @@ class LoadContext {
   LoadContext(std::string file, Diagnostics& diags) : file_(std::move(file)), diags_(diags) {}
 
   const std::string& file() const { return file_; }
-  SourceLoc loc(const YAML::Node& n) const;
-  void error(const YAML::Node& n, std::string message);
+  SourceLoc loc(const yaml::Node& n) const;
+  void error(const yaml::Node& n, std::string message);
   void error(const SourceLoc& loc, std::string message) { diags_.error(loc, std::move(message)); }
   /// Counts one visited node; false (and one error) once the budget is spent.
-  bool charge(const YAML::Node& n);
+  bool charge(const yaml::Node& n);
   bool exhausted() const { return exhausted_; }
   Diagnostics& diags() { return diags_; }
 
@@ -46,9 +45,9 @@ class LoadContext {
 
 /// Reads and parses one YAML file holding one document. Reports unreadable, empty, oversized and
 /// malformed files; returns nullopt then.
-std::optional<YAML::Node> parse_yaml_file(const std::string& path, Diagnostics& diags);
+std::optional<yaml::Node> parse_yaml_file(const std::string& path, Diagnostics& diags);
 /// Same, for text already in memory (tests, generated inputs).
-std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::string& file,
+std::optional<yaml::Node> parse_yaml_text(const std::string& text, const std::string& file,
                                           Diagnostics& diags);
 
 
@@ -56,15 +55,15 @@ std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::st
 /// unknown with a did-you-mean hint, and duplicate keys are reported on construction.
 class MapReader {
  public:
-  MapReader(LoadContext& ctx, const YAML::Node& node, std::string what);
+  MapReader(LoadContext& ctx, const yaml::Node& node, std::string what);
 
   /// False when the node was not a mapping (already reported).
   bool valid() const { return valid_; }
-  const YAML::Node& node() const { return node_; }
+  const yaml::Node& node() const { return node_; }
   SourceLoc loc() const { return ctx_.loc(node_); }
 
   /// The value of key, or an undefined node; marks the key known. Reports a missing required key.
-  YAML::Node get(std::string_view key, Presence p = Presence::Optional);
+  yaml::Node get(std::string_view key, Presence p = Presence::Optional);
   bool has(std::string_view key) const;
 
   std::optional<std::string> string(std::string_view key, Presence p = Presence::Optional);
@@ -84,13 +83,13 @@ class MapReader {
 
  private:
   LoadContext& ctx_;
-  YAML::Node node_;
+  yaml::Node node_;
   std::string what_;
   bool valid_ = false;
   struct Key {
     std::string name;
-    YAML::Node key_node;
-    YAML::Node value;
+    yaml::Node key_node;
+    yaml::Node value;
     bool known = false;
   };
   std::vector<Key> keys_;
@@ -98,12 +97,12 @@ class MapReader {
 };
 
 /// Scalar readers usable outside a mapping (list items). Report and return nullopt on type errors.
-std::optional<std::string> read_string(LoadContext& ctx, const YAML::Node& n,
+std::optional<std::string> read_string(LoadContext& ctx, const yaml::Node& n,
                                        const std::string& what);
-std::optional<Text> read_text(LoadContext& ctx, const YAML::Node& n, const std::string& what);
-std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const YAML::Node& n,
+std::optional<Text> read_text(LoadContext& ctx, const yaml::Node& n, const std::string& what);
+std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const yaml::Node& n,
                                                      const std::string& what);
-std::optional<TextList> read_texts(LoadContext& ctx, const YAML::Node& n, const std::string& what);
+std::optional<TextList> read_texts(LoadContext& ctx, const yaml::Node& n, const std::string& what);
 
 /// True when a scalar is "true"/"false" (any case); sets *out.
 bool parse_bool(std::string_view s, bool* out);

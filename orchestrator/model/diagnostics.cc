@@ -16,6 +16,10 @@ void Diagnostics::error(SourceLoc loc, std::string message) {
   items_.push_back({std::move(loc), std::move(message)});
 }
 
+void Diagnostics::append(const Diagnostics& other) {
+  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
+}
+
 std::vector<Diagnostic> Diagnostics::sorted() const {
   auto out = items_;
   auto key = [](const Diagnostic& d) {

@@ -28,6 +28,8 @@ struct Diagnostic {
 class Diagnostics {
  public:
   void error(SourceLoc loc, std::string message);
+  /// Adds every diagnostic of `other`, in order.
+  void append(const Diagnostics& other);
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
   const std::vector<Diagnostic>& all() const { return items_; }

@@ -4,6 +4,7 @@
 
 #include "model/names.h"
 #include "model/duration.h"
+#include "model/hash.h"
 
 namespace gw {
 
@@ -115,13 +116,26 @@ class ArgvBuilder {
     std::string abs = resolve_path(raw, dir);
     auto it = ctx.project->files.find(abs);
     if (it == ctx.project->files.end()) return Error{"input file not loaded: " + abs};
-    FileInput f{abs, it->second.content, it->second.templated};
-    if (f.rendered) {
-      auto r = render_template(f.content, ctx.scope, use);
-      if (!r) return Error{r.error().message, SourceLoc{abs, 0, 0}};
-      f.content = std::move(*r);
+    RenderedFile rf;
+    if (auto c = ctx.cache ? ctx.cache->find(abs) : RenderCache::iterator{};
+        ctx.cache && c != ctx.cache->end()) {
+      rf = c->second;
+    } else {
+      if (it->second.templated) {
+        auto r = render_template(it->second.content, ctx.scope, &rf.use);
+        if (!r) return Error{r.error().message, SourceLoc{abs, 0, 0}};
+        rf.content = std::make_shared<const std::string>(std::move(*r));
+      } else {
+        rf.content = std::make_shared<const std::string>(it->second.content);
+      }
+      rf.hash = sha256_hex(*rf.content);
+      if (ctx.cache) (*ctx.cache)[abs] = rf;
     }
-    inv_.files.push_back(std::move(f));
+    if (use) {
+      use->secrets.insert(rf.use.secrets.begin(), rf.use.secrets.end());
+      use->outputs.insert(rf.use.outputs.begin(), rf.use.outputs.end());
+    }
+    inv_.files.push_back(FileInput{abs, rf.content, rf.hash, it->second.templated});
     inv_.argv.push_back({"", static_cast<int>(inv_.files.size() - 1)});
     return Ok{};
   }

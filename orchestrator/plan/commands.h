@@ -1,6 +1,8 @@
 #pragma once
 /// What a step would run: the exact argv, environment, stdin and input files, built from the
 /// rendered step (SPEC §3 step kinds). Pure: file contents come from Project::files.
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,8 +36,9 @@ Result<RenderedBody> render_gate(const Gate& gate, const RenderScope& scope, Ren
 /// An input file a command reads: shown and hashed by its source path, materialized at run time
 /// (rendered `.tmpl` files go to a private temp file; plain files are used in place).
 struct FileInput {
-  std::string source;   // absolute path as named
-  std::string content;  // rendered content
+  std::string source;                          // absolute path as named
+  std::shared_ptr<const std::string> content;  // rendered content (shared between steps)
+  std::string hash;                            // sha256 of content
   bool rendered = false;
 };
 
@@ -58,10 +61,20 @@ struct Invocation {
   std::vector<std::string> display_argv() const;
 };
 
-/// Inputs for building commands: the inventory and file table, and how to render.
+/// A rendered input file, kept so that steps naming the same file render and hash it once.
+struct RenderedFile {
+  std::shared_ptr<const std::string> content;
+  std::string hash;
+  RenderUse use;
+};
+using RenderCache = std::map<std::string, RenderedFile>;
+
+/// Inputs for building commands: the inventory and file table, and how to render. `cache` (may be
+/// null) must only be shared by calls with the same scope.
 struct CommandContext {
   const Project* project = nullptr;
   RenderScope scope;
+  RenderCache* cache = nullptr;
 };
 
 /// The command of a helm/kubectl/talosctl/run step. Ssh and gate steps have none (nullopt).

@@ -1,7 +1,6 @@
 #include "plan/planner.h"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "model/hash.h"
 #include "model/names.h"
@@ -48,16 +47,33 @@ Result<std::optional<bool>> evaluate_when(const Text& when, const RenderScope& s
   return std::optional<bool>(*b);
 }
 
-nlohmann::json rendered_json(const RenderedBody& b) {
-  return {{"scalars", b.scalars}, {"lists", b.lists}, {"maps", b.maps}};
-}
+/// Accumulates the material of a checkpoint key: length-prefixed fields, so no two different
+/// inputs give the same text.
+class KeyMaterial {
+ public:
+  void add(std::string_view tag, std::string_view value) {
+    text_.append(tag).append(":").append(std::to_string(value.size())).append(":");
+    text_.append(value).append("\n");
+  }
+  void add(std::string_view tag, const RenderedBody& b) {
+    for (const auto& [k, v] : b.scalars) add(std::string(tag) + ".s." + k, v);
+    for (const auto& [k, l] : b.lists)
+      for (const auto& v : l) add(std::string(tag) + ".l." + k, v);
+    for (const auto& [k, m] : b.maps)
+      for (const auto& [mk, v] : m) add(std::string(tag) + ".m." + k + "." + mk, v);
+  }
+  std::string hash() const { return sha256_hex(text_); }
+
+ private:
+  std::string text_;
+};
 
 }  // namespace
 
 Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
   StepPreview p;
-  nlohmann::json key;
-  key["kind"] = to_string(step.kind);
+  KeyMaterial key;
+  key.add("kind", to_string(step.kind));
   if (step.when) {
     auto w = evaluate_when(*step.when, ctx.scope);
     if (!w) return w.error();
@@ -69,15 +85,16 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     auto b = render_gate(*step.gate, ctx.scope, &p.use);
     if (!b) return b.error();
     p.description = describe_gate(step.gate->kind, *b);
-    key["gate"] = {{"kind", to_string(step.gate->kind)}, {"body", rendered_json(*b)}};
+    key.add("gate", to_string(step.gate->kind));
+    key.add("gate", *b);
   } else if (step.kind == StepKind::Ssh) {
     auto b = render_body(step.body, step_schema(step.kind), ctx.scope, &p.use);
     if (!b) return b.error();
     p.description = describe_ssh(*b, ctx.project->inventory);
-    key["ssh"] = rendered_json(*b);
+    key.add("ssh", *b);
     if (auto u = step.body.map("upload")) {
       auto it = ctx.project->files.find(resolve_path(u->at("src").raw, step.dir));
-      if (it != ctx.project->files.end()) key["upload"] = sha256_hex(it->second.content);
+      if (it != ctx.project->files.end()) key.add("upload", sha256_hex(it->second.content));
     }
   } else {
     auto c = build_step_command(step, ctx, &p.use);
@@ -89,14 +106,17 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     if (!shown.empty()) shown.insert(shown.begin(), "env");
     for (auto& a : inv.display_argv()) shown.push_back(std::move(a));
     p.description = join_argv(shown);
-    key["argv"] = inv.display_argv();
-    key["env"] = inv.env;
-    if (inv.stdin_data) key["stdin"] = *inv.stdin_data;
-    if (inv.cwd) key["cwd"] = *inv.cwd;
-    for (const auto& f : inv.files) key["files"].push_back({f.source, sha256_hex(f.content)});
+    for (const auto& a : inv.display_argv()) key.add("argv", a);
+    for (const auto& [k, v] : inv.env) key.add("env." + k, v);
+    if (inv.stdin_data) key.add("stdin", *inv.stdin_data);
+    if (inv.cwd) key.add("cwd", *inv.cwd);
+    for (const auto& f : inv.files) key.add("file." + f.source, f.hash);
   }
-  if (step.capture) key["capture"] = {step.capture->name, step.capture->regex.value_or("")};
-  p.spec_key = sha256_hex(key.dump());
+  if (step.capture) {
+    key.add("capture", step.capture->name);
+    key.add("capture.regex", step.capture->regex.value_or(""));
+  }
+  p.spec_key = key.hash();
   return p;
 }
 
@@ -174,7 +194,8 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   if (!order) return order.error();
   Plan plan;
   plan.inventory = project.inventory.name;
-  CommandContext ctx{&project, scope};
+  RenderCache cache;
+  CommandContext ctx{&project, scope, &cache};
   std::vector<int> pos(g.size(), -1);
   for (size_t v : *order) {
     const Stage& st = project.stages[v];
@@ -187,7 +208,7 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
       if (!w) report(w.error(), st.loc);
       else if (*w && !**w) ps.status = PlanStatus::Skipped;
     }
-    nlohmann::json stage_key = nlohmann::json::array();
+    KeyMaterial stage_key;
     for (const auto& step : st.steps) {
       auto p = preview_step(step, ctx);
       if (!p) {
@@ -200,7 +221,7 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
         pstep.status = PlanStatus::Skipped;
       else
         pstep.status = step_status(id, pstep.preview.spec_key, cp);
-      stage_key.push_back(pstep.preview.spec_key);
+      stage_key.add("step", pstep.preview.spec_key);
       ps.steps.push_back(std::move(pstep));
     }
     for (const auto& gate : st.gates) {
@@ -210,10 +231,10 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
         continue;
       }
       PlannedGate pg{gate.name, describe_gate(gate.kind, *b)};
-      stage_key.push_back(pg.name + ":" + pg.description);
+      stage_key.add("gate." + pg.name, pg.description);
       ps.gates.push_back(std::move(pg));
     }
-    ps.spec_key = sha256_hex(stage_key.dump());
+    ps.spec_key = stage_key.hash();
     if (ps.status != PlanStatus::Skipped) {
       auto it = cp.stages.find(st.name);
       if (it != cp.stages.end()) {

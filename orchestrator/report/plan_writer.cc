@@ -76,10 +76,10 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
   }
 }
 
+/// Streams the plan one stage at a time (a whole-document tree of a large plan costs memory).
 void write_json(std::ostream& out, const Plan& plan) {
-  nlohmann::json j;
-  j["inventory"] = plan.inventory;
-  j["stages"] = nlohmann::json::array();
+  out << "{\n  \"inventory\": " << nlohmann::json(plan.inventory).dump() << ",\n  \"stages\": [";
+  bool first = true;
   for (const auto& s : plan.stages) {
     nlohmann::json js{{"name", s.stage->name},   {"needs", s.needs},
                       {"wave", s.wave},          {"status", to_string(s.status)},
@@ -97,11 +97,11 @@ void write_json(std::ostream& out, const Plan& plan) {
     }
     for (const auto& g : s.gates)
       js["gates"].push_back({{"name", g.name}, {"description", g.description}});
-    j["stages"].push_back(std::move(js));
+    out << (first ? "\n    " : ",\n    ") << js.dump();
+    first = false;
   }
-  j["waves"] = plan.waves;
-  j["criticalPath"] = plan.critical_path;
-  out << j.dump(2) << "\n";
+  out << "\n  ],\n  \"waves\": " << nlohmann::json(plan.waves).dump()
+      << ",\n  \"criticalPath\": " << nlohmann::json(plan.critical_path).dump() << "\n}\n";
 }
 
 std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }

@@ -3,6 +3,7 @@
 #define BOOST_PROCESS_V2_SEPARATE_COMPILATION 1
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,11 +57,13 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
-/// Runs in the child between fork and exec: own process group, default signal mask.
+/// Runs in the child between fork and exec: own process group, default signal mask, and death
+/// with groundwork if groundwork itself is killed (SIGKILL leaves it no chance to clean up).
 struct ChildSetup {
   template <class Launcher>
   bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -44,13 +44,14 @@ class RenderedFiles {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Error{path + ": cannot write rendered file"};
     size_t off = 0;
-    while (off < f.content.size()) {
-      ssize_t n = ::write(fd, f.content.data() + off, f.content.size() - off);
+    const std::string& content = *f.content;
+    while (off < content.size()) {
+      ssize_t n = ::write(fd, content.data() + off, content.size() - off);
       if (n <= 0) break;
       off += static_cast<size_t>(n);
     }
     ::close(fd);
-    if (off != f.content.size()) return Error{path + ": short write"};
+    if (off != content.size()) return Error{path + ": short write"};
     return path;
   }
 
@@ -109,7 +110,7 @@ std::string trim(std::string s) {
 StepResult attempt_command(const RunContext& ctx, const Step& step, const RenderScope& scope,
                            const std::string& log, std::optional<std::string>* captured) {
   StepResult r;
-  CommandContext cc{ctx.project, scope};
+  CommandContext cc{ctx.project, scope, nullptr};
   auto built = build_step_command(step, cc, nullptr);
   if (!built) return {StepStatus::Failed, built.error().message};
   const Invocation& inv = **built;
@@ -226,7 +227,7 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
     return r;
   };
 
-  auto preview = preview_step(step, {ctx.project, placeholders});
+  auto preview = preview_step(step, {ctx.project, placeholders, nullptr});
   if (!preview) return finish({StepStatus::Failed, preview.error().message}, "");
   if (preview->when && !*preview->when) return finish({StepStatus::Skipped}, "when is false");
   if (!preview->when) {  // depends on a captured output: decide now

@@ -128,7 +128,7 @@ wait_gw() {
     fail "groundwork (pid $BG_PID) still running after ${limit}s; killing it"
     kill -KILL "$BG_PID" 2>/dev/null
   fi
-  wait "$BG_PID"
+  { wait "$BG_PID"; } 2>/dev/null
   RC=$?
 }
 

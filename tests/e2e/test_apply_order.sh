@@ -74,6 +74,10 @@ else:
     names = sorted(spans, key=lambda s: spans[s][0])
     for a, b in zip(names, names[1:]):
         assert spans[a][1] <= spans[b][0], "%s %r and %s %r overlap with -j 1" % (a, spans[a], b, spans[b])
+    # Longest remaining path first: base (base-left-top) before solo; then left and right (which
+    # lead to top) before side, solo and top.
+    assert names[0] == "base", names
+    assert set(names[1:3]) == {"left", "right"}, names
 PY
 
 # Every apply takes 0.4s, so stages that run together overlap for sure.
@@ -131,7 +135,7 @@ new_sim sim-j1
 faults
 run_gw -i inv.yaml --state-dir state-j1 apply -j 1
 expect_rc 0 "apply -j 1"
-check "-j 1: needs respected, nothing overlaps" python3 analyse.py "$GROUNDWORK_SIM_STATE/calls.jsonl" serial
+check "-j 1: needs respected, nothing overlaps, longest path first" python3 analyse.py "$GROUNDWORK_SIM_STATE/calls.jsonl" serial
 
 # A target applies itself and what it needs, nothing else.
 new_sim sim-target

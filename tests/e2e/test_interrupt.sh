@@ -53,6 +53,27 @@ spec:
         argv: [/bin/sh, -c, 'trap "" TERM INT; sleep 1000 & echo $! > ${vars.work}/stubborn.pid; wait; wait']
       timeout: 1m
 YAML
+cat >stages/poll.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: poll}
+spec:
+  steps:
+    - name: wait-forever
+      gate: {exists: {resource: configmap/never-there, namespace: default}, interval: 200ms}
+      timeout: 1m
+YAML
+cat >stages/retrying.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: retrying}
+spec:
+  steps:
+    - name: flaky
+      run: {argv: [/bin/sh, -c, 'echo tried >> ${vars.work}/tries; exit 1']}
+      retry: {attempts: 5, delay: 30s}
+YAML
+
 grandchild_pid() { cat "$GROUNDWORK_SIM_STATE/grandchild.pid" 2>/dev/null; }
 grandchild_started() { [ -s "$GROUNDWORK_SIM_STATE/grandchild.pid" ]; }
 
@@ -174,5 +195,62 @@ expect_rc 130 "second Ctrl-C exits 130"
 check "second Ctrl-C kills at once (${ELAPSED_MS}ms)" test "$ELAPSED_MS" -lt 2000
 check "stubborn child $SP is gone after the second Ctrl-C" gone "$SP"
 check "no stubborn shell left after the second Ctrl-C" kill_leftovers "$WORK/stubborn.pid"
+
+# --- SIGINT while a gate polls, and while a retry waits: both stop at once.
+new_sim sim-poll
+start_gw -i inv.yaml --state-dir st-poll apply poll
+poll_started() { grep -q '"wait-forever"' "$WORK/st-poll/intr/journal.jsonl" 2>/dev/null; }
+if wait_until 15 poll_started; then pass; else fail "the polling gate did not start"; fi
+sleep 0.3
+T0=$(date +%s%N)
+kill -INT "$BG_PID"
+wait_gw 20
+ELAPSED_MS=$((($(date +%s%N) - T0) / 1000000))
+expect_rc 130 "SIGINT while a gate polls"
+check "gate polling stopped promptly (${ELAPSED_MS}ms)" test "$ELAPSED_MS" -lt 3000
+run_gw -i inv.yaml --state-dir st-poll status --format json
+check "status: polling gate step interrupted" python3 -c "
+import json; j = {s['name']: s for s in json.load(open('$WORK/out'))['stages']}
+assert j['poll']['steps'][0]['status'] == 'interrupted', j['poll']"
+
+rm -f tries
+start_gw -i inv.yaml --state-dir st-retry apply retrying
+if wait_until 15 test -s tries; then pass; else fail "the retrying step did not start"; fi
+sleep 0.3
+T0=$(date +%s%N)
+kill -INT "$BG_PID"
+wait_gw 20
+ELAPSED_MS=$((($(date +%s%N) - T0) / 1000000))
+expect_rc 130 "SIGINT during a retry delay"
+check "retry delay cut short (${ELAPSED_MS}ms)" test "$ELAPSED_MS" -lt 3000
+check "no further attempt after the interrupt" test "$(wc -l <tries)" -eq 1
+
+# --- SIGINT while a secret's command runs (before any step): 130, and the command is stopped.
+mkdir -p sec/stages
+cat >sec/inv.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Inventory
+metadata: {name: intr-secret}
+spec:
+  stages: [./stages]
+  secrets:
+    slow: {command: [/bin/sh, -c, 'echo \$\$ > $WORK/secret-cmd.pid; exec sleep 30']}
+YAML
+cat >sec/stages/s.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: s}
+spec:
+  steps:
+    - name: use
+      run: {argv: [/bin/true], env: {X: "${secrets.slow}"}}
+YAML
+start_gw -i sec/inv.yaml --state-dir st-secret apply
+if wait_until 15 test -s secret-cmd.pid; then pass; else fail "the secret command did not start"; fi
+SP=$(cat secret-cmd.pid)
+kill -INT "$BG_PID"
+wait_gw 20
+expect_rc 130 "SIGINT while resolving secrets"
+check "the secret command $SP is gone" gone "$SP"
 
 finish

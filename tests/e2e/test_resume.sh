@@ -156,6 +156,18 @@ run_gw -i inv.yaml --state-dir st apply
 expect_rc 0 "apply after reset --all"
 check "after reset --all: every mutation ($(mutations_since "$N"))" test "$(mutations_since "$N")" = "annotate one-other one.tmpl two"
 
+# --only STAGE: just that stage, when its needs are done; else a usage error that runs nothing.
+run_gw -i inv.yaml --state-dir st reset two
+N=$(sim_calls)
+run_gw -i inv.yaml --state-dir st apply --only two
+expect_rc 0 "--only two"
+check "--only two: two's mutations only ($(mutations_since "$N"))" test "$(mutations_since "$N")" = "annotate two"
+N=$(sim_calls)
+run_gw -i inv.yaml --state-dir st-only apply --only two
+expect_rc 2 "--only two with one not done"
+expect_in "$WORK/err" "needs 'one'" "--only names the missing need"
+check "--only refused: nothing ran" test "$(sim_calls)" -eq "$N"
+
 # A step whose spec changes (not its file) runs again too; the stage's other steps do not.
 sed -i 's/touched=yes/touched=yes2/; s/equals: "yes"/equals: "yes2"/' stages/two.yaml
 N=$(sim_calls)

@@ -1,0 +1,163 @@
+#include "load/yaml_node.h"
+
+#include <yaml.h>
+
+#include <map>
+
+namespace gw::yaml {
+
+namespace {
+
+const std::string kEmpty;
+const std::vector<Node> kNoItems;
+const std::vector<std::pair<Node, Node>> kNoPairs;
+
+/// RAII for libyaml's parser and events.
+struct Parser {
+  yaml_parser_t p{};
+  Parser() { yaml_parser_initialize(&p); }
+  ~Parser() { yaml_parser_delete(&p); }
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+};
+
+struct Event {
+  yaml_event_t e{};
+  ~Event() { yaml_event_delete(&e); }
+};
+
+/// A node under construction and, for mappings, the key waiting for its value.
+struct Frame {
+  std::shared_ptr<NodeData> data;
+  std::optional<Node> key;
+};
+
+bool is_null_scalar(const yaml_event_t& e) {
+  if (e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return false;
+  std::string_view v(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+  return v.empty() || v == "~" || v == "null" || v == "Null" || v == "NULL";
+}
+
+}  // namespace
+
+NodeType Node::Type() const { return d_ ? d_->type : NodeType::Undefined; }
+const std::string& Node::Scalar() const { return d_ ? d_->scalar : kEmpty; }
+bool Node::Quoted() const { return d_ && d_->quoted; }
+yaml::Mark Node::Mark() const { return d_ ? d_->mark : yaml::Mark{}; }
+const std::vector<Node>& Node::items() const { return d_ ? d_->items : kNoItems; }
+const std::vector<std::pair<Node, Node>>& Node::pairs() const { return d_ ? d_->pairs : kNoPairs; }
+
+Node Node::operator[](const std::string& key) const {
+  for (const auto& [k, v] : pairs())
+    if (k.IsScalar() && k.Scalar() == key) return v;
+  return Node();
+}
+
+std::optional<Node> parse(const std::string& text, const std::string& file, Diagnostics& diags) {
+  Parser parser;
+  yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),
+                               text.size());
+  std::vector<Frame> stack;
+  std::map<std::string, Node> anchors;
+  std::optional<Node> root;
+  int documents = 0;
+
+  auto fail = [&](int line, int col, const std::string& msg) {
+    diags.error({file, line + 1, col + 1}, msg);
+    return std::nullopt;
+  };
+  // Attaches a finished node to its parent (or makes it the root).
+  auto attach = [&](Node n) {
+    if (stack.empty()) {
+      root = std::move(n);
+      return;
+    }
+    Frame& top = stack.back();
+    if (top.data->type == NodeType::Sequence) {
+      top.data->items.push_back(std::move(n));
+    } else if (!top.key) {
+      top.key = std::move(n);
+    } else {
+      top.data->pairs.emplace_back(std::move(*top.key), std::move(n));
+      top.key.reset();
+    }
+  };
+  auto anchor = [&](const yaml_char_t* a, const Node& n) {
+    if (a) anchors[reinterpret_cast<const char*>(a)] = n;
+  };
+
+  for (;;) {
+    Event ev;
+    if (!yaml_parser_parse(&parser.p, &ev.e)) {
+      std::string problem = parser.p.problem ? parser.p.problem : "malformed document";
+      if (parser.p.context) problem = std::string(parser.p.context) + ": " + problem;
+      auto m = parser.p.problem_mark;
+      return fail(static_cast<int>(m.line), static_cast<int>(m.column), "invalid YAML: " + problem);
+    }
+    const yaml_event_t& e = ev.e;
+    Mark mark{static_cast<int>(e.start_mark.line), static_cast<int>(e.start_mark.column)};
+    switch (e.type) {
+      case YAML_STREAM_END_EVENT:
+        if (!root) return fail(0, 0, "file is empty");
+        return root;
+      case YAML_DOCUMENT_START_EVENT:
+        if (++documents > 1)
+          return fail(mark.line, mark.column,
+                      "more than one YAML document; put each object in its own file");
+        break;
+      case YAML_SEQUENCE_START_EVENT:
+      case YAML_MAPPING_START_EVENT: {
+        if (static_cast<int>(stack.size()) >= kMaxDepth)
+          return fail(mark.line, mark.column,
+                      "invalid YAML: nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+        auto d = std::make_shared<NodeData>();
+        d->type = e.type == YAML_SEQUENCE_START_EVENT ? NodeType::Sequence : NodeType::Map;
+        d->mark = mark;
+        anchor(e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor
+                                                    : e.data.mapping_start.anchor,
+               Node(d));
+        stack.push_back({std::move(d), std::nullopt});
+        break;
+      }
+      case YAML_SEQUENCE_END_EVENT:
+      case YAML_MAPPING_END_EVENT: {
+        Node done(std::move(stack.back().data));
+        stack.pop_back();
+        attach(std::move(done));
+        break;
+      }
+      case YAML_SCALAR_EVENT: {
+        auto d = std::make_shared<NodeData>();
+        d->mark = mark;
+        if (is_null_scalar(e)) {
+          d->type = NodeType::Null;
+        } else {
+          d->type = NodeType::Scalar;
+          d->scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+          d->quoted = e.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                      e.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+        }
+        Node n(std::move(d));
+        anchor(e.data.scalar.anchor, n);
+        attach(std::move(n));
+        break;
+      }
+      case YAML_ALIAS_EVENT: {
+        auto it = anchors.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+        if (it == anchors.end())
+          return fail(mark.line, mark.column,
+                      std::string("invalid YAML: unknown alias '*") +
+                          reinterpret_cast<const char*>(e.data.alias.anchor) + "'");
+        for (const auto& f : stack)
+          if (f.data.get() == it->second.id())
+            return fail(mark.line, mark.column,
+                        "invalid YAML: an alias may not refer to a node that contains it");
+        attach(it->second);
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+}  // namespace gw::yaml

@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Secrets from env, file and command reach commands only through the environment, stdin and
+# rendered .tmpl files (0600, deleted after the step); they never appear in the state folder
+# (journal, logs, captured outputs), groundwork's own output, the fakes' argv, or plan output.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+
+ENV_VALUE=env-secret-value-789
+FILE_VALUE=file-secret-value-456
+CMD_VALUE=cmd-secret-value-123
+VALUES=("$ENV_VALUE" "$FILE_VALUE" "$CMD_VALUE")
+export GW_E2E_ENV_SECRET=$ENV_VALUE
+printf '%s\n' "$FILE_VALUE" >secret.txt
+chmod 600 secret.txt
+
+sim_inventory inv.yaml secrety '  secrets:
+    env_secret: {env: GW_E2E_ENV_SECRET}
+    file_secret: {file: ./secret.txt}
+    cmd_secret: {command: [/bin/sh, -c, "echo ran >>'"$WORK"'/cmd-ran; echo cmd-secret-value-123"]}'
+mkdir -p stages/manifests
+cat >stages/manifests/creds.tmpl.yaml <<'YAML'
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: default}
+type: Opaque
+stringData:
+  env: "${secrets.env_secret}"
+  file: "${secrets.file_secret}"
+  cmd: "${secrets.cmd_secret}"
+  inventory: "${inventory.name}"
+YAML
+cat >stages/sec.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: sec}
+spec:
+  tools: [kubectl]
+  steps:
+    - name: manifest
+      kubectl: {apply: [manifests/creds.tmpl.yaml]}
+    - name: echo
+      run:
+        argv: [/bin/sh, -c, 'echo "out:$SEC_ENV"; echo "err:$SEC_FILE" >&2; echo "cmd:$SEC_CMD"']
+        env: {SEC_ENV: "${secrets.env_secret}", SEC_FILE: "${secrets.file_secret}", SEC_CMD: "${secrets.cmd_secret}"}
+      capture: {name: leaked}
+    - name: stdin
+      run:
+        argv: [/bin/cat]
+        stdin: "from-stdin:${secrets.cmd_secret}"
+      capture: {name: fromstdin, regex: 'from-stdin:(.*)'}
+  gates:
+    - name: stored
+      jsonpath: {resource: secret/creds, namespace: default, path: '{.metadata.name}', equals: creds}
+      interval: 200ms
+      timeout: 5s
+YAML
+cat >stages/uses.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: uses}
+spec:
+  needs: [sec]
+  steps:
+    - name: show
+      run: {argv: [/bin/echo, "captured=${stages.sec.outputs.leaked}", "stdin=${stages.sec.outputs.fromstdin}"]}
+YAML
+cat >stages/leakfail.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: leakfail}
+spec:
+  steps:
+    - name: spill
+      run:
+        argv: [/bin/sh, -c, 'echo "about to fail with $S1 and $S2"; echo "stderr $S3" >&2; exit 3']
+        env: {S1: "${secrets.env_secret}", S2: "${secrets.file_secret}", S3: "${secrets.cmd_secret}"}
+YAML
+# Output that reaches groundwork in pieces: a secret that arrives just as a line grows past 64 KiB, and a
+# secret written to stdout in two writes with a stderr line in between. The program prints the
+# value whole on one stream each time; the log must not let it be put back together.
+cat >stages/split.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: split}
+spec:
+  steps:
+    - name: long-line
+      run:
+        argv: [/bin/sh, -c, 'printf "%065530d" 0; sleep 0.2; printf "%s" "$${S%-value*}"; sleep 0.2; printf "%s\n" "-value$${S#*-value}"']
+        env: {S: "${secrets.env_secret}"}
+    - name: interleaved
+      run:
+        argv: [/bin/sh, -c, 'printf "%s" "$${S%-value*}"; sleep 0.2; echo STDERR-MARK >&2; sleep 0.2; printf "%s\n" "-value$${S#*-value}"']
+        env: {S: "${secrets.env_secret}"}
+YAML
+
+# no_secret_in WHAT PATH…: none of the three values in these files (recursively).
+no_secret_in() {
+  local what="$1" v hits; shift
+  for v in "${VALUES[@]}"; do
+    hits=$(grep -rlF -- "$v" "$@" 2>/dev/null)
+    if [ -n "$hits" ]; then fail "$what: secret '$v' found in: $hits"; else pass; fi
+  done
+}
+
+mkdir -p tmp
+export TMPDIR="$WORK/tmp"
+new_sim
+# The apply of the rendered manifest is slowed so its file can be looked at while the step runs.
+set_faults <<'YAML'
+- {tool: kubectl, match: "creds.tmpl.yaml", action: slow, seconds: 1}
+YAML
+start_gw -v -i inv.yaml --state-dir st apply sec uses
+rendered() { compgen -G "$WORK/tmp/groundwork-*/*creds.tmpl.yaml" >/dev/null; }
+if wait_until 15 rendered; then
+  F=$(compgen -G "$WORK/tmp/groundwork-*/*creds.tmpl.yaml" | head -1)
+  check "rendered file is mode 0600 ($(stat -c %a "$F" 2>/dev/null))" test "$(stat -c %a "$F" 2>/dev/null)" = 600
+  check "its folder is private ($(stat -c %a "$(dirname "$F")" 2>/dev/null))" test "$(stat -c %a "$(dirname "$F")" 2>/dev/null)" = 700
+else
+  fail "no rendered .tmpl file seen in \$TMPDIR while the step ran"
+fi
+wait_gw 30
+cp "$WORK/bg.out" "$WORK/out"; cp "$WORK/bg.err" "$WORK/err"
+expect_rc 0 "apply with secrets"
+check "summary ok" grep -q "^ok after" "$WORK/err"
+
+# The cluster got the real values: the rendered file carried them...
+check "the Secret in the cluster holds the env value" python3 - "$GROUNDWORK_SIM_STATE/state.json" "${VALUES[@]}" <<'PY'
+import json, sys
+state = json.dumps(json.load(open(sys.argv[1])))
+for v in sys.argv[2:]:
+    assert v in state, "%s not in the simulated cluster" % v
+PY
+# ...and it was deleted after the step.
+APPLIED=$(python3 -c "
+import json
+for l in open('$GROUNDWORK_SIM_STATE/calls.jsonl'):
+    for a in json.loads(l)['argv']:
+        if a.endswith('creds.tmpl.yaml'): print(a)" | head -1)
+check "the rendered file was passed to kubectl ($APPLIED)" bash -c "case '$APPLIED' in '$WORK/tmp/'*) true;; *) false;; esac"
+check "the rendered file is deleted" test ! -e "$APPLIED"
+check "its private folder is deleted" test ! -e "$(dirname "$APPLIED")"
+check "nothing left in TMPDIR" test -z "$(ls -A "$WORK/tmp")"
+
+# Nowhere in the state folder, groundwork's output, or the fakes' argv.
+no_secret_in "state folder" "$WORK/st"
+no_secret_in "groundwork stdout/stderr" "$WORK/out" "$WORK/err"
+no_secret_in "calls.jsonl" "$GROUNDWORK_SIM_STATE/calls.jsonl"
+LOG_ECHO=$(compgen -G "$WORK/st/secrety/runs/*/logs/sec.echo.log" | head -1)
+check "the echo step has a log" test -f "$LOG_ECHO"
+expect_in "$LOG_ECHO" "out:***" "stdout redacted in the log"
+expect_in "$LOG_ECHO" "err:***" "stderr redacted in the log"
+expect_in "$LOG_ECHO" "cmd:***" "command secret redacted in the log"
+check "captured outputs are redacted in the journal" python3 - "$WORK/st/secrety/journal.jsonl" <<'PY'
+import json, sys
+outs = {}
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    outs.update(r.get("outputs", {}))
+assert outs.get("leaked") == "out:***\ncmd:***", outs
+assert outs.get("fromstdin") == "***", outs
+PY
+LOG_SHOW=$(compgen -G "$WORK/st/secrety/runs/*/logs/uses.show.log" | head -1)
+expect_in "$LOG_SHOW" "captured=out:***" "a later step sees the redacted capture"
+expect_in "$LOG_SHOW" "stdin=***" "stdin capture redacted"
+
+# A second run with the same secrets runs nothing (fingerprints, not values, in the keys)...
+N=$(sim_calls)
+run_gw -i inv.yaml --state-dir st apply sec uses
+expect_rc 0 "second apply with secrets"
+check "second apply: nothing ran" test "$(sim_calls)" -eq "$N"
+# ...and a changed secret value re-runs the steps that use it.
+export GW_E2E_ENV_SECRET=env-secret-value-790
+VALUES+=("env-secret-value-790")
+run_gw -i inv.yaml --state-dir st apply sec uses
+expect_rc 0 "apply after a secret changed"
+check "changed secret: the manifest was applied again" bash -c "tail -n +$((N + 1)) '$GROUNDWORK_SIM_STATE/calls.jsonl' | grep -q creds.tmpl.yaml"
+no_secret_in "state folder after the change" "$WORK/st"
+no_secret_in "output after the change" "$WORK/out" "$WORK/err"
+
+# Only apply reads secrets: validate, plan, status and reset never run the secret's command.
+RAN=$(wc -l <cmd-ran)
+check "apply ran the secret command once per run ($RAN runs so far)" test "$RAN" -eq 3
+run_gw -i inv.yaml --state-dir st validate
+expect_rc 0 "validate with secrets"
+# plan, text and json: placeholders only.
+run_gw -i inv.yaml --state-dir st plan
+expect_rc 0 "plan text"
+expect_in "$WORK/out" "<secret:env_secret>" "plan shows the env secret placeholder"
+expect_in "$WORK/out" "<secret:file_secret>" "plan shows the file secret placeholder"
+expect_in "$WORK/out" "<secret:cmd_secret>" "plan shows the command secret placeholder"
+no_secret_in "plan text" "$WORK/out" "$WORK/err"
+run_gw -i inv.yaml --state-dir st plan --format json
+expect_rc 0 "plan json"
+no_secret_in "plan json" "$WORK/out" "$WORK/err"
+run_gw -i inv.yaml --state-dir st status --format json
+no_secret_in "status" "$WORK/out" "$WORK/err"
+check "validate, plan and status did not run the secret command" test "$(wc -l <cmd-ran)" -eq "$RAN"
+
+# A failing step that prints secrets: the console summary's last output is redacted too.
+for fmt in text json; do
+  run_gw -v --log-format "$fmt" -i inv.yaml --state-dir st apply leakfail
+  expect_rc 1 "failing step with secrets ($fmt)"
+  [ "$fmt" = text ] && expect_in "$WORK/err" "about to fail with *** and ***" "summary output redacted"
+  [ "$fmt" = text ] && expect_in "$WORK/err" "stderr ***" "summary stderr redacted"
+  no_secret_in "failing step output ($fmt)" "$WORK/out" "$WORK/err"
+done
+no_secret_in "state folder after the failure" "$WORK/st"
+
+# Secrets that reach groundwork in pieces (see stages/split.yaml).
+run_gw -i inv.yaml --state-dir st apply split
+expect_rc 0 "apply split"
+for step in long-line interleaved; do
+  LOG=$(ls -t "$WORK"/st/secrety/runs/*/logs/split.$step.log | head -1)
+  check "split secret ($step) cannot be reassembled from its log" python3 - "$LOG" "$GW_E2E_ENV_SECRET" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+joined = text.replace("\n", "").replace("STDERR-MARK", "")
+assert sys.argv[2] not in joined, "the log has the secret in pieces:\n" + text[-200:]
+PY
+done
+check "the rendered-file temp folder is empty at the end" test -z "$(ls -A "$WORK/tmp")"
+
+finish
