@@ -199,11 +199,12 @@ Journal::Journal(Journal&& o) noexcept
   o.fd_ = -1;
 }
 
-Status Journal::append(nlohmann::json record) {
+Status Journal::append(nlohmann::json record, Durability durability) {
   if (!record.contains("at")) record["at"] = now_rfc3339();
   std::string line = record.dump() + "\n";
   if (auto w = write_all(fd_, line); !w) return Error{path_ + ": " + w.error().message};
-  if (::fdatasync(fd_) != 0) return Error{path_ + ": fsync failed: " + std::strerror(errno)};
+  if (durability == Durability::Sync && ::fdatasync(fd_) != 0)
+    return Error{path_ + ": fsync failed: " + std::strerror(errno)};
   apply_record(record, state_);
   return Ok{};
 }

@@ -48,8 +48,12 @@ class Journal {
   Journal(const Journal&) = delete;
 
   const JournalState& state() const { return state_; }
-  /// Writes one record and fsyncs it; the in-memory state follows.
-  Status append(nlohmann::json record);
+  /// When a record must be on disk: before append returns (Sync), or with the next Sync record
+  /// (Deferred: group commit for records nothing depends on until then, e.g. the start of a step
+  /// that may simply run again).
+  enum class Durability { Sync, Deferred };
+  /// Writes one record; the in-memory state follows.
+  Status append(nlohmann::json record, Durability durability = Durability::Sync);
   /// Rewrites the journal to its last-wins state via a temp file and rename.
   Status compact();
 

@@ -145,10 +145,11 @@ std::vector<std::string> child_environment(const ProcessSpec& spec) {
   return env;
 }
 
-/// Reads a pipe until EOF into the sink (and, for stdout, the capture buffer).
+/// Reads a pipe until EOF into the sink (and, for stdout, the capture buffer); calls `closed`
+/// at EOF.
 void read_loop(asio::readable_pipe& pipe, std::array<char, 16384>& buf, LogSink& sink,
-               std::string* capture, bool* done) {
-  pipe.async_read_some(asio::buffer(buf), [&pipe, &buf, &sink, capture, done](
+               std::string* capture, const std::function<void()>& closed) {
+  pipe.async_read_some(asio::buffer(buf), [&pipe, &buf, &sink, capture, &closed](
                                               bp::error_code ec, size_t n) {
     if (n > 0) {
       sink.write(std::string_view(buf.data(), n));
@@ -156,10 +157,10 @@ void read_loop(asio::readable_pipe& pipe, std::array<char, 16384>& buf, LogSink&
         capture->append(buf.data(), std::min(n, kCaptureLimit - capture->size()));
     }
     if (ec) {
-      *done = true;
+      closed();
       return;
     }
-    read_loop(pipe, buf, sink, capture, done);
+    read_loop(pipe, buf, sink, capture, closed);
   });
 }
 
@@ -197,11 +198,20 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   std::array<char, 16384> out_buf{}, err_buf{};
   bool out_done = false, err_done = false, exited = false;
   int native_status = 0;
-  read_loop(out_pipe, out_buf, sink, &res.out, &out_done);
-  read_loop(err_pipe, err_buf, sink, nullptr, &err_done);
+  asio::steady_timer tick(ctx);
+  // Done when the child has exited and both pipes reached EOF: stop the watchdog at once.
+  auto maybe_done = [&] {
+    if (exited && out_done && err_done) tick.cancel();
+  };
+  std::function<void()> out_closed = [&] { out_done = true, maybe_done(); };
+  std::function<void()> err_closed = [&] { err_done = true, maybe_done(); };
+  read_loop(out_pipe, out_buf, sink, &res.out, out_closed);
+  read_loop(err_pipe, err_buf, sink, nullptr, err_closed);
   proc->async_wait([&](bp::error_code, int status) {
     exited = true;
     native_status = status;
+    ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
+    maybe_done();
   });
 
   // A watchdog tick: timeout, interruption, and leftovers after the child exits.
@@ -209,13 +219,12 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   std::optional<Clock::time_point> kill_at;
   std::optional<Clock::time_point> drain_until;
   bool timed_out = false, interrupted = false;
-  asio::steady_timer tick(ctx);
   std::function<void()> arm = [&] {
     tick.expires_after(std::chrono::milliseconds(20));
-    tick.async_wait([&](bp::error_code) {
+    tick.async_wait([&](bp::error_code ec) {
+      if (ec == asio::error::operation_aborted) return;
       auto now = Clock::now();
       if (exited) {
-        ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
         if (!drain_until) drain_until = now + std::chrono::milliseconds(1000);
         if ((out_done && err_done) || now > *drain_until) {
           out_pipe.close();

@@ -84,10 +84,11 @@ std::string checkpoint_key(const RunContext& ctx, const StepPreview& p) {
   return sha256_hex(material);
 }
 
-void journal(const RunContext& ctx, nlohmann::json record) {
+void journal(const RunContext& ctx, nlohmann::json record,
+             Journal::Durability durability = Journal::Durability::Sync) {
   std::lock_guard<std::mutex> lock(*ctx.journal_mu);
   record["run"] = ctx.run_id;
-  if (auto s = ctx.journal->append(std::move(record)); !s)
+  if (auto s = ctx.journal->append(std::move(record), durability); !s)
     ctx.listener->warning("journal: " + s.error().message);
 }
 
@@ -263,8 +264,12 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
                   "");
 
   ctx.listener->step_started(unit, step.name, preview->description);
-  journal(ctx, {{"t", "step_start"}, {"stage", unit}, {"step", step.name},
-                {"specKey", preview->spec_key}, {"key", key}});
+  // The start of a `once` step must be on disk before it runs (a crash must not let it run
+  // again blindly); the start of any other step rides with the next synced record.
+  journal(ctx,
+          {{"t", "step_start"}, {"stage", unit}, {"step", step.name},
+           {"specKey", preview->spec_key}, {"key", key}},
+          step.repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
   StepResult r;
   std::optional<std::string> captured;
   Millis delay = step.retry.delay;
