@@ -2,6 +2,8 @@
 
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "run/journal.h"
@@ -46,14 +48,34 @@ void Console::line(const std::string& text) {
   status_line_open_ = false;
 }
 
+namespace {
+
+/// The machine-readable log: one JSON object per line on stderr, through spdlog.
+spdlog::logger& json_logger() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    auto l = std::make_shared<spdlog::logger>("groundwork", sink);
+    l->set_pattern("{\"time\":\"%Y-%m-%dT%H:%M:%S.%eZ\",\"level\":\"%l\",%v}",
+                   spdlog::pattern_time_type::utc);
+    l->flush_on(spdlog::level::info);
+    return l;
+  }();
+  return *logger;
+}
+
+}  // namespace
+
 void Console::json(const std::string& event, const std::string& unit, const std::string& step,
                    const std::string& status, const std::string& text) {
-  nlohmann::json j{{"time", now_rfc3339()}, {"event", event}};
+  nlohmann::json j{{"event", event}};
   if (!unit.empty()) j["stage"] = unit;
   if (!step.empty()) j["step"] = step;
   if (!status.empty()) j["status"] = status;
   if (!text.empty()) j["message"] = text;
-  err_ << j.dump() << "\n" << std::flush;
+  std::string body = j.dump();
+  body = body.substr(1, body.size() - 2);  // the fields, spliced after time and level
+  if (event == "warning" || status == "FAILED") json_logger().warn(body);
+  else json_logger().info(body);
 }
 
 void Console::step_started(const std::string& unit, const std::string& step,
@@ -104,7 +126,7 @@ void Console::info(const std::string& text) {
 void Console::summary(const RunReport& report, Millis elapsed) {
   std::lock_guard<std::mutex> lock(mu_);
   if (format_ == LogFormat::Json) {
-    nlohmann::json j{{"time", now_rfc3339()}, {"event", "summary"}, {"elapsedMs", elapsed.count()}};
+    nlohmann::json j{{"event", "summary"}, {"elapsedMs", elapsed.count()}};
     for (const auto& s : report.stages) {
       nlohmann::json js{{"name", s.name}, {"status", to_string(s.outcome)},
                         {"durationMs", s.duration.count()}};
@@ -115,7 +137,8 @@ void Console::summary(const RunReport& report, Millis elapsed) {
       }
       j["stages"].push_back(js);
     }
-    err_ << j.dump() << "\n" << std::flush;
+    std::string body = j.dump();
+    json_logger().info(body.substr(1, body.size() - 2));
     return;
   }
   if (tty_ && status_line_open_) err_ << "\r\033[K";
