@@ -134,6 +134,7 @@ void Console::summary(const RunReport& report, Millis elapsed) {
         js["failedStep"] = s.failed_step;
         js["message"] = s.failure.message;
         js["log"] = s.failure.log;
+        js["tail"] = s.failure.tail;
       }
       j["stages"].push_back(js);
     }

@@ -72,34 +72,42 @@ struct ChildSetup {
   }
 };
 
-/// The step log: appends output line by line, redacted; owns the fd.
+/// The step log: appends output line by line, redacted; owns the fd. Each stream has its own
+/// line buffer, so a secret written whole on one stream is never split by the other's output.
 class LogSink {
  public:
+  enum class Stream { Out = 0, Err = 1 };
+
   LogSink(const std::string& path, const Redactor* r, Visibility v) : redactor_(r), visibility_(v) {
     if (path.empty()) return;
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd_ >= 0 && v == Visibility::Sensitive) put("(output hidden: sensitive step)\n");
   }
-  ~LogSink() {
-    flush();
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~LogSink() { flush(); if (fd_ >= 0) ::close(fd_); }
   LogSink(const LogSink&) = delete;
   LogSink& operator=(const LogSink&) = delete;
 
-  void write(std::string_view chunk) {
-    pending_.append(chunk);
-    size_t nl = pending_.rfind('\n');
-    if (nl == std::string::npos) {
-      if (pending_.size() > 65536) flush();
-      return;
+  void write(Stream s, std::string_view chunk) {
+    std::string& pending = pending_[static_cast<int>(s)];
+    pending.append(chunk);
+    size_t nl = pending.rfind('\n');
+    if (nl != std::string::npos) {
+      emit(pending.substr(0, nl + 1));
+      pending.erase(0, nl + 1);
     }
-    emit(pending_.substr(0, nl + 1));
-    pending_.erase(0, nl + 1);
+    if (pending.size() > 65536) {
+      // A very long line: write most of it, keeping back what could be the start of a secret.
+      size_t keep = redactor_ ? redactor_->longest() : 0;
+      size_t cut = pending.size() > keep ? pending.size() - keep : 0;
+      emit(pending.substr(0, cut) + "\n");
+      pending.erase(0, cut);
+    }
   }
   void flush() {
-    if (!pending_.empty()) emit(pending_ + "\n");
-    pending_.clear();
+    for (auto& pending : pending_) {
+      if (!pending.empty()) emit(pending + "\n");
+      pending.clear();
+    }
   }
   const std::deque<std::string>& tail() const { return tail_; }
 
@@ -128,7 +136,7 @@ class LogSink {
   int fd_ = -1;
   const Redactor* redactor_;
   Visibility visibility_;
-  std::string pending_;
+  std::array<std::string, 2> pending_;
   std::deque<std::string> tail_;
 };
 
@@ -148,11 +156,11 @@ std::vector<std::string> child_environment(const ProcessSpec& spec) {
 /// Reads a pipe until EOF into the sink (and, for stdout, the capture buffer); calls `closed`
 /// at EOF.
 void read_loop(asio::readable_pipe& pipe, std::array<char, 16384>& buf, LogSink& sink,
-               std::string* capture, const std::function<void()>& closed) {
-  pipe.async_read_some(asio::buffer(buf), [&pipe, &buf, &sink, capture, &closed](
+               LogSink::Stream stream, std::string* capture, const std::function<void()>& closed) {
+  pipe.async_read_some(asio::buffer(buf), [&pipe, &buf, &sink, stream, capture, &closed](
                                               bp::error_code ec, size_t n) {
     if (n > 0) {
-      sink.write(std::string_view(buf.data(), n));
+      sink.write(stream, std::string_view(buf.data(), n));
       if (capture && capture->size() < kCaptureLimit)
         capture->append(buf.data(), std::min(n, kCaptureLimit - capture->size()));
     }
@@ -160,7 +168,7 @@ void read_loop(asio::readable_pipe& pipe, std::array<char, 16384>& buf, LogSink&
       closed();
       return;
     }
-    read_loop(pipe, buf, sink, capture, closed);
+    read_loop(pipe, buf, sink, stream, capture, closed);
   });
 }
 
@@ -205,11 +213,11 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   };
   std::function<void()> out_closed = [&] { out_done = true, maybe_done(); };
   std::function<void()> err_closed = [&] { err_done = true, maybe_done(); };
-  read_loop(out_pipe, out_buf, sink, &res.out, out_closed);
-  read_loop(err_pipe, err_buf, sink, nullptr, err_closed);
-  proc->async_wait([&](bp::error_code, int status) {
+  read_loop(out_pipe, out_buf, sink, LogSink::Stream::Out, &res.out, out_closed);
+  read_loop(err_pipe, err_buf, sink, LogSink::Stream::Err, nullptr, err_closed);
+  proc->async_wait([&](bp::error_code, int) {  // the int is already decoded; keep the raw status
     exited = true;
-    native_status = status;
+    native_status = proc->native_exit_code();
     ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
     maybe_done();
   });

@@ -13,6 +13,8 @@ class Redactor {
   void add(std::string_view secret);
   std::string redact(std::string_view text) const;
   bool empty() const { return values_.empty(); }
+  /// The length of the longest hidden value (0 when none).
+  size_t longest() const { return values_.empty() ? 0 : values_.front().size(); }
 
  private:
   std::vector<std::string> values_;  // longest first

@@ -66,4 +66,18 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
   return out;
 }
 
+void redact_readable_secrets(const Inventory& inv, Redactor& redactor) {
+  for (const auto& [name, src] : inv.secrets) {
+    if (src.kind == SecretSourceKind::Env) {
+      if (const char* v = std::getenv(src.env.c_str())) redactor.add(v);
+    } else if (src.kind == SecretSourceKind::File) {
+      std::ifstream in(src.file, std::ios::binary);
+      if (!in) continue;
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      redactor.add(strip_newline(ss.str()));
+    }
+  }
+}
+
 }  // namespace gw

@@ -24,4 +24,8 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
                                         const std::string& fingerprint_key, CommandRunner& runner,
                                         const ToolResolver& tools, const Interrupt& interrupt);
 
+/// Adds to `redactor` the values of every env and file secret of the inventory that can be read,
+/// used or not: a child inherits the whole environment and may print any of them.
+void redact_readable_secrets(const Inventory& inv, Redactor& redactor);
+
 }  // namespace gw

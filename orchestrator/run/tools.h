@@ -11,8 +11,9 @@ namespace gw {
 class ToolResolver {
  public:
   explicit ToolResolver(const Inventory& inv) : inv_(inv) {}
-  /// The program to execute, or empty when it cannot be found.
-  std::string resolve(const std::string& tool) const;
+  virtual ~ToolResolver() = default;
+  /// The program to execute, or empty when it cannot be found (looks at the file system).
+  virtual std::string resolve(const std::string& tool) const;
   /// Environment every command gets: KUBECONFIG and TALOSCONFIG from the inventory.
   std::vector<std::pair<std::string, std::string>> base_env() const;
 

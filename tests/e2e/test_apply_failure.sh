@@ -91,7 +91,7 @@ assert p['bad']['status'] == 'failed', p['bad']"
 new_sim sim-running
 set_faults <<'YAML'
 - {tool: kubectl, match: "boom.yaml", action: fail, stderr: "Error: boom-from-sim"}
-- {tool: kubectl, match: "indep.yaml", action: slow, seconds: 1}
+- {tool: kubectl, match: "indep.yaml", action: slow, seconds: 3}
 YAML
 run_gw -i inv.yaml --state-dir st-running apply -j 4
 expect_rc 1 "failure while another stage runs"

@@ -1,43 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include "plan/planner.h"
+#include "test_support.h"
+
+using gwtest::project_of;
+using gwtest::run_step;
 
 namespace {
-
-gw::Step run_step(const std::string& name, const std::string& arg = "true") {
-  gw::Step s;
-  s.name = name;
-  s.kind = gw::StepKind::Run;
-  s.body.lists["argv"] = {gw::Text{arg, {}}};
-  s.dir = "/tmp";
-  return s;
-}
-
-/// A project from "stage:need1,need2" specs; each stage gets `steps` run steps.
-gw::Project project_of(const std::vector<std::string>& specs, int steps = 1) {
-  gw::Project p;
-  p.inventory.name = "unit";
-  for (const auto& spec : specs) {
-    gw::Stage st;
-    auto colon = spec.find(':');
-    st.name = spec.substr(0, colon);
-    st.file = "stages/" + st.name + ".yaml";
-    st.loc = {st.file, 3, 17};
-    if (colon != std::string::npos) {
-      std::string rest = spec.substr(colon + 1);
-      size_t pos = 0;
-      while (pos < rest.size()) {
-        auto comma = rest.find(',', pos);
-        if (comma == std::string::npos) comma = rest.size();
-        st.needs.push_back({rest.substr(pos, comma - pos), {st.file, 6, 11}});
-        pos = comma + 1;
-      }
-    }
-    for (int i = 0; i < steps; ++i) st.steps.push_back(run_step("s" + std::to_string(i)));
-    p.stages.push_back(std::move(st));
-  }
-  return p;
-}
 
 struct Planned {
   explicit Planned(gw::Project p) : project(std::move(p)) {}

@@ -86,13 +86,17 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
     return kExitPreflight;
   }
 
-  Interrupt interrupt;
+  static Interrupt interrupt;  // the signal thread outlives this function
   install_signal_handling(interrupt);
   ProcessRunner runner;
   auto fkey = fingerprint_key(paths);
   if (!fkey) return fail(kExitFailed, fkey.error().message);
   auto secrets = resolve_secrets(project.inventory, needs.secrets, *fkey, runner, tools, interrupt);
-  if (!secrets) return fail(kExitInvalid, secrets.error().message + "; nothing was run");
+  if (!secrets) {
+    if (interrupt.stopping()) return fail(kExitInterrupted, "interrupted while resolving secrets; nothing was run");
+    return fail(kExitInvalid, secrets.error().message + "; nothing was run");
+  }
+  redact_readable_secrets(project.inventory, secrets->redactor);
 
   std::string run_id = make_run_id();
   std::string log_dir = paths.runs() + "/" + run_id + "/logs";
