@@ -818,7 +818,7 @@ class TestCallsLog(SimCase):
         self.assertEqual(calls[2]["argv"], ["version", "--short"])
 
     def test_parallel_calls_overlap_and_lose_nothing(self):
-        self.faults('- {tool: kubectl, match: "slow-", action: slow, seconds: 1.5}\n')
+        self.faults('- {tool: kubectl, match: "slow-", action: slow, seconds: 4}\n')
         procs = []
         for i in range(8):
             f = self.write("cm%d.yaml" % i, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: slow-%d, namespace: default}\n" % i)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole shipped platform bootstraps on the simulated cluster, every gate answered truthfully by
+# the sim (including DNS and HTTPS through tests/sim/netsim.py on 127.0.0.200:53 / 127.0.0.201:443,
+# which needs root), and a second bootstrap runs nothing.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+if [ "$(id -u)" -ne 0 ]; then
+  fail "this test binds 127.0.0.200:53 and 127.0.0.201:443 for the sim's DNS/HTTPS answers: run it as root"
+  finish
+  exit 1
+fi
+
+export GROUNDWORK_SIM_STATE="$WORK/sim"
+export ADGUARD_PASSWORD_HASH='$2y$10$e2e.hash' RANCHER_BOOTSTRAP_PASSWORD=e2e-pw CLOUDFLARE_API_TOKEN=e2e-unused
+STATE="$WORK/state"
+check "netsim starts" tests/sim/netsim.py start
+trap 'tests/sim/netsim.py stop >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+
+run_gw -i inventories/sim.yaml --state-dir "$STATE" bootstrap
+expect_rc 0 "bootstrap of the sim platform"
+run_gw -i inventories/sim.yaml --state-dir "$STATE" status --format json
+check "every stage done except flux (gitops is argocd)" python3 - "$WORK/out" <<'PY'
+import json, sys
+stages = {s["name"]: s["status"] for s in json.load(open(sys.argv[1]))["stages"]}
+want = {"talos", "storage-class", "metallb", "cert-manager", "adguard", "traefik", "rancher", "argocd"}
+assert all(stages[n] == "done" for n in want), stages
+assert stages["flux"] == "pending", stages
+PY
+# The network gates really were asked: netsim logged DNS and HTTPS answers.
+expect_in "$GROUNDWORK_SIM_STATE/netsim.log" "rancher.sim.lan" "netsim answered the rancher DNS gate"
+
+before=$(wc -l <"$GROUNDWORK_SIM_STATE/calls.jsonl")
+run_gw -i inventories/sim.yaml --state-dir "$STATE" bootstrap
+expect_rc 0 "second bootstrap"
+after=$(wc -l <"$GROUNDWORK_SIM_STATE/calls.jsonl")
+check "second bootstrap ran no command ($before -> $after calls)" test "$before" -eq "$after"
+finish
