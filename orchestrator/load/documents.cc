@@ -10,13 +10,7 @@ namespace {
 
 constexpr const char* kApiVersion = "groundwork/v1";
 
-/// Checks apiVersion/kind/metadata and returns the metadata and spec nodes.
-struct Header {
-  std::string name;
-  std::string description;
-  SourceLoc name_loc;
-  yaml::Node spec;
-};
+}  // namespace
 
 std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
                                   const std::string& expected_kind) {
@@ -68,6 +62,9 @@ std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
   if (!ok) return std::nullopt;
   return h;
 }
+
+namespace {
+
 
 std::vector<NameRef> read_name_refs(LoadContext& ctx, MapReader& r, const char* key) {
   std::vector<NameRef> out;

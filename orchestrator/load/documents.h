@@ -8,6 +8,19 @@
 
 namespace gw {
 
+/// The common part of every document: apiVersion, kind, metadata; and its spec node.
+struct Header {
+  std::string name;
+  std::string description;
+  SourceLoc name_loc;
+  yaml::Node spec;
+};
+
+/// Checks apiVersion, kind (must be `expected_kind`) and metadata; nullopt when any is wrong
+/// (reported).
+std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
+                                  const std::string& expected_kind);
+
 /// Reads an Inventory file. Relative paths resolve from the file's folder.
 std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags);
 

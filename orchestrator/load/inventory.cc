@@ -127,30 +127,15 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
   auto root = parse_yaml_file(path, diags);
   if (!root) return std::nullopt;
   LoadContext ctx(path, diags);
-  MapReader r(ctx, *root, "document");
-  if (!r.valid()) return std::nullopt;
+  auto h = read_header(ctx, *root, "Inventory");
+  if (!h) return std::nullopt;
   Inventory inv;
+  inv.name = h->name;
+  inv.loc = h->name_loc;
   inv.file = path;
   inv.dir = fs::absolute(path).parent_path().lexically_normal().string();
-  if (auto api = r.string("apiVersion", Presence::Required); api && *api != "groundwork/v1")
-    ctx.error(r.get("apiVersion"), "unsupported apiVersion '" + *api + "' (expected 'groundwork/v1')");
-  if (auto kind = r.string("kind", Presence::Required); kind && *kind != "Inventory")
-    ctx.error(r.get("kind"), "unsupported kind '" + *kind + "' here (expected 'Inventory')");
-  if (auto meta = r.get("metadata", Presence::Required); meta.IsDefined()) {
-    MapReader m(ctx, meta, "metadata");
-    if (m.valid()) {
-      if (auto n = m.string("name", Presence::Required)) {
-        inv.name = *n;
-        inv.loc = ctx.loc(m.get("name"));
-        if (!valid_name(*n)) ctx.error(m.get("name"), "invalid inventory name '" + *n + "'");
-      }
-      m.string("description");
-      m.get("labels");
-      m.finish();
-    }
-  }
-  if (auto specn = r.get("spec", Presence::Required); specn.IsDefined()) {
-    MapReader spec(ctx, specn, "spec");
+  {
+    MapReader spec(ctx, h->spec, "spec");
     if (spec.valid()) {
       if (auto k = spec.get("kubernetes"); k.IsDefined()) {
         MapReader km(ctx, k, "'kubernetes'");
@@ -183,7 +168,6 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
       spec.finish();
     }
   }
-  r.finish();
   if (diags.size() != before) return std::nullopt;
   return inv;
 }
