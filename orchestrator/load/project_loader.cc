@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
 #include "load/documents.h"
+#include "model/parallel.h"
 
 namespace gw {
 
@@ -59,21 +59,14 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
     for (auto& f : yaml_files(dir, "stages", must_exist, diags)) files.push_back(std::move(f));
   // Files are independent: parse and read them on every core, then merge in file order.
   const fs::path cwd = fs::current_path();
-  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  threads = std::min(threads, std::max<size_t>(1, files.size() / 64));
+  size_t threads = worker_count(files.size());
   std::vector<StageBatch> batches(threads);
-  auto work = [&](size_t t) {
-    StageBatch& b = batches[t];
-    for (size_t i = t; i < files.size(); i += threads) {
-      std::string shown = display_path(files[i], cwd);
-      auto root = parse_yaml_file(shown, b.diags);
-      b.stages.push_back(root ? read_stage(shown, *root, b.diags, b.files) : std::nullopt);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
+  parallel_for(files.size(), threads, [&](size_t w, size_t i) {
+    StageBatch& b = batches[w];
+    std::string shown = display_path(files[i], cwd);
+    auto root = parse_yaml_file(shown, b.diags);
+    b.stages.push_back(root ? read_stage(shown, *root, b.diags, b.files) : std::nullopt);
+  });
 
   std::map<std::string, SourceLoc> seen;
   for (size_t i = 0; i < files.size(); ++i) {

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "load/body_reader.h"
+#include "model/parallel.h"
 #include "model/schema.h"
 #include "load/yaml_reader.h"
 #include "model/template.h"
@@ -194,7 +195,12 @@ void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
 void check_references(const Project& project, const EnvLookup& env, Diagnostics& diags) {
   std::map<std::string, const Stage*> by_name;
   for (const auto& s : project.stages) by_name[s.name] = &s;
-  for (const auto& st : project.stages) {
+  // Stages are checked independently (read-only): on every core.
+  size_t workers = worker_count(project.stages.size());
+  std::vector<Diagnostics> worker_diags(workers);
+  parallel_for(project.stages.size(), workers, [&](size_t w, size_t i) {
+    const Stage& st = project.stages[i];
+    Diagnostics& out = worker_diags[w];
     RefContext c;
     c.project = &project;
     c.env = &env;
@@ -202,11 +208,12 @@ void check_references(const Project& project, const EnvLookup& env, Diagnostics&
     c.needs = &st.needs;
     c.self = st.name;
     c.where = "stage '" + st.name + "'";
-    if (st.when) check_text(*st.when, c, SecretUse::Forbidden, diags);
-    for (const auto& s : st.steps) check_step(s, c, diags);
+    if (st.when) check_text(*st.when, c, SecretUse::Forbidden, out);
+    for (const auto& s : st.steps) check_step(s, c, out);
     std::string dir = st.steps.empty() ? "" : st.steps[0].dir;
-    for (const auto& g : st.gates) check_gate(g, dir, c, diags);
-  }
+    for (const auto& g : st.gates) check_gate(g, dir, c, out);
+  });
+  for (const auto& d : worker_diags) diags.append(d);
   for (const auto& pb : project.playbooks) {
     RefContext c;
     c.project = &project;

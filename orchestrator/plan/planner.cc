@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/hash.h"
+#include "model/parallel.h"
 #include "model/names.h"
 
 namespace gw {
@@ -181,72 +182,84 @@ Result<std::vector<size_t>> select(const Project& project, const StageGraph& g,
   return order;
 }
 
+/// Renders one stage: its `when`, every step's preview and status, its gates, its key.
+PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Checkpoints& cp,
+                        const CommandContext& ctx, Diagnostics& diags) {
+  const RenderScope& scope = ctx.scope;
+  auto report = [&](const Error& e, const SourceLoc& fallback) {
+    diags.error(e.loc.file.empty() ? fallback : e.loc, e.message);
+  };
+  PlannedStage ps;
+  ps.stage = &st;
+  ps.vertex = v;
+  for (size_t w : g.needs(v)) ps.needs.push_back(g.name(w));
+  if (st.when) {
+    auto w = evaluate_when(*st.when, scope);
+    if (!w) report(w.error(), st.loc);
+    else if (*w && !**w) ps.status = PlanStatus::Skipped;
+  }
+  KeyMaterial stage_key;
+  for (const auto& step : st.steps) {
+    auto p = preview_step(step, ctx);
+    if (!p) {
+      report(p.error(), step.loc);
+      continue;
+    }
+    PlannedStep pstep{&step, PlanStatus::Pending, std::move(*p)};
+    std::string id = st.name + "/" + step.name;
+    if (ps.status == PlanStatus::Skipped || (pstep.preview.when && !*pstep.preview.when))
+      pstep.status = PlanStatus::Skipped;
+    else
+      pstep.status = step_status(id, pstep.preview.spec_key, cp);
+    stage_key.add("step", pstep.preview.spec_key);
+    ps.steps.push_back(std::move(pstep));
+  }
+  for (const auto& gate : st.gates) {
+    auto b = render_gate(gate, scope, nullptr);
+    if (!b) {
+      report(b.error(), gate.loc);
+      continue;
+    }
+    PlannedGate pg{gate.name, describe_gate(gate.kind, *b)};
+    stage_key.add("gate." + pg.name, pg.description);
+    ps.gates.push_back(std::move(pg));
+  }
+  ps.spec_key = stage_key.hash();
+  if (ps.status != PlanStatus::Skipped) {
+    auto it = cp.stages.find(st.name);
+    if (it != cp.stages.end()) {
+      if (it->second.status == RecordStatus::Passed)
+        ps.status = it->second.spec_key == ps.spec_key ? PlanStatus::Done : PlanStatus::Changed;
+      else if (it->second.status == RecordStatus::Failed)
+        ps.status = PlanStatus::Failed;
+    }
+  }
+  return ps;
+}
+
 }  // namespace
 
 Result<Plan> make_plan(const Project& project, const StageGraph& g, const Selection& sel,
                        const Checkpoints& cp, const RenderScope& scope, Diagnostics& diags) {
   size_t errors_before = diags.size();
-  auto report = [&](const Error& e, const SourceLoc& fallback) {
-    diags.error(e.loc.file.empty() ? fallback : e.loc, e.message);
-  };
   std::vector<bool> in;
   auto order = select(project, g, sel, &in);
   if (!order) return order.error();
   Plan plan;
   plan.inventory = project.inventory.name;
-  RenderCache cache;
-  CommandContext ctx{&project, scope, &cache};
+  // Each stage renders independently (pure): on every core, one render cache per worker.
+  size_t workers = worker_count(order->size());
+  std::vector<RenderCache> caches(workers);
+  std::vector<Diagnostics> worker_diags(workers);
+  plan.stages.resize(order->size());
+  parallel_for(order->size(), workers, [&](size_t w, size_t i) {
+    CommandContext ctx{&project, scope, &caches[w]};
+    plan.stages[i] = plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx,
+                                worker_diags[w]);
+  });
+  for (const auto& d : worker_diags) diags.append(d);
   std::vector<int> pos(g.size(), -1);
-  for (size_t v : *order) {
-    const Stage& st = project.stages[v];
-    PlannedStage ps;
-    ps.stage = &st;
-    ps.vertex = v;
-    for (size_t w : g.needs(v)) ps.needs.push_back(g.name(w));
-    if (st.when) {
-      auto w = evaluate_when(*st.when, scope);
-      if (!w) report(w.error(), st.loc);
-      else if (*w && !**w) ps.status = PlanStatus::Skipped;
-    }
-    KeyMaterial stage_key;
-    for (const auto& step : st.steps) {
-      auto p = preview_step(step, ctx);
-      if (!p) {
-        report(p.error(), step.loc);
-        continue;
-      }
-      PlannedStep pstep{&step, PlanStatus::Pending, std::move(*p)};
-      std::string id = st.name + "/" + step.name;
-      if (ps.status == PlanStatus::Skipped || (pstep.preview.when && !*pstep.preview.when))
-        pstep.status = PlanStatus::Skipped;
-      else
-        pstep.status = step_status(id, pstep.preview.spec_key, cp);
-      stage_key.add("step", pstep.preview.spec_key);
-      ps.steps.push_back(std::move(pstep));
-    }
-    for (const auto& gate : st.gates) {
-      auto b = render_gate(gate, scope, nullptr);
-      if (!b) {
-        report(b.error(), gate.loc);
-        continue;
-      }
-      PlannedGate pg{gate.name, describe_gate(gate.kind, *b)};
-      stage_key.add("gate." + pg.name, pg.description);
-      ps.gates.push_back(std::move(pg));
-    }
-    ps.spec_key = stage_key.hash();
-    if (ps.status != PlanStatus::Skipped) {
-      auto it = cp.stages.find(st.name);
-      if (it != cp.stages.end()) {
-        if (it->second.status == RecordStatus::Passed)
-          ps.status = it->second.spec_key == ps.spec_key ? PlanStatus::Done : PlanStatus::Changed;
-        else if (it->second.status == RecordStatus::Failed)
-          ps.status = PlanStatus::Failed;
-      }
-    }
-    pos[v] = static_cast<int>(plan.stages.size());
-    plan.stages.push_back(std::move(ps));
-  }
+  for (size_t i = 0; i < plan.stages.size(); ++i) pos[plan.stages[i].vertex] = static_cast<int>(i);
   if (diags.size() != errors_before) return Error{"the plan could not be rendered"};
 
   // Weights: measured stage durations; unmeasured stages estimated from the measured time per
