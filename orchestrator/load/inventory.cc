@@ -127,7 +127,7 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
   auto root = parse_yaml_file(path, diags);
   if (!root) return std::nullopt;
   LoadContext ctx(path, diags);
-  auto h = read_header(ctx, *root, "Inventory");
+  auto h = read_header(ctx, root->root(), "Inventory");
   if (!h) return std::nullopt;
   Inventory inv;
   inv.name = h->name;

@@ -65,7 +65,7 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
     StageBatch& b = batches[w];
     std::string shown = display_path(files[i], cwd);
     auto root = parse_yaml_file(shown, b.diags);
-    b.stages.push_back(root ? read_stage(shown, *root, b.diags, b.files) : std::nullopt);
+    b.stages.push_back(root ? read_stage(shown, root->root(), b.diags, b.files) : std::nullopt);
   });
 
   std::map<std::string, SourceLoc> seen;
@@ -93,7 +93,7 @@ void load_playbooks(const std::vector<std::string>& dirs, bool must_exist, Proje
       std::string shown = display_path(file, fs::current_path());
       auto root = parse_yaml_file(shown, diags);
       if (!root) continue;
-      auto pb = read_playbook(shown, *root, diags, p.files);
+      auto pb = read_playbook(shown, root->root(), diags, p.files);
       if (!pb) continue;
       if (auto [it, fresh] = seen.emplace(pb->name, pb->loc); !fresh) {
         diags.error(pb->loc, "duplicate playbook name '" + pb->name + "' (first defined at " +

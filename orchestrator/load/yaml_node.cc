@@ -28,7 +28,7 @@ struct Event {
 
 /// A node under construction and, for mappings, the key waiting for its value.
 struct Frame {
-  std::shared_ptr<NodeData> data;
+  NodeData* data;
   std::optional<Node> key;
 };
 
@@ -53,7 +53,8 @@ Node Node::operator[](const std::string& key) const {
   return Node();
 }
 
-std::optional<Node> parse(const std::string& text, const std::string& file, Diagnostics& diags) {
+std::optional<Document> parse(const std::string& text, const std::string& file, Diagnostics& diags) {
+  Document doc;
   Parser parser;
   yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),
                                text.size());
@@ -61,8 +62,9 @@ std::optional<Node> parse(const std::string& text, const std::string& file, Diag
   std::map<std::string, Node> anchors;
   std::optional<Node> root;
   int documents = 0;
+  auto make = [&]() -> NodeData* { return &doc.arena_.emplace_back(); };
 
-  auto fail = [&](int line, int col, const std::string& msg) {
+  auto fail = [&](int line, int col, const std::string& msg) -> std::optional<Document> {
     diags.error({file, line + 1, col + 1}, msg);
     return std::nullopt;
   };
@@ -99,7 +101,8 @@ std::optional<Node> parse(const std::string& text, const std::string& file, Diag
     switch (e.type) {
       case YAML_STREAM_END_EVENT:
         if (!root) return fail(0, 0, "file is empty");
-        return root;
+        doc.root_ = *root;
+        return doc;
       case YAML_DOCUMENT_START_EVENT:
         if (++documents > 1)
           return fail(mark.line, mark.column,
@@ -110,24 +113,24 @@ std::optional<Node> parse(const std::string& text, const std::string& file, Diag
         if (static_cast<int>(stack.size()) >= kMaxDepth)
           return fail(mark.line, mark.column,
                       "invalid YAML: nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-        auto d = std::make_shared<NodeData>();
+        NodeData* d = make();
         d->type = e.type == YAML_SEQUENCE_START_EVENT ? NodeType::Sequence : NodeType::Map;
         d->mark = mark;
         anchor(e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor
                                                     : e.data.mapping_start.anchor,
                Node(d));
-        stack.push_back({std::move(d), std::nullopt});
+        stack.push_back({d, std::nullopt});
         break;
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT: {
-        Node done(std::move(stack.back().data));
+        Node done(stack.back().data);
         stack.pop_back();
         attach(std::move(done));
         break;
       }
       case YAML_SCALAR_EVENT: {
-        auto d = std::make_shared<NodeData>();
+        NodeData* d = make();
         d->mark = mark;
         if (is_null_scalar(e)) {
           d->type = NodeType::Null;
@@ -137,7 +140,7 @@ std::optional<Node> parse(const std::string& text, const std::string& file, Diag
           d->quoted = e.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                       e.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
         }
-        Node n(std::move(d));
+        Node n(d);
         anchor(e.data.scalar.anchor, n);
         attach(std::move(n));
         break;
@@ -149,7 +152,7 @@ std::optional<Node> parse(const std::string& text, const std::string& file, Diag
                       std::string("invalid YAML: unknown alias '*") +
                           reinterpret_cast<const char*>(e.data.alias.anchor) + "'");
         for (const auto& f : stack)
-          if (f.data.get() == it->second.id())
+          if (f.data == it->second.id())
             return fail(mark.line, mark.column,
                         "invalid YAML: an alias may not refer to a node that contains it");
         attach(it->second);

@@ -1,7 +1,9 @@
 #pragma once
 /// A parsed YAML document: an immutable tree of nodes with source marks, built from libyaml's
-/// event parser. Aliases share their anchor's node (no copy at parse time); the readers bound the
-/// work of walking them (yaml_reader.h). Nesting is limited at parse time.
+/// event parser into an arena owned by the Document. Aliases share their anchor's node (no copy at
+/// parse time); the readers bound the work of walking them (yaml_reader.h). Nesting is limited at
+/// parse time.
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,11 +26,12 @@ struct Mark {
 class Node;
 struct NodeData;
 
-/// A handle to a node (cheap to copy). A default-constructed Node is "undefined": a missing key.
+/// A handle to a node of a Document (a pointer: cheap to copy, valid while the Document lives).
+/// A default-constructed Node is "undefined": a missing key.
 class Node {
  public:
   Node() = default;
-  explicit Node(std::shared_ptr<const NodeData> d) : d_(std::move(d)) {}
+  explicit Node(const NodeData* d) : d_(d) {}
 
   NodeType Type() const;
   bool IsDefined() const { return d_ != nullptr; }
@@ -46,12 +49,12 @@ class Node {
   /// Mapping entries in document order (empty for others).
   const std::vector<std::pair<Node, Node>>& pairs() const;
   /// Identity of the underlying node (aliases share it).
-  const void* id() const { return d_.get(); }
+  const void* id() const { return d_; }
   /// The value of a scalar key of a mapping, or an undefined node.
   Node operator[](const std::string& key) const;
 
  private:
-  std::shared_ptr<const NodeData> d_;
+  const NodeData* d_ = nullptr;
 };
 
 struct NodeData {
@@ -66,8 +69,19 @@ struct NodeData {
 /// The deepest nesting accepted.
 inline constexpr int kMaxDepth = 256;
 
+/// A parsed document: owns every node. Movable (nodes keep their addresses).
+class Document {
+ public:
+  Node root() const { return root_; }
+
+ private:
+  friend std::optional<Document> parse(const std::string&, const std::string&, Diagnostics&);
+  std::deque<NodeData> arena_;
+  Node root_;
+};
+
 /// Parses text holding exactly one document. Syntax errors, empty input, extra documents and
 /// excessive nesting are reported to diags (file:line:col) and give nullopt.
-std::optional<Node> parse(const std::string& text, const std::string& file, Diagnostics& diags);
+std::optional<Document> parse(const std::string& text, const std::string& file, Diagnostics& diags);
 
 }  // namespace gw::yaml

@@ -26,7 +26,7 @@ bool LoadContext::charge(const yaml::Node& n) {
   return false;
 }
 
-std::optional<yaml::Node> parse_yaml_text(const std::string& text, const std::string& file,
+std::optional<yaml::Document> parse_yaml_text(const std::string& text, const std::string& file,
                                           Diagnostics& diags) {
   if (text.size() > kMaxFileBytes) {
     diags.error({file, 0, 0}, "file is larger than " + std::to_string(kMaxFileBytes >> 20) +
@@ -36,7 +36,7 @@ std::optional<yaml::Node> parse_yaml_text(const std::string& text, const std::st
   return yaml::parse(text, file, diags);
 }
 
-std::optional<yaml::Node> parse_yaml_file(const std::string& path, Diagnostics& diags) {
+std::optional<yaml::Document> parse_yaml_file(const std::string& path, Diagnostics& diags) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diags.error({path, 0, 0}, "cannot read file");

@@ -45,9 +45,9 @@ class LoadContext {
 
 /// Reads and parses one YAML file holding one document. Reports unreadable, empty, oversized and
 /// malformed files; returns nullopt then.
-std::optional<yaml::Node> parse_yaml_file(const std::string& path, Diagnostics& diags);
+std::optional<yaml::Document> parse_yaml_file(const std::string& path, Diagnostics& diags);
 /// Same, for text already in memory (tests, generated inputs).
-std::optional<yaml::Node> parse_yaml_text(const std::string& text, const std::string& file,
+std::optional<yaml::Document> parse_yaml_text(const std::string& text, const std::string& file,
                                           Diagnostics& diags);
 
 
