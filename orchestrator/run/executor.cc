@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <thread>
 
 namespace gw {
@@ -32,7 +34,8 @@ void journal_stage(const RunContext& ctx, const PlannedStage& ps, const char* st
   std::lock_guard<std::mutex> lock(*ctx.journal_mu);
   auto s = ctx.journal->append({{"t", "stage_end"}, {"stage", ps.stage->name},
                                 {"specKey", ps.spec_key}, {"status", status},
-                                {"durationMs", d.count()}, {"run", ctx.run_id}});
+                                {"durationMs", d.count()}, {"run", ctx.run_id}},
+                               Journal::Durability::Deferred);
   if (!s) ctx.listener->warning("journal: " + s.error().message);
 }
 
@@ -91,78 +94,86 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   const size_t n = plan.stages.size();
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < n; ++i) index[plan.stages[i].stage->name] = i;
-  std::vector<std::vector<size_t>> needs(n);
+  // Counts of unfinished needs within the plan, and who waits on whom.
+  std::vector<size_t> waiting_on(n, 0);
+  std::vector<std::vector<size_t>> dependents(n);
   for (size_t i = 0; i < n; ++i)
     for (const auto& need : plan.stages[i].needs)
-      if (auto it = index.find(need); it != index.end()) needs[i].push_back(it->second);
+      if (auto it = index.find(need); it != index.end()) {
+        ++waiting_on[i];
+        dependents[it->second].push_back(i);
+      }
 
-  enum class State { Waiting, Running, Finished };
-  std::vector<State> state(n, State::Waiting);
   RunReport report;
   report.stages.resize(n);
   for (size_t i = 0; i < n; ++i) report.stages[i].name = plan.stages[i].stage->name;
+  auto by_priority = [&](size_t a, size_t b) {
+    return plan.stages[a].remaining < plan.stages[b].remaining;  // max-heap on remaining path
+  };
+  std::vector<size_t> ready;
+  for (size_t i = 0; i < n; ++i)
+    if (waiting_on[i] == 0) ready.push_back(i);
+  std::make_heap(ready.begin(), ready.end(), by_priority);
 
   std::mutex mu;
   std::condition_variable cv;
+  std::vector<size_t> finished;  // filled by workers, drained by the loop below
   size_t running = 0;
   bool stop_starting = false;
-  std::vector<std::thread> threads;
-  int jobs = std::max(1, opts.jobs);
+  std::vector<std::thread> threads(n);  // joined as soon as their stage is processed
+  const int jobs = std::max(1, opts.jobs);
+
+  // Marks everything downstream of a stage that did not succeed as blocked.
+  std::function<void(size_t, const std::string&)> block = [&](size_t i, const std::string& by) {
+    for (size_t d : dependents[i]) {
+      if (report.stages[d].outcome == StageOutcome::Blocked) continue;
+      report.stages[d].outcome = StageOutcome::Blocked;
+      report.stages[d].blocked_by = by;
+      ctx.listener->step_finished(report.stages[d].name, "", StepStatus::Skipped,
+                                  "blocked: needs " + by);
+      block(d, report.stages[d].name);
+    }
+  };
 
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
-    if (ctx.interrupt->stopping()) stop_starting = true;
-    // Block the stages whose needs failed; collect the ready ones.
-    std::vector<size_t> ready;
-    bool progress = true;
-    while (progress) {
-      progress = false;
-      for (size_t i = 0; i < n; ++i) {
-        if (state[i] != State::Waiting) continue;
-        bool all = true;
-        for (size_t d : needs[i]) {
-          if (state[d] != State::Finished) {
-            all = false;
-            continue;
-          }
-          if (!satisfied(report.stages[d].outcome)) {
-            state[i] = State::Finished;
-            report.stages[i].outcome = StageOutcome::Blocked;
-            report.stages[i].blocked_by = plan.stages[d].stage->name;
-            ctx.listener->step_finished(plan.stages[i].stage->name, "", StepStatus::Skipped,
-                                        "blocked: needs " + plan.stages[d].stage->name);
-            progress = true;
-            all = false;
-            break;
-          }
+    for (size_t i : finished) {
+      threads[i].join();  // it has released mu and is returning
+      if (!satisfied(report.stages[i].outcome)) {
+        if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
+          stop_starting = true;
+        block(i, report.stages[i].name);
+        continue;
+      }
+      for (size_t d : dependents[i]) {
+        if (--waiting_on[d] == 0 && report.stages[d].outcome != StageOutcome::Blocked) {
+          ready.push_back(d);
+          std::push_heap(ready.begin(), ready.end(), by_priority);
         }
-        if (all && state[i] == State::Waiting) ready.push_back(i);
       }
     }
-    std::sort(ready.begin(), ready.end(), [&](size_t a, size_t b) {
-      return plan.stages[a].remaining > plan.stages[b].remaining;
-    });
-    for (size_t i : ready) {
-      if (stop_starting || static_cast<int>(running) >= jobs) break;
-      state[i] = State::Running;
+    finished.clear();
+    if (ctx.interrupt->stopping()) stop_starting = true;
+    while (!stop_starting && !ready.empty() && static_cast<int>(running) < jobs) {
+      std::pop_heap(ready.begin(), ready.end(), by_priority);
+      size_t i = ready.back();
+      ready.pop_back();
       ++running;
-      threads.emplace_back([&, i] {
+      threads[i] = std::thread([&, i] {
         StageReport rep = run_stage(plan.stages[i], ctx, opts);
         std::lock_guard<std::mutex> g(mu);
         report.stages[i] = std::move(rep);
-        state[i] = State::Finished;
+        finished.push_back(i);
         --running;
-        if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
-          stop_starting = true;
         cv.notify_all();
       });
     }
-    bool waiting = std::any_of(state.begin(), state.end(), [](State s) { return s == State::Waiting; });
-    if (running == 0 && (!waiting || stop_starting)) break;
-    cv.wait_for(lock, std::chrono::milliseconds(100));
+    if (running == 0 && finished.empty() && (ready.empty() || stop_starting)) break;
+    cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !finished.empty(); });
   }
   lock.unlock();
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    if (t.joinable()) t.join();
 
   for (const auto& s : report.stages) {
     if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked) report.failed = true;

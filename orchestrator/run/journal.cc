@@ -191,25 +191,61 @@ Result<Journal> Journal::open(const std::string& path, std::vector<std::string>*
 }
 
 Journal::~Journal() {
-  if (fd_ >= 0) ::close(fd_);
+  stop_flusher();
+  if (fd_ >= 0) {
+    ::fdatasync(fd_);
+    ::close(fd_);
+  }
 }
 
+// Only moved before any deferred append: the flusher thread, once started, points at this object.
 Journal::Journal(Journal&& o) noexcept
     : path_(std::move(o.path_)), fd_(o.fd_), state_(std::move(o.state_)) {
   o.fd_ = -1;
+}
+
+void Journal::flush_loop() {
+  std::unique_lock<std::mutex> lock(flush_mu_);
+  for (;;) {
+    flush_cv_.wait(lock, [&] { return dirty_ || stopping_; });
+    if (!dirty_ && stopping_) return;
+    dirty_ = false;
+    lock.unlock();
+    ::fdatasync(fd_);  // covers every record written before it
+    lock.lock();
+  }
+}
+
+void Journal::stop_flusher() {
+  if (!flusher_) return;
+  {
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    stopping_ = true;
+  }
+  flush_cv_.notify_all();
+  flusher_->join();
+  flusher_.reset();
 }
 
 Status Journal::append(nlohmann::json record, Durability durability) {
   if (!record.contains("at")) record["at"] = now_rfc3339();
   std::string line = record.dump() + "\n";
   if (auto w = write_all(fd_, line); !w) return Error{path_ + ": " + w.error().message};
-  if (durability == Durability::Sync && ::fdatasync(fd_) != 0)
-    return Error{path_ + ": fsync failed: " + std::strerror(errno)};
+  if (durability == Durability::Sync) {
+    if (::fdatasync(fd_) != 0) return Error{path_ + ": fsync failed: " + std::strerror(errno)};
+  } else {
+    if (!flusher_) flusher_ = std::make_unique<std::thread>([this] { flush_loop(); });
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    dirty_ = true;
+    flush_cv_.notify_one();
+  }
   apply_record(record, state_);
   return Ok{};
 }
 
 Status Journal::compact() {
+  stop_flusher();
+  stopping_ = false;
   std::string text = header_line();
   JournalState fresh;
   auto add = [&](nlohmann::json r) {

@@ -2,7 +2,11 @@
 /// The checkpoint journal (SPEC §4): append-only JSON lines, one fsync'd record per event, the
 /// last record for a step winning. A torn last line (crash mid-write) is dropped with a warning.
 /// Modeled on ninja's build log: recover on open, compact by rewriting to a temp file + rename.
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -48,9 +52,9 @@ class Journal {
   Journal(const Journal&) = delete;
 
   const JournalState& state() const { return state_; }
-  /// When a record must be on disk: before append returns (Sync), or with the next Sync record
-  /// (Deferred: group commit for records nothing depends on until then, e.g. the start of a step
-  /// that may simply run again).
+  /// When a record must be on disk: before append returns (Sync), or soon after, by a background
+  /// fdatasync that covers every record written so far (Deferred: group commit, for records whose
+  /// loss in a crash only means an idempotent step runs again).
   enum class Durability { Sync, Deferred };
   /// Writes one record; the in-memory state follows.
   Status append(nlohmann::json record, Durability durability = Durability::Sync);
@@ -60,9 +64,17 @@ class Journal {
  private:
   Journal(std::string path, int fd, JournalState state)
       : path_(std::move(path)), fd_(fd), state_(std::move(state)) {}
+  /// The background fdatasync of deferred records (started on the first one).
+  void flush_loop();
+  void stop_flusher();
   std::string path_;
   int fd_ = -1;
   JournalState state_;
+  std::unique_ptr<std::thread> flusher_;
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  bool dirty_ = false;
+  bool stopping_ = false;
 };
 
 /// Current UTC time as RFC 3339 with milliseconds: 2026-11-22T01:19:10.123Z.

@@ -304,7 +304,10 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
     std::lock_guard<std::mutex> lock(*ctx.outputs_mu);
     (*ctx.outputs)[unit + "." + step.capture->name] = *captured;
   }
-  journal(ctx, end);
+  // An end record lost in a crash only makes an idempotent step run again: group-commit it. A once
+  // step's end must be durable before anything else happens.
+  journal(ctx, end,
+          step.repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
   return finish(r, "");
 }
 

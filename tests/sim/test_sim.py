@@ -821,7 +821,7 @@ class TestCallsLog(SimCase):
         self.faults('- {tool: kubectl, match: "slow-", action: slow, seconds: 4}\n')
         procs = []
         for i in range(8):
-            f = self.write("cm%d.yaml" % i, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: slow-%d, namespace: default}\n" % i)
+            f = self.write("slow-cm%d.yaml" % i, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: slow-%d, namespace: default}\n" % i)
             procs.append(subprocess.Popen([os.path.join(BIN, "kubectl"), "apply", "-f", f], env=self.env,
                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         for p in procs:
