@@ -38,10 +38,11 @@ std::vector<std::string> yaml_files(const std::string& dir, const std::string& w
   return out;
 }
 
+/// How a file is named in messages: relative to the working folder when below it or one level up,
+/// else absolute. Purely lexical (fs::relative would stat every component of every path).
 std::string display_path(const std::string& abs, const fs::path& cwd) {
-  std::error_code ec;
-  auto rel = fs::relative(abs, cwd, ec);
-  if (ec || rel.empty() || rel.string().starts_with("../..")) return abs;
+  auto rel = fs::path(abs).lexically_relative(cwd);
+  if (rel.empty() || rel.string().starts_with("../..")) return abs;
   return rel.string();
 }
 

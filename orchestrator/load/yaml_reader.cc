@@ -1,8 +1,10 @@
 #include "load/yaml_reader.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace gw {
 
@@ -37,14 +39,29 @@ std::optional<yaml::Document> parse_yaml_text(const std::string& text, const std
 }
 
 std::optional<yaml::Document> parse_yaml_file(const std::string& path, Diagnostics& diags) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0) ::close(fd);
     diags.error({path, 0, 0}, "cannot read file");
     return std::nullopt;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return parse_yaml_text(ss.str(), path, diags);
+  if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
+    ::close(fd);
+    diags.error({path, 0, 0}, "file is larger than " + std::to_string(kMaxFileBytes >> 20) +
+                                  " MiB; refusing to read it");
+    return std::nullopt;
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::read(fd, text.data() + off, text.size() - off);
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  text.resize(off);
+  ::close(fd);
+  return parse_yaml_text(text, path, diags);
 }
 
 namespace {
