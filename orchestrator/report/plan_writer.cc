@@ -3,6 +3,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "model/parallel.h"
+
 namespace gw {
 
 std::optional<PlanFormat> parse_plan_format(const std::string& s) {
@@ -76,30 +78,33 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
   }
 }
 
-/// Streams the plan one stage at a time (a whole-document tree of a large plan costs memory).
+nlohmann::json stage_json(const PlannedStage& s) {
+  nlohmann::json js{{"name", s.stage->name},   {"needs", s.needs},
+                    {"wave", s.wave},          {"status", to_string(s.status)},
+                    {"file", s.stage->file},   {"steps", nlohmann::json::array()},
+                    {"gates", nlohmann::json::array()}};
+  if (!s.stage->description.empty()) js["description"] = s.stage->description;
+  for (const auto& st : s.steps) {
+    nlohmann::json jst{{"name", st.step->name},
+                       {"kind", to_string(st.step->kind)},
+                       {"status", to_string(st.status)}};
+    if (st.preview.command) jst["argv"] = st.preview.command->display_argv();
+    else jst["description"] = st.preview.description;
+    if (st.step->repeat == Repeat::Once) jst["once"] = true;
+    js["steps"].push_back(std::move(jst));
+  }
+  for (const auto& g : s.gates)
+    js["gates"].push_back({{"name", g.name}, {"description", g.description}});
+  return js;
+}
+
+/// Writes the plan one stage per line; stages are serialized on every core, written in order.
 void write_json(std::ostream& out, const Plan& plan) {
   out << "{\n  \"inventory\": " << nlohmann::json(plan.inventory).dump() << ",\n  \"stages\": [";
-  bool first = true;
-  for (const auto& s : plan.stages) {
-    nlohmann::json js{{"name", s.stage->name},   {"needs", s.needs},
-                      {"wave", s.wave},          {"status", to_string(s.status)},
-                      {"file", s.stage->file},   {"steps", nlohmann::json::array()},
-                      {"gates", nlohmann::json::array()}};
-    if (!s.stage->description.empty()) js["description"] = s.stage->description;
-    for (const auto& st : s.steps) {
-      nlohmann::json jst{{"name", st.step->name},
-                         {"kind", to_string(st.step->kind)},
-                         {"status", to_string(st.status)}};
-      if (st.preview.command) jst["argv"] = st.preview.command->display_argv();
-      else jst["description"] = st.preview.description;
-      if (st.step->repeat == Repeat::Once) jst["once"] = true;
-      js["steps"].push_back(std::move(jst));
-    }
-    for (const auto& g : s.gates)
-      js["gates"].push_back({{"name", g.name}, {"description", g.description}});
-    out << (first ? "\n    " : ",\n    ") << js.dump();
-    first = false;
-  }
+  std::vector<std::string> lines(plan.stages.size());
+  parallel_for(lines.size(), worker_count(lines.size()),
+               [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[i]).dump(); });
+  for (size_t i = 0; i < lines.size(); ++i) out << (i ? ",\n    " : "\n    ") << lines[i];
   out << "\n  ],\n  \"waves\": " << nlohmann::json(plan.waves).dump()
       << ",\n  \"criticalPath\": " << nlohmann::json(plan.critical_path).dump() << "\n}\n";
 }
