@@ -8,15 +8,17 @@
 #   chain   groundwork: N stages s0000..s(N-1), each with one `run` step (argv [/bin/true]),
 #           stage i `needs` stage i-1: every step goes through the scheduler.
 #   stage   groundwork: 1 stage with N `run` steps (argv [/bin/true]), run in order.
+#   once    (optional) as chain, but every step is `once: true`, whose journal records groundwork
+#           must fsync before it goes on (a once step may not run twice): the synchronous path.
 #   ninja   build.ninja: N edges, `command = true`, edge i's input is edge i-1's output
 #           (outputs are never created: each edge runs `true` once and ninja records it in
 #           .ninja_log, as groundwork records each step in its journal).
 # Both tools run with `-j 1` and fresh state every time (groundwork: a new --state-dir; ninja: no
-# .ninja_log). groundwork's journal is fsync'd per record (its contract); ninja's log is not.
+# .ninja_log). groundwork fsyncs its journal and writes one log file per step; ninja does neither.
 #
 # Environment: RUNS (default 5: runs of each, alternating), LIMIT (default 1.5: the allowed ratio
 # groundwork median / ninja median), SHAPES (default "chain stage": which groundwork shapes to
-# measure; each is held to LIMIT).
+# measure, each held to LIMIT; add "once" for the synchronous-journal variant).
 # Exits 0 when every ratio is at most LIMIT, 1 when one exceeds it, 2 on usage errors or when a
 # tool fails or does not run all N steps.
 set -euo pipefail
@@ -63,21 +65,24 @@ spec:
 EOF
 }
 
-mkdir -p "$work/chain" "$work/stage" "$work/ninja"
+mkdir -p "$work/chain" "$work/once" "$work/stage" "$work/ninja"
 write_inventory "$work/chain.yaml" ./chain
+write_inventory "$work/once.yaml" ./once
 write_inventory "$work/stage.yaml" ./stage
-{
-  prev=""
+write_chain() {  # DIR EXTRA_STEP_KEYS
+  local prev="" i s
   for ((i = 0; i < n; i++)); do
     s=$(name "$i")
     {
       printf 'apiVersion: groundwork/v1\nkind: Stage\nmetadata: {name: %s}\nspec:\n' "$s"
       if [ -n "$prev" ]; then printf '  needs: [%s]\n' "$prev"; fi
-      printf '  steps:\n    - {name: t, run: {argv: [/bin/true]}}\n'
-    } >"$work/chain/$s.yaml"
+      printf '  steps:\n    - {name: t, run: {argv: [/bin/true]}%s}\n' "$2"
+    } >"$1/$s.yaml"
     prev=$s
   done
 }
+write_chain "$work/chain" ""
+case " $shapes " in *" once "*) write_chain "$work/once" ", once: true" ;; esac
 {
   printf 'apiVersion: groundwork/v1\nkind: Stage\nmetadata: {name: one}\nspec:\n  steps:\n'
   for ((i = 0; i < n; i++)); do printf '    - {name: %s, run: {argv: [/bin/true]}}\n' "$(name "$i")"; done
@@ -94,7 +99,10 @@ write_inventory "$work/stage.yaml" ./stage
 } >"$work/ninja/build.ninja"
 
 for shape in $shapes; do
-  case "$shape" in chain | stage) ;; *) echo "bench/exec: unknown shape '$shape' (chain, stage)" >&2; exit 2 ;; esac
+  case "$shape" in
+    chain | stage | once) ;;
+    *) echo "bench/exec: unknown shape '$shape' (chain, stage, once)" >&2; exit 2 ;;
+  esac
   if ! "$bin" -i "$work/$shape.yaml" validate >"$work/out" 2>&1; then
     echo "bench/exec: the generated '$shape' workload does not validate:" >&2
     cat "$work/out" >&2

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -13,6 +14,8 @@
 #include <boost/process/v2.hpp>
 #include <boost/process/v2/src.hpp>  // out-of-line parts of Process v2, compiled once here
 #include <cstdlib>
+#include <cstring>
+#include <utility>
 #include <deque>
 #include <filesystem>
 
@@ -57,20 +60,75 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
-/// Runs in the child between fork and exec: own process group, default signal mask, and death
-/// with groundwork if groundwork itself is killed (SIGKILL leaves it no chance to clean up).
-struct ChildSetup {
-  template <class Launcher>
-  bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    signal(SIGPIPE, SIG_DFL);
-    return {};
+/// An fd closed when the object goes.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
   }
+  int release() { return std::exchange(fd, -1); }
 };
+
+/// Starts a command with vfork + execve: no shell, its own process group, a clean signal mask,
+/// SIGKILL when groundwork itself dies, stdin/stdout/stderr from the given fds. The child does
+/// only syscalls between vfork and exec (nothing that allocates or touches shared state), so the
+/// parent's memory — which it shares until exec — is left as it was. Returns the pid, or -1 and
+/// *error.
+pid_t spawn_child(const std::string& program, const std::vector<std::string>& args,
+                  const std::vector<std::string>& env, const std::string& cwd, int in_fd,
+                  int out_fd, int err_fd, std::string* error) {
+  std::vector<char*> argv, envp;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return -1;
+  }
+  Fd report_read(report[0]), report_write(report[1]);
+  sigset_t none;
+  sigemptyset(&none);
+  pid_t pid = ::vfork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    int err = 0;
+    if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) err = errno;
+    if (!err && ::chdir(cwd.c_str()) != 0) err = errno;
+    if (!err) {
+      ::execve(program.c_str(), argv.data(), envp.data());
+      err = errno;
+    }
+    ssize_t n = ::write(report[1], &err, sizeof err);
+    (void)n;
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    *error = std::string("vfork: ") + std::strerror(errno);
+    return -1;
+  }
+  report_write.reset();
+  int child_errno = 0;
+  ssize_t n = ::read(report_read.fd, &child_errno, sizeof child_errno);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {  // exec failed: reap and report
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    *error = std::strerror(child_errno) + std::string(cwd.empty() ? "" : " (in " + cwd + ")");
+    return -1;
+  }
+  ::setpgid(pid, pid);  // also from here, so killpg works whatever the child got to
+  return pid;
+}
 
 /// The step log: appends output line by line, redacted; owns the fd. Each stream has its own
 /// line buffer, so a secret written whole on one stream is never split by the other's output.
@@ -182,25 +240,43 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     res.outcome = Outcome::Interrupted;
     return res;
   }
-  asio::io_context ctx;
-  asio::readable_pipe out_pipe(ctx), err_pipe(ctx);
-  asio::writable_pipe in_pipe(ctx);
-  std::vector<std::string> env = child_environment(spec);
-  std::string cwd = spec.cwd.value_or(std::filesystem::current_path().string());
-  std::optional<bp::process> proc;
-  try {
-    // Plain fork. Boost 1.81's vfork_launcher calls io_context::notify_fork(fork_child) in the
-    // child, which shares our memory: it swaps this io_context's epoll fd for one that exists only
-    // in the child. Measured faster, but unsound; kept out.
-    proc.emplace(ctx, spec.program, spec.args, bp::process_stdio{in_pipe, out_pipe, err_pipe},
-                 bp::process_environment(env), bp::process_start_dir(cwd), ChildSetup{});
-  } catch (const std::exception& e) {
-    res.outcome = Outcome::SpawnFailed;
-    res.error = spec.program + ": " + e.what();
+  // One event loop per worker thread, reused command after command.
+  static thread_local asio::io_context ctx;
+  ctx.restart();
+  int in_fds[2], out_fds[2], err_fds[2];
+  if (::pipe2(in_fds, O_CLOEXEC) != 0) {
+    res.error = std::string("pipe: ") + std::strerror(errno);
     return res;
   }
-  pid_t pgid = proc->id();
-  setpgid(pgid, pgid);  // also from the parent, so killpg works even before the child's exec
+  Fd in_child(in_fds[0]), in_parent(in_fds[1]);
+  if (::pipe2(out_fds, O_CLOEXEC) != 0) {
+    res.error = std::string("pipe: ") + std::strerror(errno);
+    return res;
+  }
+  Fd out_child(out_fds[1]), out_parent(out_fds[0]);
+  if (::pipe2(err_fds, O_CLOEXEC) != 0) {
+    res.error = std::string("pipe: ") + std::strerror(errno);
+    return res;
+  }
+  Fd err_child(err_fds[1]), err_parent(err_fds[0]);
+  std::vector<std::string> env = child_environment(spec);
+  std::string cwd = spec.cwd.value_or(std::filesystem::current_path().string());
+  std::string spawn_error;
+  pid_t pgid = spawn_child(spec.program, spec.args, env, cwd, in_child.fd, out_child.fd,
+                           err_child.fd, &spawn_error);
+  if (pgid < 0) {
+    res.outcome = Outcome::SpawnFailed;
+    res.error = spec.program + ": " + spawn_error;
+    return res;
+  }
+  in_child.reset();
+  out_child.reset();
+  err_child.reset();
+  // Boost.Process waits for it (pidfd) on the same event loop as its pipes.
+  std::optional<bp::process> proc;
+  proc.emplace(ctx.get_executor(), pgid);
+  asio::readable_pipe out_pipe(ctx, out_parent.release()), err_pipe(ctx, err_parent.release());
+  asio::writable_pipe in_pipe(ctx, in_parent.release());
 
   std::string stdin_data = spec.stdin_data.value_or("");
   asio::async_write(in_pipe, asio::buffer(stdin_data),
