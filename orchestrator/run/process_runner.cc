@@ -102,9 +102,18 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &dfl, nullptr);  // an ignored SIGPIPE is inherited through exec
     int err = 0;
     if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) err = errno;
     if (!err && ::chdir(cwd.c_str()) != 0) err = errno;
+    // Nothing but 0-2 and the exec-error pipe (close-on-exec) may reach the command, whatever
+    // groundwork itself inherited.
+    if (!err) {
+      if (report[1] > 3) ::close_range(3, static_cast<unsigned>(report[1]) - 1, 0);
+      ::close_range(static_cast<unsigned>(report[1]) + 1, ~0U, 0);
+    }
     if (!err) {
       ::execve(program.c_str(), argv.data(), envp.data());
       err = errno;
@@ -274,7 +283,16 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   err_child.reset();
   // Boost.Process waits for it (pidfd) on the same event loop as its pipes.
   std::optional<bp::process> proc;
-  proc.emplace(ctx.get_executor(), pgid);
+  try {
+    proc.emplace(ctx.get_executor(), pgid);
+  } catch (const std::exception& e) {  // no pidfd (old kernel, seccomp): do not leave it running
+    ::killpg(pgid, SIGKILL);
+    int status = 0;
+    ::waitpid(pgid, &status, 0);
+    res.outcome = Outcome::SpawnFailed;
+    res.error = spec.program + ": cannot wait for the process: " + e.what();
+    return res;
+  }
   asio::readable_pipe out_pipe(ctx, out_parent.release()), err_pipe(ctx, err_parent.release());
   asio::writable_pipe in_pipe(ctx, in_parent.release());
 
