@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <thread>
@@ -118,10 +119,34 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   std::mutex mu;
   std::condition_variable cv;
   std::vector<size_t> finished;  // filled by workers, drained by the loop below
+  std::deque<size_t> tasks;      // stages handed to the workers
+  bool closing = false;          // no more tasks: workers exit
   size_t running = 0;
   bool stop_starting = false;
-  std::vector<std::thread> threads(n);  // joined as soon as their stage is processed
   const int jobs = std::max(1, opts.jobs);
+
+  // A pool of `jobs` workers that live for the whole run (each keeps its event loop, see
+  // process_runner.cc), taking one stage at a time.
+  std::vector<std::thread> workers;
+  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
+  for (size_t w = 0; w < pool; ++w) {
+    workers.emplace_back([&] {
+      std::unique_lock<std::mutex> l(mu);
+      for (;;) {
+        cv.wait(l, [&] { return closing || !tasks.empty(); });
+        if (tasks.empty()) return;
+        size_t i = tasks.front();
+        tasks.pop_front();
+        l.unlock();
+        StageReport rep = run_stage(plan.stages[i], ctx, opts);
+        l.lock();
+        report.stages[i] = std::move(rep);
+        finished.push_back(i);
+        --running;
+        cv.notify_all();
+      }
+    });
+  }
 
   // Marks everything downstream of a stage that did not succeed as blocked.
   std::function<void(size_t, const std::string&)> block = [&](size_t i, const std::string& by) {
@@ -138,7 +163,6 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
     for (size_t i : finished) {
-      threads[i].join();  // it has released mu and is returning
       if (!satisfied(report.stages[i].outcome)) {
         if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
           stop_starting = true;
@@ -159,21 +183,16 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
       size_t i = ready.back();
       ready.pop_back();
       ++running;
-      threads[i] = std::thread([&, i] {
-        StageReport rep = run_stage(plan.stages[i], ctx, opts);
-        std::lock_guard<std::mutex> g(mu);
-        report.stages[i] = std::move(rep);
-        finished.push_back(i);
-        --running;
-        cv.notify_all();
-      });
+      tasks.push_back(i);
+      cv.notify_all();
     }
     if (running == 0 && finished.empty() && (ready.empty() || stop_starting)) break;
     cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !finished.empty(); });
   }
+  closing = true;
+  cv.notify_all();
   lock.unlock();
-  for (auto& t : threads)
-    if (t.joinable()) t.join();
+  for (auto& t : workers) t.join();
 
   for (const auto& s : report.stages) {
     if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked) report.failed = true;
