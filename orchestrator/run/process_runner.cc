@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,19 @@ struct Fd {
   int release() { return std::exchange(fd, -1); }
 };
 
+/// Sets every signal back to its default action. Ignored signals survive exec, so whatever
+/// groundwork's caller ignored (SIGPIPE from a shell `trap`, glibc-internal real-time signals from
+/// a CI harness) would otherwise reach the command. Uses the raw system call: glibc's sigaction
+/// refuses its own internal signals, and the zeroed kernel struct is SIG_DFL on every layout.
+void reset_signal_dispositions() {
+  constexpr unsigned long kDefaultAction[4] = {};  // handler SIG_DFL, no flags, empty mask
+  constexpr int kKernelSigsetBytes = 8;
+  for (int sig = 1; sig < 65; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::syscall(SYS_rt_sigaction, sig, kDefaultAction, nullptr, kKernelSigsetBytes);
+  }
+}
+
 /// Starts a command with vfork + execve: no shell, its own process group, a clean signal mask,
 /// SIGKILL when groundwork itself dies, stdin/stdout/stderr from the given fds. The child does
 /// only syscalls between vfork and exec (nothing that allocates or touches shared state), so the
@@ -101,10 +115,8 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
   if (pid == 0) {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    reset_signal_dispositions();
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    ::sigaction(SIGPIPE, &dfl, nullptr);  // an ignored SIGPIPE is inherited through exec
     int err = 0;
     if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) err = errno;
     if (!err && ::chdir(cwd.c_str()) != 0) err = errno;
