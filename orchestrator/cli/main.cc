@@ -20,11 +20,12 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
       [&](const std::string& v) { g.playbooks_dir = v, g.playbooks_dir_explicit = true; },
       "playbooks folder (default ./playbooks)");
   app.add_option("--state-dir", g.state_dir, "state folder (default ./.groundwork)");
-  app.add_flag_callback("-v,--verbose", [&] { g.verbosity = gw::Verbosity::Verbose; },
-                        "more detail on stderr");
-  app.add_flag_callback("--quiet", [&] { g.verbosity = gw::Verbosity::Quiet; },
-                        "only errors on stderr");
-  app.add_flag_callback("--no-color", [&] { g.color = gw::Color::Off; }, "no ANSI colours");
+  app.add_flag_callback(
+      "-v,--verbose", [&] { g.verbosity = gw::Verbosity::Verbose; }, "more detail on stderr");
+  app.add_flag_callback(
+      "--quiet", [&] { g.verbosity = gw::Verbosity::Quiet; }, "only errors on stderr");
+  app.add_flag_callback(
+      "--no-color", [&] { g.color = gw::Color::Off; }, "no ANSI colours");
   app.add_option_function<std::string>(
          "--log-format",
          [&](const std::string& v) {
@@ -39,28 +40,34 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
 int main(int argc, char** argv) {
   gw::GlobalOptions g;
   if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR")) g.color = gw::Color::Off;
-  CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms", "groundwork"};
+  CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms",
+               "groundwork"};
   app.set_version_flag("--version", std::string("groundwork ") + GW_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
   add_global_options(app, g);
 
-  auto* validate = app.add_subcommand("validate", "load inventory, stages, playbooks; report every problem; run nothing");
+  auto* validate = app.add_subcommand(
+      "validate", "load inventory, stages, playbooks; report every problem; run nothing");
 
   gw::PlanOptions plan_opts;
   auto* plan = app.add_subcommand("plan", "dry-run preview; runs no external command");
   plan->add_option("targets", plan_opts.targets, "stages to plan (with everything they need)");
   plan->add_option("--format", plan_opts.format, "text, json, dot or mermaid")
       ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
-  plan->add_option("--only", plan_opts.only, "just these stages (repeatable)")->allow_extra_args(false);
+  plan->add_option("--only", plan_opts.only, "just these stages (repeatable)")
+      ->allow_extra_args(false);
 
   gw::RunOptions run_opts;
   auto add_run_options = [&](CLI::App* cmd, bool targets) {
-    if (targets) cmd->add_option("targets", run_opts.targets, "stages to apply (with what they need)");
+    if (targets)
+      cmd->add_option("targets", run_opts.targets, "stages to apply (with what they need)");
     cmd->add_option("-j,--jobs", run_opts.jobs, "steps running at once (default 4)");
-    cmd->add_flag("--keep-going", run_opts.keep_going, "independent branches go on after a failure");
+    cmd->add_flag("--keep-going", run_opts.keep_going,
+                  "independent branches go on after a failure");
     cmd->add_flag("--fresh", run_opts.fresh, "ignore checkpoints");
-    cmd->add_option("--force", run_opts.force, "STAGE[/STEP]: run even if checkpointed (repeatable)")
+    cmd->add_option("--force", run_opts.force,
+                    "STAGE[/STEP]: run even if checkpointed (repeatable)")
         ->allow_extra_args(false);
     cmd->add_option("--only", run_opts.only, "STAGE: run just these; their needs must be done")
         ->allow_extra_args(false);
@@ -68,7 +75,8 @@ int main(int argc, char** argv) {
   };
   auto* apply = app.add_subcommand("apply", "run the targets and everything they need");
   add_run_options(apply, true);
-  auto* bootstrap = app.add_subcommand("bootstrap", "apply every stage (alias of apply with no targets)");
+  auto* bootstrap =
+      app.add_subcommand("bootstrap", "apply every stage (alias of apply with no targets)");
   add_run_options(bootstrap, false);
 
   gw::StatusOptions status_opts;
@@ -81,7 +89,8 @@ int main(int argc, char** argv) {
   reset->add_option("targets", reset_opts.targets, "STAGE or STAGE/STEP");
   reset->add_flag("--all", reset_opts.all, "forget every checkpoint");
 
-  auto* doctor = app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
+  auto* doctor =
+      app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
 
   try {
     app.parse(argc, argv);

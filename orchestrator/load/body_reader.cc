@@ -17,8 +17,9 @@ namespace {
 
 void read_input_file(LoadContext& ctx, const Text& t, const std::string& dir, FileTable& files) {
   if (!is_plain(t.raw)) {
-    ctx.error(t.loc, "file paths cannot contain '${…}': name the file literally, and template its "
-                     "contents with a .tmpl name instead");
+    ctx.error(t.loc,
+              "file paths cannot contain '${…}': name the file literally, and template its "
+              "contents with a .tmpl name instead");
     return;
   }
   std::string abs = resolve_path(t.raw, dir);
@@ -61,7 +62,8 @@ bool check_scalar_type(LoadContext& ctx, const Text& t, FieldType type, std::str
         return false;
       }
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -150,8 +152,10 @@ std::optional<Gate> read_gate(LoadContext& ctx, const yaml::Node& node, GateForm
       ctx.error(r.get("name"), "invalid gate name '" + *name + "'");
       ok = false;
     }
-    if (name) g.name = *name;
-    else ok = false;
+    if (name)
+      g.name = *name;
+    else
+      ok = false;
     if (auto t = r.duration("timeout")) g.timeout = *t;
   }
   if (auto i = r.duration("interval")) g.interval = *i;
@@ -161,16 +165,17 @@ std::optional<Gate> read_gate(LoadContext& ctx, const yaml::Node& node, GateForm
   if (kinds.size() != 1) {
     std::string list;
     for (const auto& k : gate_kind_names()) list += (list.empty() ? "" : ", ") + k;
-    ctx.error(node, std::string(kinds.empty() ? "gate has no kind key" : "gate has " +
-                                                    std::to_string(kinds.size()) + " kind keys") +
+    ctx.error(node, std::string(kinds.empty()
+                                    ? "gate has no kind key"
+                                    : "gate has " + std::to_string(kinds.size()) + " kind keys") +
                         "; exactly one of " + list);
     for (const auto& k : kinds) r.get(k);
     r.finish();
     return std::nullopt;
   }
   g.kind = *gate_kind_from(kinds[0]);
-  g.body = read_body(ctx, r.get(kinds[0]), gate_schema(g.kind), "'" + kinds[0] + "' gate", dir,
-                     files);
+  g.body =
+      read_body(ctx, r.get(kinds[0]), gate_schema(g.kind), "'" + kinds[0] + "' gate", dir, files);
   for (const auto& k : gate_kind_names()) r.get(k);  // known keys for did-you-mean
   r.finish();
   if (!ok) return std::nullopt;
@@ -186,13 +191,17 @@ void read_common(LoadContext& ctx, MapReader& r, Step& s, const std::string& dir
     MapReader rr(ctx, n, "'retry'");
     if (rr.valid()) {
       if (auto a = rr.integer("attempts")) {
-        if (*a < 1) ctx.error(rr.get("attempts"), "'attempts' must be at least 1");
-        else s.retry.attempts = *a;
+        if (*a < 1)
+          ctx.error(rr.get("attempts"), "'attempts' must be at least 1");
+        else
+          s.retry.attempts = *a;
       }
       if (auto d = rr.duration("delay")) s.retry.delay = *d;
       if (auto b = rr.number("backoff")) {
-        if (*b < 1.0) ctx.error(rr.get("backoff"), "'backoff' must be 1 or more");
-        else s.retry.backoff = *b;
+        if (*b < 1.0)
+          ctx.error(rr.get("backoff"), "'backoff' must be 1 or more");
+        else
+          s.retry.backoff = *b;
       }
       rr.finish();
     }
@@ -234,8 +243,9 @@ std::optional<Step> read_step(LoadContext& ctx, const yaml::Node& node, const st
   s.dir = dir;
   auto name = r.string("name", Presence::Required);
   if (name && !valid_name(*name))
-    ctx.error(r.get("name"), "invalid step name '" + *name +
-                                 "' (letters, digits, '-', '_', '.'; starting with a letter or digit)");
+    ctx.error(r.get("name"),
+              "invalid step name '" + *name +
+                  "' (letters, digits, '-', '_', '.'; starting with a letter or digit)");
   if (name) s.name = *name;
   std::vector<std::string> kinds, gate_kinds;
   for (const auto& k : r.keys()) {
@@ -253,9 +263,10 @@ std::optional<Step> read_step(LoadContext& ctx, const yaml::Node& node, const st
   if (kinds.size() != 1) {
     std::string list;
     for (const auto& k : step_kind_names()) list += (list.empty() ? "" : ", ") + k;
-    ctx.error(node, std::string("step '") + s.name + "' has " +
-                        (kinds.empty() ? "no kind key" : std::to_string(kinds.size()) + " kind keys") +
-                        "; exactly one of " + list);
+    ctx.error(node,
+              std::string("step '") + s.name + "' has " +
+                  (kinds.empty() ? "no kind key" : std::to_string(kinds.size()) + " kind keys") +
+                  "; exactly one of " + list);
   } else {
     s.kind = *step_kind_from(kinds[0]);
     if (s.kind == StepKind::Gate) {

@@ -3,15 +3,14 @@
 #include <map>
 #include <string>
 
-#include "model/schema.h"
 #include "load/yaml_reader.h"
 #include "model/project.h"
+#include "model/schema.h"
 
 namespace gw {
 
 /// Where input files named by bodies are collected (absolute path -> contents).
 using FileTable = std::map<std::string, InputFile>;
-
 
 /// Reads `node` as a body of `schema`. Paths in file fields are resolved from `dir`, checked to
 /// exist and read into `files` (unless they contain a template reference).

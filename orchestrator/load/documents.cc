@@ -26,8 +26,8 @@ std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
     ok = false;
   }
   if (auto kind = r.string("kind", Presence::Required); kind && *kind != expected_kind) {
-    ctx.error(r.get("kind"), "unsupported kind '" + *kind + "' here (expected '" + expected_kind +
-                                 "')");
+    ctx.error(r.get("kind"),
+              "unsupported kind '" + *kind + "' here (expected '" + expected_kind + "')");
     ok = false;
   } else if (!kind) {
     ok = false;
@@ -65,7 +65,6 @@ std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
 
 namespace {
 
-
 std::vector<NameRef> read_name_refs(LoadContext& ctx, MapReader& r, const char* key) {
   std::vector<NameRef> out;
   yaml::Node n = r.get(key);
@@ -88,7 +87,8 @@ std::vector<Gate> read_gates(LoadContext& ctx, const yaml::Node& n, const std::s
     auto g = read_gate(ctx, item, GateForm::Named, dir, files);
     if (!g) continue;
     if (auto [it, fresh] = seen.emplace(g->name, g->loc); !fresh) {
-      ctx.error(g->loc, "duplicate gate name '" + g->name + "' (first at " + it->second.str() + ")");
+      ctx.error(g->loc,
+                "duplicate gate name '" + g->name + "' (first at " + it->second.str() + ")");
       continue;
     }
     out.push_back(std::move(*g));
@@ -107,8 +107,8 @@ std::string document_kind(const yaml::Node& root) {
   return k.IsScalar() ? k.Scalar() : "";
 }
 
-std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root,
-                                Diagnostics& diags, FileTable& files) {
+std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root, Diagnostics& diags,
+                                FileTable& files) {
   LoadContext ctx(path, diags);
   size_t before = diags.size();
   auto h = read_header(ctx, root, "Stage");
@@ -147,9 +147,12 @@ std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node&
   if (!r.valid()) return std::nullopt;
   if (auto modes = r.texts("modes")) {
     for (const auto& m : *modes) {
-      if (m.raw == "drill") pb.modes.push_back(Mode::Drill);
-      else if (m.raw == "restore") pb.modes.push_back(Mode::Restore);
-      else ctx.error(m.loc, "unknown mode '" + m.raw + "' (expected drill or restore)");
+      if (m.raw == "drill")
+        pb.modes.push_back(Mode::Drill);
+      else if (m.raw == "restore")
+        pb.modes.push_back(Mode::Restore);
+      else
+        ctx.error(m.loc, "unknown mode '" + m.raw + "' (expected drill or restore)");
     }
   } else {
     pb.modes = {Mode::Drill, Mode::Restore};

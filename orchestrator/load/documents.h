@@ -25,8 +25,8 @@ std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
 std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags);
 
 /// Reads a Stage file; input files its steps name go into `files`.
-std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root,
-                                Diagnostics& diags, FileTable& files);
+std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root, Diagnostics& diags,
+                                FileTable& files);
 
 /// Reads a Playbook file.
 std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node& root,

@@ -110,7 +110,8 @@ void read_hosts(LoadContext& ctx, const yaml::Node& n, const std::string& dir, I
     if (auto v = m.string("identity")) h.identity = resolve_path(*v, dir);
     if (auto v = m.string("knownHosts")) h.known_hosts = resolve_path(*v, dir);
     if (auto v = m.string("hostKeyPolicy")) {
-      if (*v == "accept-new") h.host_key_policy = HostKeyPolicy::AcceptNew;
+      if (*v == "accept-new")
+        h.host_key_policy = HostKeyPolicy::AcceptNew;
       else if (*v != "strict")
         ctx.error(m.get("hostKeyPolicy"),
                   "hostKeyPolicy must be strict or accept-new, not '" + *v + "'");

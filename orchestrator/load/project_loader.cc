@@ -116,7 +116,8 @@ Project load_project(const LoadOptions& options, Diagnostics& diags) {
   bool stages_from_inventory = !p.inventory.stage_dirs.empty();
   std::vector<std::string> stage_dirs = p.inventory.stage_dirs;
   if (!stages_from_inventory)
-    stage_dirs.push_back(fs::absolute(options.stages_dir.empty() ? "." : options.stages_dir).string());
+    stage_dirs.push_back(
+        fs::absolute(options.stages_dir.empty() ? "." : options.stages_dir).string());
   load_stages(stage_dirs, stages_from_inventory || options.stages_dir_explicit, p, diags);
   bool pb_from_inventory = !p.inventory.playbook_dirs.empty();
   std::vector<std::string> pb_dirs = p.inventory.playbook_dirs;

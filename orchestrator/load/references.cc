@@ -3,9 +3,9 @@
 #include <set>
 
 #include "load/body_reader.h"
+#include "load/yaml_reader.h"
 #include "model/parallel.h"
 #include "model/schema.h"
-#include "load/yaml_reader.h"
 #include "model/template.h"
 
 namespace gw {
@@ -20,8 +20,8 @@ struct RefContext {
   const std::vector<NameRef>* needs = nullptr;  // roots of the stages whose outputs may be used
   std::string self;                             // the stage itself, if any
   mutable std::optional<std::set<std::string>> visible;  // computed on first use
-  const std::vector<Param>* params = nullptr;  // inside a playbook
-  std::string where;                           // "stage 'x'" / "playbook 'y'"
+  const std::vector<Param>* params = nullptr;            // inside a playbook
+  std::string where;                                     // "stage 'x'" / "playbook 'y'"
 };
 
 std::set<std::string> needs_closure(const std::map<std::string, const Stage*>& by_name,
@@ -46,7 +46,8 @@ bool stage_captures(const Stage& s, const std::string& output) {
   return false;
 }
 
-std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c, SecretUse secrets) {
+std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c,
+                                     SecretUse secrets) {
   using Ns = TemplateRef::Ns;
   const Inventory& inv = c.project->inventory;
   switch (ref.ns) {
@@ -78,7 +79,8 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
     case Ns::Mode:
       if (!c.params) return "'${mode}' is only defined inside playbooks";
       return std::nullopt;
-    case Ns::InventoryName: return std::nullopt;
+    case Ns::InventoryName:
+      return std::nullopt;
     case Ns::Outputs: {
       auto found = c.by_name->find(ref.stage);
       if (found == c.by_name->end())
@@ -185,8 +187,10 @@ void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diag
 void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
   if (s.when) check_text(*s.when, c, SecretUse::Forbidden, diags);
   if (s.skip_if) check_gate(*s.skip_if, s.dir, c, diags);
-  if (s.gate) check_gate(*s.gate, s.dir, c, diags);
-  else check_body(s.body, step_schema(s.kind), s.dir, c, diags);
+  if (s.gate)
+    check_gate(*s.gate, s.dir, c, diags);
+  else
+    check_body(s.body, step_schema(s.kind), s.dir, c, diags);
   if (s.kind == StepKind::Ssh) check_ssh_host(s.body, c, diags);
 }
 

@@ -40,12 +40,24 @@ bool is_null_scalar(const yaml_event_t& e) {
 
 }  // namespace
 
-NodeType Node::Type() const { return d_ ? d_->type : NodeType::Undefined; }
-const std::string& Node::Scalar() const { return d_ ? d_->scalar : kEmpty; }
-bool Node::Quoted() const { return d_ && d_->quoted; }
-yaml::Mark Node::Mark() const { return d_ ? d_->mark : yaml::Mark{}; }
-const std::vector<Node>& Node::items() const { return d_ ? d_->items : kNoItems; }
-const std::vector<std::pair<Node, Node>>& Node::pairs() const { return d_ ? d_->pairs : kNoPairs; }
+NodeType Node::Type() const {
+  return d_ ? d_->type : NodeType::Undefined;
+}
+const std::string& Node::Scalar() const {
+  return d_ ? d_->scalar : kEmpty;
+}
+bool Node::Quoted() const {
+  return d_ && d_->quoted;
+}
+yaml::Mark Node::Mark() const {
+  return d_ ? d_->mark : yaml::Mark{};
+}
+const std::vector<Node>& Node::items() const {
+  return d_ ? d_->items : kNoItems;
+}
+const std::vector<std::pair<Node, Node>>& Node::pairs() const {
+  return d_ ? d_->pairs : kNoPairs;
+}
 
 Node Node::operator[](const std::string& key) const {
   for (const auto& [k, v] : pairs())
@@ -53,7 +65,8 @@ Node Node::operator[](const std::string& key) const {
   return Node();
 }
 
-std::optional<Document> parse(const std::string& text, const std::string& file, Diagnostics& diags) {
+std::optional<Document> parse(const std::string& text, const std::string& file,
+                              Diagnostics& diags) {
   Document doc;
   Parser parser;
   yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),
@@ -117,7 +130,7 @@ std::optional<Document> parse(const std::string& text, const std::string& file, 
         d->type = e.type == YAML_SEQUENCE_START_EVENT ? NodeType::Sequence : NodeType::Map;
         d->mark = mark;
         anchor(e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor
-                                                    : e.data.mapping_start.anchor,
+                                                   : e.data.mapping_start.anchor,
                Node(d));
         stack.push_back({d, std::nullopt});
         break;
@@ -136,7 +149,8 @@ std::optional<Document> parse(const std::string& text, const std::string& file, 
           d->type = NodeType::Null;
         } else {
           d->type = NodeType::Scalar;
-          d->scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+          d->scalar.assign(reinterpret_cast<const char*>(e.data.scalar.value),
+                           e.data.scalar.length);
           d->quoted = e.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                       e.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
         }
@@ -158,7 +172,8 @@ std::optional<Document> parse(const std::string& text, const std::string& file, 
         attach(it->second);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 }

@@ -29,7 +29,7 @@ bool LoadContext::charge(const yaml::Node& n) {
 }
 
 std::optional<yaml::Document> parse_yaml_text(const std::string& text, const std::string& file,
-                                          Diagnostics& diags) {
+                                              Diagnostics& diags) {
   if (text.size() > kMaxFileBytes) {
     diags.error({file, 0, 0}, "file is larger than " + std::to_string(kMaxFileBytes >> 20) +
                                   " MiB; refusing to read it");
@@ -68,11 +68,16 @@ namespace {
 
 const char* type_name(const yaml::Node& n) {
   switch (n.Type()) {
-    case yaml::NodeType::Map: return "a mapping";
-    case yaml::NodeType::Sequence: return "a list";
-    case yaml::NodeType::Null: return "empty";
-    case yaml::NodeType::Scalar: return "a scalar";
-    case yaml::NodeType::Undefined: break;
+    case yaml::NodeType::Map:
+      return "a mapping";
+    case yaml::NodeType::Sequence:
+      return "a list";
+    case yaml::NodeType::Null:
+      return "empty";
+    case yaml::NodeType::Scalar:
+      return "a scalar";
+    case yaml::NodeType::Undefined:
+      break;
   }
   return "undefined";
 }
@@ -106,7 +111,8 @@ MapReader::MapReader(LoadContext& ctx, const yaml::Node& node, std::string what)
       continue;
     }
     const std::string& name = key.Scalar();
-    bool dup = std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == name; });
+    bool dup =
+        std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == name; });
     if (dup) {
       ctx_.error(key, "duplicate key '" + name + "' in " + what_);
       continue;
@@ -190,8 +196,10 @@ std::optional<TextList> read_texts(LoadContext& ctx, const yaml::Node& n, const 
   bool ok = true;
   for (const auto& item : n.items()) {
     auto t = read_text(ctx, item, "each item of " + what);
-    if (t) out.push_back(std::move(*t));
-    else ok = false;
+    if (t)
+      out.push_back(std::move(*t));
+    else
+      ok = false;
     if (ctx.exhausted()) return std::nullopt;
   }
   if (!ok) return std::nullopt;

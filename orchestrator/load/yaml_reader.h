@@ -1,13 +1,12 @@
 #pragma once
 /// Strict reading of YAML documents: every key checked, every error located (file:line:col), the
 /// work per file bounded so alias bombs and deep nesting cannot hang or exhaust memory.
-#include "load/yaml_node.h"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "load/yaml_node.h"
 #include "model/diagnostics.h"
 #include "model/duration.h"
 #include "model/names.h"
@@ -20,7 +19,6 @@ namespace gw {
 inline constexpr size_t kMaxNodesPerFile = 200'000;
 /// The largest input file read, in bytes.
 inline constexpr size_t kMaxFileBytes = 16u << 20;
-
 
 /// Per-file reading state: file name, diagnostics sink, work budget.
 class LoadContext {
@@ -48,8 +46,7 @@ class LoadContext {
 std::optional<yaml::Document> parse_yaml_file(const std::string& path, Diagnostics& diags);
 /// Same, for text already in memory (tests, generated inputs).
 std::optional<yaml::Document> parse_yaml_text(const std::string& text, const std::string& file,
-                                          Diagnostics& diags);
-
+                                              Diagnostics& diags);
 
 /// A YAML mapping read key by key. Keys asked for are "known"; finish() reports the rest as
 /// unknown with a did-you-mean hint, and duplicate keys are reported on construction.

@@ -10,7 +10,9 @@ std::string SourceLoc::str() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(col);
 }
 
-std::string Diagnostic::format() const { return loc.str() + ": error: " + message; }
+std::string Diagnostic::format() const {
+  return loc.str() + ": error: " + message;
+}
 
 void Diagnostics::error(SourceLoc loc, std::string message) {
   items_.push_back({std::move(loc), std::move(message)});

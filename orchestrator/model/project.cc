@@ -20,32 +20,49 @@ bool Body::has(const std::string& key) const {
 
 const char* to_string(GateKind k) {
   switch (k) {
-    case GateKind::Rollout: return "rollout";
-    case GateKind::Condition: return "condition";
-    case GateKind::Exists: return "exists";
-    case GateKind::JsonPath: return "jsonpath";
-    case GateKind::Http: return "http";
-    case GateKind::Dns: return "dns";
-    case GateKind::Tcp: return "tcp";
-    case GateKind::Ssh: return "ssh";
-    case GateKind::Command: return "command";
+    case GateKind::Rollout:
+      return "rollout";
+    case GateKind::Condition:
+      return "condition";
+    case GateKind::Exists:
+      return "exists";
+    case GateKind::JsonPath:
+      return "jsonpath";
+    case GateKind::Http:
+      return "http";
+    case GateKind::Dns:
+      return "dns";
+    case GateKind::Tcp:
+      return "tcp";
+    case GateKind::Ssh:
+      return "ssh";
+    case GateKind::Command:
+      return "command";
   }
   return "?";
 }
 
 const char* to_string(StepKind k) {
   switch (k) {
-    case StepKind::Helm: return "helm";
-    case StepKind::Kubectl: return "kubectl";
-    case StepKind::Talosctl: return "talosctl";
-    case StepKind::Ssh: return "ssh";
-    case StepKind::Run: return "run";
-    case StepKind::Gate: return "gate";
+    case StepKind::Helm:
+      return "helm";
+    case StepKind::Kubectl:
+      return "kubectl";
+    case StepKind::Talosctl:
+      return "talosctl";
+    case StepKind::Ssh:
+      return "ssh";
+    case StepKind::Run:
+      return "run";
+    case StepKind::Gate:
+      return "gate";
   }
   return "?";
 }
 
-const char* to_string(Mode m) { return m == Mode::Drill ? "drill" : "restore"; }
+const char* to_string(Mode m) {
+  return m == Mode::Drill ? "drill" : "restore";
+}
 
 const Stage* Project::find_stage(const std::string& name) const {
   for (const auto& s : stages)

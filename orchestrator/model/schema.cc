@@ -21,9 +21,8 @@ constexpr auto NoPath = PathUse::None;
 const std::vector<BodySchema>& step_schemas() {
   static const std::vector<BodySchema> kSchemas = {
       {"helm",
-       {F{"release", S, Req}, F{"chart", S, Req}, F{"repo", S}, F{"version", S},
-        F{"namespace", S}, F{"createNamespace", B}, F{"values", L, Opt, NoSec, File},
-        F{"wait", B}},
+       {F{"release", S, Req}, F{"chart", S, Req}, F{"repo", S}, F{"version", S}, F{"namespace", S},
+        F{"createNamespace", B}, F{"values", L, Opt, NoSec, File}, F{"wait", B}},
        {}},
       {"kubectl",
        {F{"apply", L, Opt, NoSec, File}, F{"delete", L, Opt, NoSec, File}, F{"args", L},
@@ -32,7 +31,11 @@ const std::vector<BodySchema>& step_schemas() {
       {"talosctl", {F{"args", L, Req}, F{"nodes", L}}, {}},
       {"ssh",
        {F{"host", S, Req}, F{"command", S},
-        F{"upload", O, Opt, NoSec, NoPath,
+        F{"upload",
+          O,
+          Opt,
+          NoSec,
+          NoPath,
           {F{"src", S, Req, NoSec, File}, F{"dest", S, Req}, F{"mode", S}}},
         F{"download", O, Opt, NoSec, NoPath, {F{"src", S, Req}, F{"dest", S, Req}}}},
        {{"command", "upload", "download"}}},
@@ -65,8 +68,12 @@ const std::vector<BodySchema>& gate_schemas() {
 
 }  // namespace
 
-const BodySchema& step_schema(StepKind k) { return step_schemas()[static_cast<size_t>(k)]; }
-const BodySchema& gate_schema(GateKind k) { return gate_schemas()[static_cast<size_t>(k)]; }
+const BodySchema& step_schema(StepKind k) {
+  return step_schemas()[static_cast<size_t>(k)];
+}
+const BodySchema& gate_schema(GateKind k) {
+  return gate_schemas()[static_cast<size_t>(k)];
+}
 
 std::optional<StepKind> step_kind_from(std::string_view key) {
   const auto& all = step_schemas();

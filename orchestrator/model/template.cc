@@ -57,18 +57,27 @@ bool parse_ref(std::string_view body, TemplateRef* ref, std::string* why) {
 
 std::string TemplateRef::spelled() const {
   switch (ns) {
-    case Ns::Vars: return "vars." + name;
-    case Ns::Secrets: return "secrets." + name;
-    case Ns::Env: return "env." + name;
-    case Ns::Params: return "params." + name;
-    case Ns::Outputs: return "stages." + stage + ".outputs." + name;
-    case Ns::InventoryName: return "inventory.name";
-    case Ns::Mode: return "mode";
+    case Ns::Vars:
+      return "vars." + name;
+    case Ns::Secrets:
+      return "secrets." + name;
+    case Ns::Env:
+      return "env." + name;
+    case Ns::Params:
+      return "params." + name;
+    case Ns::Outputs:
+      return "stages." + stage + ".outputs." + name;
+    case Ns::InventoryName:
+      return "inventory.name";
+    case Ns::Mode:
+      return "mode";
   }
   return "?";
 }
 
-bool is_plain(std::string_view raw) { return raw.find("${") == std::string_view::npos; }
+bool is_plain(std::string_view raw) {
+  return raw.find("${") == std::string_view::npos;
+}
 
 bool parse_template(std::string_view raw, std::vector<TemplatePart>* parts, TemplateError* error) {
   std::string literal;
@@ -113,8 +122,8 @@ namespace {
 
 Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, RenderUse* use) {
   using Ns = TemplateRef::Ns;
-  auto from = [&](const std::map<std::string, std::string>* m, const char* what)
-      -> Result<std::string> {
+  auto from = [&](const std::map<std::string, std::string>* m,
+                  const char* what) -> Result<std::string> {
     if (m) {
       auto it = m->find(ref.name);
       if (it != m->end()) return it->second;
@@ -122,9 +131,12 @@ Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, Ren
     return Error{std::string("unknown ") + what + " '" + ref.spelled() + "'"};
   };
   switch (ref.ns) {
-    case Ns::Vars: return from(scope.vars, "variable");
-    case Ns::Params: return from(scope.params, "parameter");
-    case Ns::InventoryName: return scope.inventory_name;
+    case Ns::Vars:
+      return from(scope.vars, "variable");
+    case Ns::Params:
+      return from(scope.params, "parameter");
+    case Ns::InventoryName:
+      return scope.inventory_name;
     case Ns::Mode:
       if (!scope.mode) return Error{"'${mode}' is only defined inside playbooks"};
       return *scope.mode;

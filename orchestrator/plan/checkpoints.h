@@ -30,9 +30,9 @@ struct StageRecord {
 };
 
 struct Checkpoints {
-  std::map<std::string, StepRecord> steps;    // key "stage/step"
-  std::map<std::string, StageRecord> stages;  // key "stage"
-  std::map<std::string, std::string> outputs; // key "stage.output"
+  std::map<std::string, StepRecord> steps;     // key "stage/step"
+  std::map<std::string, StageRecord> stages;   // key "stage"
+  std::map<std::string, std::string> outputs;  // key "stage.output"
 };
 
 }  // namespace gw

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "model/names.h"
 #include "model/duration.h"
 #include "model/hash.h"
+#include "model/names.h"
 
 namespace gw {
 
@@ -88,9 +88,9 @@ std::string join_argv(const std::vector<std::string>& argv) {
   std::string out;
   for (const auto& a : argv) {
     if (!out.empty()) out += ' ';
-    bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
-                                                   "TUVWXYZ0123456789-_./:=@,+%<>") ==
-                                   std::string::npos;
+    bool plain = !a.empty() && a.find_first_not_of(
+                                   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                                   "TUVWXYZ0123456789-_./:=@,+%<>") == std::string::npos;
     if (plain) {
       out += a;
     } else {
@@ -213,7 +213,8 @@ Invocation talosctl_command(const RenderedBody& b, const Inventory& i) {
   ArgvBuilder a(inv);
   a.add("talosctl");
   if (i.talos && !i.talos->talosconfig.empty()) a.add("--talosconfig"), a.add(i.talos->talosconfig);
-  if (i.talos && !i.talos->endpoints.empty()) a.add("--endpoints"), a.add(join(i.talos->endpoints, ','));
+  if (i.talos && !i.talos->endpoints.empty())
+    a.add("--endpoints"), a.add(join(i.talos->endpoints, ','));
   if (auto it = b.lists.find("nodes"); it != b.lists.end() && !it->second.empty()) {
     std::vector<std::string> addrs;
     for (const auto& n : it->second) {
@@ -247,17 +248,25 @@ Invocation run_command(const RenderedBody& b) {
 
 Result<std::optional<Invocation>> build_step_command(const Step& step, const CommandContext& ctx,
                                                      RenderUse* use) {
-  if (step.kind == StepKind::Gate || step.kind == StepKind::Ssh)
-    return std::optional<Invocation>();
+  if (step.kind == StepKind::Gate || step.kind == StepKind::Ssh) return std::optional<Invocation>();
   auto body = render_body(step.body, step_schema(step.kind), ctx.scope, use);
   if (!body) return body.error();
   Result<Invocation> inv = Error{""};
   switch (step.kind) {
-    case StepKind::Helm: inv = helm_command(step, *body, ctx, use); break;
-    case StepKind::Kubectl: inv = kubectl_command(step, *body, ctx, use); break;
-    case StepKind::Talosctl: inv = talosctl_command(*body, ctx.project->inventory); break;
-    case StepKind::Run: inv = run_command(*body); break;
-    default: break;
+    case StepKind::Helm:
+      inv = helm_command(step, *body, ctx, use);
+      break;
+    case StepKind::Kubectl:
+      inv = kubectl_command(step, *body, ctx, use);
+      break;
+    case StepKind::Talosctl:
+      inv = talosctl_command(*body, ctx.project->inventory);
+      break;
+    case StepKind::Run:
+      inv = run_command(*body);
+      break;
+    default:
+      break;
   }
   if (!inv) return inv.error();
   if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir;
@@ -298,10 +307,12 @@ std::string describe_gate(GateKind kind, const RenderedBody& b) {
     return n.empty() ? std::string() : " -n " + n;
   };
   switch (kind) {
-    case GateKind::Rollout: return "rollout " + b.get("kind") + "/" + b.get("name") + ns();
+    case GateKind::Rollout:
+      return "rollout " + b.get("kind") + "/" + b.get("name") + ns();
     case GateKind::Condition:
       return "condition " + b.get("resource") + ns() + " " + b.get("condition") + "=True";
-    case GateKind::Exists: return "exists " + b.get("resource") + ns();
+    case GateKind::Exists:
+      return "exists " + b.get("resource") + ns();
     case GateKind::JsonPath: {
       std::string want = b.scalars.count("equals")    ? "== '" + b.get("equals") + "'"
                          : b.scalars.count("matches") ? "=~ /" + b.get("matches") + "/"
@@ -319,8 +330,10 @@ std::string describe_gate(GateKind kind, const RenderedBody& b) {
       if (b.scalars.count("expect")) s += " == " + b.get("expect");
       return s;
     }
-    case GateKind::Tcp: return "tcp " + b.get("host") + ":" + b.get("port");
-    case GateKind::Ssh: return "ssh " + b.get("host") + " -- " + b.get("command");
+    case GateKind::Tcp:
+      return "tcp " + b.get("host") + ":" + b.get("port");
+    case GateKind::Ssh:
+      return "ssh " + b.get("host") + " -- " + b.get("command");
     case GateKind::Command: {
       auto it = b.lists.find("argv");
       std::string s = "command " + (it == b.lists.end() ? "" : join_argv(it->second));

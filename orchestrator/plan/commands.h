@@ -50,7 +50,7 @@ struct Arg {
 
 /// Everything a process step does. Never contains a secret in argv (validated at load).
 struct Invocation {
-  std::string tool;  // logical program name: kubectl, helm, talosctl, or run's argv[0]
+  std::string tool;       // logical program name: kubectl, helm, talosctl, or run's argv[0]
   std::vector<Arg> argv;  // argv[0] is the logical tool name
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> stdin_data;

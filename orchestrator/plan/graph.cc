@@ -19,7 +19,9 @@ using Edge = boost::graph_traits<Graph>::edge_descriptor;
 struct CycleFinder : boost::default_dfs_visitor {
   std::vector<Vertex>* parent;
   std::optional<std::pair<Vertex, Vertex>>* back;
-  void tree_edge(Edge e, const Graph& g) const { (*parent)[boost::target(e, g)] = boost::source(e, g); }
+  void tree_edge(Edge e, const Graph& g) const {
+    (*parent)[boost::target(e, g)] = boost::source(e, g);
+  }
   void back_edge(Edge e, const Graph& g) const {
     if (!*back) *back = std::make_pair(boost::source(e, g), boost::target(e, g));
   }
@@ -70,9 +72,8 @@ std::optional<StageGraph> StageGraph::build(const std::vector<Stage>& stages, Di
   vis.parent = &parent;
   vis.back = &back;
   std::vector<boost::default_color_type> colors(n);
-  boost::depth_first_search(
-      g, boost::visitor(vis).color_map(boost::make_iterator_property_map(
-             colors.begin(), boost::get(boost::vertex_index, g))));
+  boost::depth_first_search(g, boost::visitor(vis).color_map(boost::make_iterator_property_map(
+                                   colors.begin(), boost::get(boost::vertex_index, g))));
   if (back) {
     // back = (u, v): v is an ancestor of u in the DFS tree; the cycle is v -> … -> u -> v.
     auto [u, v] = *back;
@@ -85,8 +86,9 @@ std::optional<StageGraph> StageGraph::build(const std::vector<Stage>& stages, Di
     for (size_t k = 0; k < path.size(); ++k) {
       Vertex from = path[k], to = k + 1 < path.size() ? path[k + 1] : v;
       for (const auto& need : stages[from].needs)
-        if (need.name == stages[to].name) msg += (k ? ", " : "") + stages[from].name + " needs " +
-                                                 stages[to].name + " at " + need.loc.str();
+        if (need.name == stages[to].name)
+          msg += (k ? ", " : "") + stages[from].name + " needs " + stages[to].name + " at " +
+                 need.loc.str();
     }
     msg += ")";
     const auto& first = stages[path[0]];

@@ -3,28 +3,37 @@
 #include <algorithm>
 
 #include "model/hash.h"
-#include "model/parallel.h"
 #include "model/names.h"
+#include "model/parallel.h"
 
 namespace gw {
 
 const char* to_string(RecordStatus s) {
   switch (s) {
-    case RecordStatus::Passed: return "passed";
-    case RecordStatus::Failed: return "failed";
-    case RecordStatus::Interrupted: return "interrupted";
-    case RecordStatus::Running: return "running";
+    case RecordStatus::Passed:
+      return "passed";
+    case RecordStatus::Failed:
+      return "failed";
+    case RecordStatus::Interrupted:
+      return "interrupted";
+    case RecordStatus::Running:
+      return "running";
   }
   return "?";
 }
 
 const char* to_string(PlanStatus s) {
   switch (s) {
-    case PlanStatus::Pending: return "pending";
-    case PlanStatus::Done: return "done";
-    case PlanStatus::Changed: return "changed";
-    case PlanStatus::Failed: return "failed";
-    case PlanStatus::Skipped: return "skipped";
+    case PlanStatus::Pending:
+      return "pending";
+    case PlanStatus::Done:
+      return "done";
+    case PlanStatus::Changed:
+      return "changed";
+    case PlanStatus::Failed:
+      return "failed";
+    case PlanStatus::Skipped:
+      return "skipped";
   }
   return "?";
 }
@@ -195,8 +204,10 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   for (size_t w : g.needs(v)) ps.needs.push_back(g.name(w));
   if (st.when) {
     auto w = evaluate_when(*st.when, scope);
-    if (!w) report(w.error(), st.loc);
-    else if (*w && !**w) ps.status = PlanStatus::Skipped;
+    if (!w)
+      report(w.error(), st.loc);
+    else if (*w && !**w)
+      ps.status = PlanStatus::Skipped;
   }
   KeyMaterial stage_key;
   for (const auto& step : st.steps) {
@@ -254,8 +265,8 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   plan.stages.resize(order->size());
   parallel_for(order->size(), workers, [&](size_t w, size_t i) {
     CommandContext ctx{&project, scope, &caches[w]};
-    plan.stages[i] = plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx,
-                                worker_diags[w]);
+    plan.stages[i] =
+        plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, worker_diags[w]);
   });
   for (const auto& d : worker_diags) diags.append(d);
   std::vector<int> pos(g.size(), -1);
@@ -277,10 +288,12 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   for (auto& ps : plan.stages) {
     auto it = cp.stages.find(ps.stage->name);
     double units = static_cast<double>(std::max<size_t>(1, ps.steps.size() + ps.gates.size()));
-    if (ps.status == PlanStatus::Skipped) ps.weight = 0;
+    if (ps.status == PlanStatus::Skipped)
+      ps.weight = 0;
     else if (it != cp.stages.end() && it->second.status == RecordStatus::Passed)
       ps.weight = std::max(1.0, static_cast<double>(it->second.duration_ms));
-    else ps.weight = units * per_step;
+    else
+      ps.weight = units * per_step;
   }
 
   // Waves: longest path from the roots, in needs-first order.
@@ -308,9 +321,9 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   }
   int start = -1;
   for (size_t i = 0; i < plan.stages.size(); ++i)
-    if (plan.stages[i].needs.empty() || std::none_of(g.needs(plan.stages[i].vertex).begin(),
-                                                     g.needs(plan.stages[i].vertex).end(),
-                                                     [&](size_t n) { return pos[n] >= 0; }))
+    if (plan.stages[i].needs.empty() ||
+        std::none_of(g.needs(plan.stages[i].vertex).begin(), g.needs(plan.stages[i].vertex).end(),
+                     [&](size_t n) { return pos[n] >= 0; }))
       if (start < 0 || plan.stages[i].remaining > plan.stages[start].remaining)
         start = static_cast<int>(i);
   for (int i = start; i >= 0; i = next[i]) plan.critical_path.push_back(plan.stages[i].stage->name);

@@ -49,8 +49,8 @@ struct PlannedStage {
   std::string spec_key;  // hash of its steps' keys and its gates
   std::vector<PlannedStep> steps;
   std::vector<PlannedGate> gates;
-  double weight = 1;      // measured ms, or an estimate in the same unit
-  double remaining = 1;   // longest weighted path from here to the end: scheduling priority
+  double weight = 1;     // measured ms, or an estimate in the same unit
+  double remaining = 1;  // longest weighted path from here to the end: scheduling priority
 };
 
 struct Plan {
@@ -70,7 +70,8 @@ struct Selection {
 };
 
 /// Builds the plan. Unknown targets are an Error; render errors (a `when` that is not a boolean, a
-/// rendered number that is not one) go to `diags`, all of them, and the result is then an Error too.
+/// rendered number that is not one) go to `diags`, all of them, and the result is then an Error
+/// too.
 Result<Plan> make_plan(const Project& project, const StageGraph& graph, const Selection& sel,
                        const Checkpoints& checkpoints, const RenderScope& scope,
                        Diagnostics& diags);

@@ -1,9 +1,10 @@
 #include "report/console.h"
 
-#include <iomanip>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <iomanip>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "run/journal.h"
@@ -14,11 +15,16 @@ namespace {
 
 const char* status_word(StepStatus s) {
   switch (s) {
-    case StepStatus::Passed: return "passed";
-    case StepStatus::AlreadyDone: return "done";
-    case StepStatus::Skipped: return "skipped";
-    case StepStatus::Failed: return "FAILED";
-    case StepStatus::Interrupted: return "interrupted";
+    case StepStatus::Passed:
+      return "passed";
+    case StepStatus::AlreadyDone:
+      return "done";
+    case StepStatus::Skipped:
+      return "skipped";
+    case StepStatus::Failed:
+      return "FAILED";
+    case StepStatus::Interrupted:
+      return "interrupted";
   }
   return "?";
 }
@@ -36,8 +42,7 @@ Console::Console(std::ostream& err, LogFormat format, Verbosity verbosity, Color
       start_(std::chrono::steady_clock::now()) {}
 
 std::string Console::prefix() const {
-  auto elapsed =
-      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start_);
+  auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start_);
   return "[" + std::to_string(finished_) + "/" + std::to_string(total_) + " " +
          format_clock(elapsed) + "] ";
 }
@@ -74,8 +79,10 @@ void Console::json(const std::string& event, const std::string& unit, const std:
   if (!text.empty()) j["message"] = text;
   std::string body = j.dump();
   body = body.substr(1, body.size() - 2);  // the fields, spliced after time and level
-  if (event == "warning" || status == "FAILED") json_logger().warn(body);
-  else json_logger().info(body);
+  if (event == "warning" || status == "FAILED")
+    json_logger().warn(body);
+  else
+    json_logger().info(body);
 }
 
 void Console::step_started(const std::string& unit, const std::string& step,
@@ -97,7 +104,8 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
                             const std::string& note) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!step.empty()) ++finished_;
-  if (format_ == LogFormat::Json) return json("step_finished", unit, step, status_word(status), note);
+  if (format_ == LogFormat::Json)
+    return json("step_finished", unit, step, status_word(status), note);
   bool failed = status == StepStatus::Failed;
   if (verbosity_ == Verbosity::Quiet && !failed) return;
   bool show = failed || verbosity_ == Verbosity::Verbose || step.empty() ||
@@ -128,8 +136,8 @@ void Console::summary(const RunReport& report, Millis elapsed) {
   if (format_ == LogFormat::Json) {
     nlohmann::json j{{"event", "summary"}, {"elapsedMs", elapsed.count()}};
     for (const auto& s : report.stages) {
-      nlohmann::json js{{"name", s.name}, {"status", to_string(s.outcome)},
-                        {"durationMs", s.duration.count()}};
+      nlohmann::json js{
+          {"name", s.name}, {"status", to_string(s.outcome)}, {"durationMs", s.duration.count()}};
       if (!s.failed_step.empty()) {
         js["failedStep"] = s.failed_step;
         js["message"] = s.failure.message;
@@ -147,17 +155,19 @@ void Console::summary(const RunReport& report, Millis elapsed) {
   size_t width = 5;
   for (const auto& s : report.stages) width = std::max(width, s.name.size());
   std::ostringstream out;
-  out << "\n" << std::left << std::setw(static_cast<int>(width) + 2) << "STAGE" << std::setw(13)
-      << "STATUS" << "DURATION\n";
+  out << "\n"
+      << std::left << std::setw(static_cast<int>(width) + 2) << "STAGE" << std::setw(13) << "STATUS"
+      << "DURATION\n";
   for (const auto& s : report.stages) {
-    out << std::setw(static_cast<int>(width) + 2) << s.name << std::setw(13)
-        << to_string(s.outcome) << format_duration(Millis(s.duration.count() / 100 * 100));
+    out << std::setw(static_cast<int>(width) + 2) << s.name << std::setw(13) << to_string(s.outcome)
+        << format_duration(Millis(s.duration.count() / 100 * 100));
     if (s.outcome == StageOutcome::Blocked) out << "  (needs " << s.blocked_by << ")";
     out << "\n";
   }
   for (const auto& s : report.stages) {
     if (s.outcome != StageOutcome::Failed) continue;
-    out << "\n" << (color_ == Color::On ? "\033[1;31mFAILED\033[0m " : "FAILED ") << s.name << "/"
+    out << "\n"
+        << (color_ == Color::On ? "\033[1;31mFAILED\033[0m " : "FAILED ") << s.name << "/"
         << s.failed_step << ": " << s.failure.message << "\n";
     if (!s.failure.tail.empty()) {
       out << "  last output:\n";
@@ -168,8 +178,10 @@ void Console::summary(const RunReport& report, Millis elapsed) {
     if (!s.failure.log.empty()) out << "  log: " << s.failure.log << "\n";
   }
   out << "\n"
-      << (report.interrupted ? "interrupted" : report.failed ? "failed" : "ok") << " after "
-      << format_clock(elapsed) << "\n";
+      << (report.interrupted ? "interrupted"
+          : report.failed    ? "failed"
+                             : "ok")
+      << " after " << format_clock(elapsed) << "\n";
   err_ << out.str() << std::flush;
 }
 

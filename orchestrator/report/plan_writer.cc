@@ -26,11 +26,16 @@ struct Paint {
 
 const char* status_color(PlanStatus s) {
   switch (s) {
-    case PlanStatus::Done: return "32";
-    case PlanStatus::Changed: return "33";
-    case PlanStatus::Failed: return "31";
-    case PlanStatus::Skipped: return "2";
-    default: return "36";
+    case PlanStatus::Done:
+      return "32";
+    case PlanStatus::Changed:
+      return "33";
+    case PlanStatus::Failed:
+      return "31";
+    case PlanStatus::Skipped:
+      return "2";
+    default:
+      return "36";
   }
 }
 
@@ -60,8 +65,9 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         continue;
       }
       for (const auto& st : s.steps) {
-        out << "    - " << st.step->name << " [" << paint(to_string(st.status), status_color(st.status))
-            << "] " << st.preview.description;
+        out << "    - " << st.step->name << " ["
+            << paint(to_string(st.status), status_color(st.status)) << "] "
+            << st.preview.description;
         if (st.step->repeat == Repeat::Once) out << "  (once)";
         out << "\n";
       }
@@ -79,17 +85,22 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
 }
 
 nlohmann::json stage_json(const PlannedStage& s) {
-  nlohmann::json js{{"name", s.stage->name},   {"needs", s.needs},
-                    {"wave", s.wave},          {"status", to_string(s.status)},
-                    {"file", s.stage->file},   {"steps", nlohmann::json::array()},
+  nlohmann::json js{{"name", s.stage->name},
+                    {"needs", s.needs},
+                    {"wave", s.wave},
+                    {"status", to_string(s.status)},
+                    {"file", s.stage->file},
+                    {"steps", nlohmann::json::array()},
                     {"gates", nlohmann::json::array()}};
   if (!s.stage->description.empty()) js["description"] = s.stage->description;
   for (const auto& st : s.steps) {
     nlohmann::json jst{{"name", st.step->name},
                        {"kind", to_string(st.step->kind)},
                        {"status", to_string(st.status)}};
-    if (st.preview.command) jst["argv"] = st.preview.command->display_argv();
-    else jst["description"] = st.preview.description;
+    if (st.preview.command)
+      jst["argv"] = st.preview.command->display_argv();
+    else
+      jst["description"] = st.preview.description;
     if (st.step->repeat == Repeat::Once) jst["once"] = true;
     js["steps"].push_back(std::move(jst));
   }
@@ -109,13 +120,15 @@ void write_json(std::ostream& out, const Plan& plan) {
       << ",\n  \"criticalPath\": " << nlohmann::json(plan.critical_path).dump() << "\n}\n";
 }
 
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+std::string quoted(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
 
 void write_dot(std::ostream& out, const Plan& plan) {
   out << "digraph groundwork {\n  rankdir=LR;\n  node [shape=box];\n";
   for (const auto& s : plan.stages) {
-    out << "  " << quoted(s.stage->name) << " [label=" << quoted(s.stage->name + "\\n" +
-                                                                 to_string(s.status));
+    out << "  " << quoted(s.stage->name)
+        << " [label=" << quoted(s.stage->name + "\\n" + to_string(s.status));
     if (s.status == PlanStatus::Skipped) out << ", style=dashed";
     out << "];\n";
   }
@@ -140,10 +153,18 @@ void write_mermaid(std::ostream& out, const Plan& plan) {
 
 void write_plan(std::ostream& out, const Plan& plan, PlanFormat format, Color color) {
   switch (format) {
-    case PlanFormat::Text: write_text(out, plan, color); break;
-    case PlanFormat::Json: write_json(out, plan); break;
-    case PlanFormat::Dot: write_dot(out, plan); break;
-    case PlanFormat::Mermaid: write_mermaid(out, plan); break;
+    case PlanFormat::Text:
+      write_text(out, plan, color);
+      break;
+    case PlanFormat::Json:
+      write_json(out, plan);
+      break;
+    case PlanFormat::Dot:
+      write_dot(out, plan);
+      break;
+    case PlanFormat::Mermaid:
+      write_mermaid(out, plan);
+      break;
   }
 }
 

@@ -15,8 +15,8 @@ namespace gw {
 
 /// One process to run: no shell, its own process group.
 struct ProcessSpec {
-  std::string program;            // resolved executable path
-  std::vector<std::string> args;  // argv[1..]
+  std::string program;                                   // resolved executable path
+  std::vector<std::string> args;                         // argv[1..]
   std::vector<std::pair<std::string, std::string>> env;  // added to the inherited environment
   std::optional<std::string> cwd;
   std::optional<std::string> stdin_data;
@@ -32,9 +32,9 @@ struct ProcessResult {
   Outcome outcome = Outcome::SpawnFailed;
   int exit_code = -1;
   int signal = 0;
-  std::string out;     // stdout, redacted, up to kCaptureLimit bytes
+  std::string out;          // stdout, redacted, up to kCaptureLimit bytes
   std::string output_tail;  // the last lines of stdout+stderr, redacted (for failure reports)
-  std::string error;   // why it could not start
+  std::string error;        // why it could not start
   Millis duration{0};
 
   bool ok() const { return outcome == Outcome::Exited && exit_code == 0; }

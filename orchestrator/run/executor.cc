@@ -14,13 +14,20 @@ using Clock = std::chrono::steady_clock;
 
 const char* to_string(StageOutcome o) {
   switch (o) {
-    case StageOutcome::Passed: return "passed";
-    case StageOutcome::AlreadyDone: return "done";
-    case StageOutcome::Skipped: return "skipped";
-    case StageOutcome::Failed: return "failed";
-    case StageOutcome::Blocked: return "blocked";
-    case StageOutcome::Interrupted: return "interrupted";
-    case StageOutcome::NotStarted: return "not started";
+    case StageOutcome::Passed:
+      return "passed";
+    case StageOutcome::AlreadyDone:
+      return "done";
+    case StageOutcome::Skipped:
+      return "skipped";
+    case StageOutcome::Failed:
+      return "failed";
+    case StageOutcome::Blocked:
+      return "blocked";
+    case StageOutcome::Interrupted:
+      return "interrupted";
+    case StageOutcome::NotStarted:
+      return "not started";
   }
   return "?";
 }
@@ -33,9 +40,12 @@ bool satisfied(StageOutcome o) {
 
 void journal_stage(const RunContext& ctx, const PlannedStage& ps, const char* status, Millis d) {
   std::lock_guard<std::mutex> lock(*ctx.journal_mu);
-  auto s = ctx.journal->append({{"t", "stage_end"}, {"stage", ps.stage->name},
-                                {"specKey", ps.spec_key}, {"status", status},
-                                {"durationMs", d.count()}, {"run", ctx.run_id}},
+  auto s = ctx.journal->append({{"t", "stage_end"},
+                                {"stage", ps.stage->name},
+                                {"specKey", ps.spec_key},
+                                {"status", status},
+                                {"durationMs", d.count()},
+                                {"run", ctx.run_id}},
                                Journal::Durability::Deferred);
   if (!s) ctx.listener->warning("journal: " + s.error().message);
 }
@@ -195,7 +205,8 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   for (auto& t : workers) t.join();
 
   for (const auto& s : report.stages) {
-    if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked) report.failed = true;
+    if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked)
+      report.failed = true;
     if (s.outcome == StageOutcome::Interrupted) report.interrupted = true;
   }
   if (ctx.interrupt->stopping()) report.interrupted = true;

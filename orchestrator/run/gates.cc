@@ -93,8 +93,10 @@ Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
     return {false, "kubectl get: " + r.describe(spec.timeout) + (tail.empty() ? "" : ": " + tail)};
   }
   switch (kind) {
-    case GateKind::Rollout: return judge_rollout(body.get("kind"), r.out);
-    case GateKind::Condition: return judge_condition(body.get("condition"), r.out);
+    case GateKind::Rollout:
+      return judge_rollout(body.get("kind"), r.out);
+    case GateKind::Condition:
+      return judge_condition(body.get("condition"), r.out);
     case GateKind::Exists:
       if (r.out.find_first_not_of(" \n\t") == std::string::npos) return {false, "none found yet"};
       return {true, "exists: " + first_line(r.out)};
@@ -112,7 +114,8 @@ Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
       }
       return {!got.empty(), got.empty() ? "empty" : saw};
     }
-    default: return {false, "not a kube gate"};
+    default:
+      return {false, "not a kube gate"};
   }
 }
 
@@ -139,8 +142,8 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
   if (body.scalars.count("expectOutput")) {
     try {
       if (!std::regex_search(r.out, std::regex(body.get("expectOutput"))))
-        return {false, "output does not match /" + body.get("expectOutput") + "/: " +
-                           first_line(r.out)};
+        return {false,
+                "output does not match /" + body.get("expectOutput") + "/: " + first_line(r.out)};
     } catch (const std::regex_error& e) {
       return {false, "bad regex: " + std::string(e.what())};
     }
@@ -154,18 +157,22 @@ Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Int
     case GateKind::Rollout:
     case GateKind::Condition:
     case GateKind::Exists:
-    case GateKind::JsonPath: return probe_kube(kind, body, interrupt, log_path);
-    case GateKind::Command: return probe_command(body, interrupt, log_path);
+    case GateKind::JsonPath:
+      return probe_kube(kind, body, interrupt, log_path);
+    case GateKind::Command:
+      return probe_command(body, interrupt, log_path);
     case GateKind::Http: {
-      HttpProbe p{body.get("url"), std::stoi(body.get("status", "200")), body.get("contains"),
-                  body.get("resolve"), body.get("caFile"), body.flag("insecure")};
+      HttpProbe p{body.get("url"),      std::stoi(body.get("status", "200")),
+                  body.get("contains"), body.get("resolve"),
+                  body.get("caFile"),   body.flag("insecure")};
       return probe_http(p, Millis(10000));
     }
     case GateKind::Dns:
-      return probe_dns({body.get("server"), body.get("name"), body.get("type", "A"),
-                        body.get("expect")},
-                       Millis(3000));
-    case GateKind::Tcp: return probe_tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
+      return probe_dns(
+          {body.get("server"), body.get("name"), body.get("type", "A"), body.get("expect")},
+          Millis(3000));
+    case GateKind::Tcp:
+      return probe_tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
     case GateKind::Ssh:
       return {false, "ssh gates need the ssh executor, which this build does not have yet"};
   }

@@ -137,7 +137,8 @@ size_t parse_text(const std::string& text, const std::string& path, JournalState
 }
 
 std::string header_line() {
-  return nlohmann::json{{"groundwork_journal", kJournalVersion}, {"created", now_rfc3339()}}.dump() +
+  return nlohmann::json{{"groundwork_journal", kJournalVersion}, {"created", now_rfc3339()}}
+             .dump() +
          "\n";
 }
 
@@ -256,8 +257,10 @@ Status Journal::compact() {
   for (const auto& [id, rec] : cp.steps) {
     auto slash = id.find('/');
     nlohmann::json r{{"t", rec.status == RecordStatus::Running ? "step_start" : "step_end"},
-                     {"stage", id.substr(0, slash)}, {"step", id.substr(slash + 1)},
-                     {"specKey", rec.spec_key}, {"key", rec.key},
+                     {"stage", id.substr(0, slash)},
+                     {"step", id.substr(slash + 1)},
+                     {"specKey", rec.spec_key},
+                     {"key", rec.key},
                      {"at", rec.finished_at.empty() ? rec.started_at : rec.finished_at}};
     if (rec.status != RecordStatus::Running) {
       r["status"] = to_string(rec.status);
@@ -275,12 +278,20 @@ Status Journal::compact() {
   for (const auto& [stage, outs] : outputs)
     add({{"t", "outputs"}, {"stage", stage}, {"outputs", outs}});
   for (const auto& [stage, rec] : cp.stages)
-    add({{"t", "stage_end"}, {"stage", stage}, {"specKey", rec.spec_key},
-         {"status", to_string(rec.status)}, {"durationMs", rec.duration_ms},
+    add({{"t", "stage_end"},
+         {"stage", stage},
+         {"specKey", rec.spec_key},
+         {"status", to_string(rec.status)},
+         {"durationMs", rec.duration_ms},
          {"at", rec.finished_at}});
   for (const auto& d : state_.drills)
-    add({{"t", "drill_end"}, {"playbook", d.playbook}, {"mode", d.mode}, {"status", d.status},
-         {"at", d.at}, {"rtoMs", d.rto_ms}, {"run", d.run_id}});
+    add({{"t", "drill_end"},
+         {"playbook", d.playbook},
+         {"mode", d.mode},
+         {"status", d.status},
+         {"at", d.at},
+         {"rtoMs", d.rto_ms},
+         {"run", d.run_id}});
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Error{tmp + ": " + std::strerror(errno)};

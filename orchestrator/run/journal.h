@@ -6,8 +6,8 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/result.h"

@@ -61,7 +61,8 @@ Observation probe_http(const HttpProbe& p, Millis timeout) {
   curl_easy_setopt(c, CURLOPT_URL, p.url.c_str());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(timeout.count(), 100)));
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(timeout.count(), 100)));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_PROXY, "");
   if (resolve) curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
@@ -78,8 +79,8 @@ Observation probe_http(const HttpProbe& p, Millis timeout) {
   if (code != p.status)
     return {false, "HTTP " + std::to_string(code) + " (expected " + std::to_string(p.status) + ")"};
   if (!p.contains.empty() && body.find(p.contains) == std::string::npos)
-    return {false, "HTTP " + std::to_string(code) + " but the body does not contain '" +
-                       p.contains + "'"};
+    return {false,
+            "HTTP " + std::to_string(code) + " but the body does not contain '" + p.contains + "'"};
   return {true, "HTTP " + std::to_string(code)};
 }
 
@@ -123,7 +124,7 @@ Observation probe_dns(const DnsProbe& p, Millis timeout) {
       ARES_SUCCESS)
     return {false, "cannot initialise the resolver"};
   std::unique_ptr<std::remove_pointer_t<ares_channel>, decltype(&ares_destroy)> guard(channel,
-                                                                                       ares_destroy);
+                                                                                      ares_destroy);
   std::string server = p.server;
   if (server.find(':') == std::string::npos) server += ":53";
   if (ares_set_servers_ports_csv(channel, server.c_str()) != ARES_SUCCESS)

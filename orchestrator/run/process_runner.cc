@@ -1,4 +1,5 @@
-// The only translation unit that includes Boost.Asio / Boost.Process: keep it that way (build time).
+// The only translation unit that includes Boost.Asio / Boost.Process: keep it that way (build
+// time).
 #define BOOST_PROCESS_USE_STD_FS 1
 #define BOOST_PROCESS_V2_SEPARATE_COMPILATION 1
 #include <fcntl.h>
@@ -9,16 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+// Boost 1.81's process/v2/environment.hpp uses boost::optional and type traits without including
+// them: they must come first.
+// clang-format off
 #include <boost/asio.hpp>
 #include <boost/optional.hpp>
 #include <boost/type_traits.hpp>
 #include <boost/process/v2.hpp>
 #include <boost/process/v2/src.hpp>  // out-of-line parts of Process v2, compiled once here
+// clang-format on
 #include <cstdlib>
 #include <cstring>
-#include <utility>
 #include <deque>
 #include <filesystem>
+#include <utility>
 
 #include "run/command_runner.h"
 
@@ -30,11 +35,16 @@ using Clock = std::chrono::steady_clock;
 
 std::string ProcessResult::describe(Millis timeout) const {
   switch (outcome) {
-    case Outcome::Exited: return "exit " + std::to_string(exit_code);
-    case Outcome::Signaled: return "killed by signal " + std::to_string(signal);
-    case Outcome::TimedOut: return "timed out after " + format_duration(timeout);
-    case Outcome::Interrupted: return "interrupted";
-    case Outcome::SpawnFailed: return "cannot start: " + error;
+    case Outcome::Exited:
+      return "exit " + std::to_string(exit_code);
+    case Outcome::Signaled:
+      return "killed by signal " + std::to_string(signal);
+    case Outcome::TimedOut:
+      return "timed out after " + format_duration(timeout);
+    case Outcome::Interrupted:
+      return "interrupted";
+    case Outcome::SpawnFailed:
+      return "cannot start: " + error;
   }
   return "?";
 }
@@ -47,7 +57,8 @@ std::string find_program(const std::string& name) {
   size_t start = 0;
   while (start <= p.size()) {
     size_t colon = p.find(':', start);
-    std::string dir = p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    std::string dir =
+        p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (dir.empty()) dir = ".";
     std::string cand = dir + "/" + name;
     struct stat st {};
@@ -162,7 +173,10 @@ class LogSink {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd_ >= 0 && v == Visibility::Sensitive) put("(output hidden: sensitive step)\n");
   }
-  ~LogSink() { flush(); if (fd_ >= 0) ::close(fd_); }
+  ~LogSink() {
+    flush();
+    if (fd_ >= 0) ::close(fd_);
+  }
   LogSink(const LogSink&) = delete;
   LogSink& operator=(const LogSink&) = delete;
 

@@ -10,8 +10,7 @@ void Redactor::add(std::string_view secret) {
     size_t nl = secret.find('\n', start);
     std::string_view line = secret.substr(start, nl == std::string_view::npos ? nl : nl - start);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.size() >= 3 &&
-        std::find(values_.begin(), values_.end(), line) == values_.end())
+    if (line.size() >= 3 && std::find(values_.begin(), values_.end(), line) == values_.end())
       values_.emplace_back(line);
     if (nl == std::string_view::npos) break;
     start = nl + 1;

@@ -21,7 +21,8 @@ Result<std::string> resolve_one(const std::string& name, const SecretSource& src
   switch (src.kind) {
     case SecretSourceKind::Env: {
       const char* v = std::getenv(src.env.c_str());
-      if (!v) return Error{"secret '" + name + "': environment variable " + src.env + " is not set"};
+      if (!v)
+        return Error{"secret '" + name + "': environment variable " + src.env + " is not set"};
       return std::string(v);
     }
     case SecretSourceKind::File: {

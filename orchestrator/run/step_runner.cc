@@ -173,7 +173,8 @@ StepResult attempt_gate(const RunContext& ctx, const Gate& gate, Millis timeout,
                         const RenderScope& scope, const std::string& log) {
   auto body = render_gate(gate, scope, nullptr);
   if (!body) return {StepStatus::Failed, body.error().message};
-  GateResult g = poll_gate(*ctx.prober, gate.kind, *body, gate.interval, timeout, *ctx.interrupt, log);
+  GateResult g =
+      poll_gate(*ctx.prober, gate.kind, *body, gate.interval, timeout, *ctx.interrupt, log);
   if (g.interrupted) return {StepStatus::Interrupted, "interrupted"};
   if (!g.passed)
     return {StepStatus::Failed, "gate " + describe_gate(gate.kind, *body) + " not passed after " +
@@ -235,7 +236,9 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
     auto w = render_template(step.when->raw, scope);
     std::string err;
     auto b = w ? evaluate_condition(*w, &err) : std::nullopt;
-    if (!b) return finish({StepStatus::Failed, step.when->loc.str() + ": " + (w ? err : w.error().message)}, "");
+    if (!b)
+      return finish(
+          {StepStatus::Failed, step.when->loc.str() + ": " + (w ? err : w.error().message)}, "");
     if (!*b) return finish({StepStatus::Skipped}, "when is false");
   }
   std::string key = checkpoint_key(ctx, *preview);
@@ -244,11 +247,14 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
   if (!forced && record && record->status == RecordStatus::Passed && record->key == key)
     return finish({StepStatus::AlreadyDone}, "");
 
-  nlohmann::json end{{"t", "step_end"}, {"stage", unit}, {"step", step.name},
-                     {"specKey", preview->spec_key}, {"key", key}};
-  bool unfinished_once = step.repeat == Repeat::Once && record &&
-                         (record->status == RecordStatus::Running ||
-                          record->status == RecordStatus::Interrupted);
+  nlohmann::json end{{"t", "step_end"},
+                     {"stage", unit},
+                     {"step", step.name},
+                     {"specKey", preview->spec_key},
+                     {"key", key}};
+  bool unfinished_once =
+      step.repeat == Repeat::Once && record &&
+      (record->status == RecordStatus::Running || record->status == RecordStatus::Interrupted);
   if (step.skip_if && skip_if_passes(ctx, *step.skip_if, scope, log)) {
     end["status"] = "passed";
     end["attempts"] = 0;
@@ -257,18 +263,23 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
     return finish({StepStatus::Passed}, "skipIf passed: not run");
   }
   if (unfinished_once && !forced)
-    return finish({StepStatus::Failed,
-                   "step is 'once' and its last run (" + record->started_at +
-                       ") was interrupted; it may have taken effect. Check by hand, then rerun with "
-                       "--force " + id},
-                  "");
+    return finish(
+        {StepStatus::Failed,
+         "step is 'once' and its last run (" + record->started_at +
+             ") was interrupted; it may have taken effect. Check by hand, then rerun with "
+             "--force " +
+             id},
+        "");
 
   ctx.listener->step_started(unit, step.name, preview->description);
   // The start of a `once` step must be on disk before it runs (a crash must not let it run
   // again blindly); the start of any other step rides with the next synced record.
   journal(ctx,
-          {{"t", "step_start"}, {"stage", unit}, {"step", step.name},
-           {"specKey", preview->spec_key}, {"key", key}},
+          {{"t", "step_start"},
+           {"stage", unit},
+           {"step", step.name},
+           {"specKey", preview->spec_key},
+           {"key", key}},
           step.repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
   StepResult r;
   std::optional<std::string> captured;
@@ -280,7 +291,8 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
     if (step.gate) {
       r = attempt_gate(ctx, *step.gate, step.timeout, scope, log);
     } else if (step.kind == StepKind::Ssh) {
-      r = {StepStatus::Failed, "ssh steps need the ssh executor, which this build does not have yet"};
+      r = {StepStatus::Failed,
+           "ssh steps need the ssh executor, which this build does not have yet"};
     } else {
       r = attempt_command(ctx, step, scope, log, &captured);
     }

@@ -32,8 +32,8 @@ class RunListener {
 
 /// What a run may do with checkpoints.
 struct CheckpointPolicy {
-  bool fresh = false;               // ignore checkpoints
-  std::set<std::string> force;      // "stage" or "stage/step": run even if checkpointed
+  bool fresh = false;           // ignore checkpoints
+  std::set<std::string> force;  // "stage" or "stage/step": run even if checkpointed
   bool forced(const std::string& unit, const std::string& step) const {
     return fresh || force.count(unit) || force.count(unit + "/" + step);
   }
@@ -52,13 +52,13 @@ struct RunContext {
   const Redactor* redactor = nullptr;
   const std::map<std::string, std::string>* secrets = nullptr;       // revealed values
   const std::map<std::string, std::string>* fingerprints = nullptr;  // keyed hashes
-  std::string log_dir;  // runs/<run-id>/logs
+  std::string log_dir;                                               // runs/<run-id>/logs
   std::string run_id;
   CheckpointPolicy policy;
   /// Captured outputs "stage.name" -> value; guarded by outputs_mu.
   std::map<std::string, std::string>* outputs = nullptr;
   std::mutex* outputs_mu = nullptr;
-  std::optional<std::string> mode;                       // playbooks
+  std::optional<std::string> mode;  // playbooks
   const std::map<std::string, std::string>* params = nullptr;
 };
 

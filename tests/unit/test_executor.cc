@@ -72,11 +72,11 @@ struct Harness {
     auto graph = gw::StageGraph::build(project.stages, diags);
     REQUIRE(graph);
     gw::Checkpoints cp = journal->state().checkpoints;
-    auto plan = gw::make_plan(project, *graph, {}, cp,
-                              gw::preview_scope(project, cp, [](const std::string&) {
-                                return std::optional<std::string>();
-                              }),
-                              diags);
+    auto plan = gw::make_plan(
+        project, *graph, {}, cp,
+        gw::preview_scope(project, cp,
+                          [](const std::string&) { return std::optional<std::string>(); }),
+        diags);
     REQUIRE(plan);
     gw::RunContext ctx;
     ctx.project = &project;

@@ -19,9 +19,8 @@ struct Planned {
 gw::Result<gw::Plan> plan_of(Planned& t, const gw::Selection& sel = {}) {
   t.graph = gw::StageGraph::build(t.project.stages, t.diags);
   REQUIRE(t.graph);
-  auto scope = gw::preview_scope(t.project, t.cp, [](const std::string&) {
-    return std::optional<std::string>();
-  });
+  auto scope = gw::preview_scope(t.project, t.cp,
+                                 [](const std::string&) { return std::optional<std::string>(); });
   return gw::make_plan(t.project, *t.graph, sel, t.cp, scope, t.diags);
 }
 
@@ -101,7 +100,8 @@ TEST_CASE("--only selects just the named stages") {
 TEST_CASE("the critical path follows step counts until durations are measured") {
   // a -> b (5 steps) -> d ; a -> c (1 step) -> d
   Planned t{project_of({"a", "b:a", "c:a", "d:b,c"})};
-  for (int i = 1; i < 5; ++i) t.project.stages[1].steps.push_back(run_step("x" + std::to_string(i)));
+  for (int i = 1; i < 5; ++i)
+    t.project.stages[1].steps.push_back(run_step("x" + std::to_string(i)));
   auto plan = plan_of(t);
   REQUIRE(plan.ok());
   CHECK(plan->critical_path == std::vector<std::string>{"a", "b", "d"});
@@ -109,7 +109,8 @@ TEST_CASE("the critical path follows step counts until durations are measured") 
 
   // Measured: c took far longer than b.
   Planned m{project_of({"a", "b:a", "c:a", "d:b,c"})};
-  for (int i = 1; i < 5; ++i) m.project.stages[1].steps.push_back(run_step("x" + std::to_string(i)));
+  for (int i = 1; i < 5; ++i)
+    m.project.stages[1].steps.push_back(run_step("x" + std::to_string(i)));
   for (auto [n, ms] : {std::pair{"a", 10}, {"b", 50}, {"c", 90000}, {"d", 10}})
     m.cp.stages[n] = {"k", gw::RecordStatus::Passed, ms, ""};
   auto measured = plan_of(m);
@@ -162,9 +163,12 @@ TEST_CASE("helm steps render the exact command with context, namespace, version 
   h.name = "chart";
   h.kind = gw::StepKind::Helm;
   h.dir = "/st";
-  for (auto [k, v] : {std::pair{"release", "metallb"}, {"chart", "metallb"},
-                      {"repo", "https://metallb.github.io/metallb"}, {"version", "0.15.2"},
-                      {"namespace", "metallb-system"}, {"createNamespace", "true"},
+  for (auto [k, v] : {std::pair{"release", "metallb"},
+                      {"chart", "metallb"},
+                      {"repo", "https://metallb.github.io/metallb"},
+                      {"version", "0.15.2"},
+                      {"namespace", "metallb-system"},
+                      {"createNamespace", "true"},
                       {"wait", "true"}})
     h.body.scalars[k] = gw::Text{v, {}};
   h.body.lists["values"] = {gw::Text{"values/metallb.yaml", {}}};

@@ -52,7 +52,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   const Project& project = ws->project;
   for (const auto& f : o.force) {
     std::string stage = f.substr(0, f.find('/'));
-    if (!project.find_stage(stage)) return fail(kExitInvalid, "--force " + f + ": unknown stage '" + stage + "'");
+    if (!project.find_stage(stage))
+      return fail(kExitInvalid, "--force " + f + ": unknown stage '" + stage + "'");
   }
 
   StatePaths paths = state_paths(g.state_dir, project.inventory.name);
@@ -64,7 +65,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (!journal) return fail(kExitFailed, journal.error().message);
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
   if (journal->state().records > 20000) {
-    if (auto c = journal->compact(); !c) std::cerr << "groundwork: warning: " << c.error().message << "\n";
+    if (auto c = journal->compact(); !c)
+      std::cerr << "groundwork: warning: " << c.error().message << "\n";
   }
   Checkpoints cp = journal->state().checkpoints;
   if (o.fresh) cp = Checkpoints{};
@@ -93,7 +95,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (!fkey) return fail(kExitFailed, fkey.error().message);
   auto secrets = resolve_secrets(project.inventory, needs.secrets, *fkey, runner, tools, interrupt);
   if (!secrets) {
-    if (interrupt.stopping()) return fail(kExitInterrupted, "interrupted while resolving secrets; nothing was run");
+    if (interrupt.stopping())
+      return fail(kExitInterrupted, "interrupted while resolving secrets; nothing was run");
     return fail(kExitInvalid, secrets.error().message + "; nothing was run");
   }
   redact_readable_secrets(project.inventory, secrets->redactor);
@@ -108,8 +111,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
                   total);
   GateProber prober(runner, project.inventory, tools, &secrets->redactor);
   std::mutex journal_mu, outputs_mu;
-  std::map<std::string, std::string> outputs = o.fresh ? std::map<std::string, std::string>{}
-                                                       : journal->state().checkpoints.outputs;
+  std::map<std::string, std::string> outputs =
+      o.fresh ? std::map<std::string, std::string>{} : journal->state().checkpoints.outputs;
   RunContext ctx;
   ctx.project = &project;
   ctx.journal = &*journal;
@@ -138,7 +141,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   eo.keep_going = o.keep_going ? KeepGoing::Yes : KeepGoing::No;
   eo.verify = o.verify ? Verify::Yes : Verify::No;
   RunReport report = execute_plan(*plan, ctx, eo);
-  console.summary(report, std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));
+  console.summary(report,
+                  std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));
   if (report.interrupted) return kExitInterrupted;
   return report.failed ? kExitFailed : kExitOk;
 }

@@ -22,7 +22,9 @@ std::vector<std::string> version_args(const std::string& tool) {
   return {};
 }
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string first_line(const std::string& s) {
+  return s.substr(0, s.find('\n'));
+}
 
 }  // namespace
 
@@ -37,7 +39,8 @@ int cmd_doctor(const GlobalOptions& g) {
   Interrupt interrupt;
   int problems = 0;
   auto report = [&](bool ok, const std::string& what, const std::string& detail) {
-    std::cout << (ok ? "  ok    " : "  FAIL  ") << what << (detail.empty() ? "" : ": " + detail) << "\n";
+    std::cout << (ok ? "  ok    " : "  FAIL  ") << what << (detail.empty() ? "" : ": " + detail)
+              << "\n";
     if (!ok) ++problems;
   };
   std::cout << "tools\n";
@@ -58,7 +61,8 @@ int cmd_doctor(const GlobalOptions& g) {
     spec.env = tools.base_env();
     spec.timeout = Millis(15000);
     ProcessResult r = runner.run(spec, interrupt);
-    report(r.ok(), t, path + (r.ok() ? "  " + first_line(r.out) : "  (" + r.describe(spec.timeout) + ")"));
+    report(r.ok(), t,
+           path + (r.ok() ? "  " + first_line(r.out) : "  (" + r.describe(spec.timeout) + ")"));
   }
   if (!inv.kubeconfig.empty() || !inv.context.empty()) {
     std::cout << "cluster\n";
@@ -73,7 +77,8 @@ int cmd_doctor(const GlobalOptions& g) {
       spec.args.insert(spec.args.end(), {"version", "-o", "json", "--request-timeout=10s"});
       spec.timeout = Millis(20000);
       ProcessResult r = runner.run(spec, interrupt);
-      report(r.ok(), "kubernetes API (context " + (inv.context.empty() ? "current" : inv.context) + ")",
+      report(r.ok(),
+             "kubernetes API (context " + (inv.context.empty() ? "current" : inv.context) + ")",
              r.ok() ? "reachable" : first_line(r.output_tail));
     }
   }

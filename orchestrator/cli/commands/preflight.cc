@@ -9,11 +9,14 @@ void gate_tools(const Gate& g, Needs& n) {
     case GateKind::Rollout:
     case GateKind::Condition:
     case GateKind::Exists:
-    case GateKind::JsonPath: n.tools.insert("kubectl"); break;
+    case GateKind::JsonPath:
+      n.tools.insert("kubectl");
+      break;
     case GateKind::Command:
       if (auto argv = g.body.list("argv"); argv && !argv->empty()) n.tools.insert((*argv)[0].raw);
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
@@ -42,7 +45,8 @@ std::vector<std::string> missing_tools(const Needs& needs, const ToolResolver& t
   for (const auto& t : needs.tools) {
     if (!tools.resolve(t).empty()) continue;
     auto it = inv.tools.find(t);
-    out.push_back(t + (it == inv.tools.end() ? " (not on PATH)" : " (spec.tools: " + it->second + ")"));
+    out.push_back(t +
+                  (it == inv.tools.end() ? " (not on PATH)" : " (spec.tools: " + it->second + ")"));
   }
   return out;
 }

@@ -20,7 +20,8 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     auto slash = t.find('/');
     const Stage* s = ws->project.find_stage(t.substr(0, slash));
     if (!s) {
-      std::cerr << "groundwork: error: reset " << t << ": unknown stage '" << t.substr(0, slash) << "'\n";
+      std::cerr << "groundwork: error: reset " << t << ": unknown stage '" << t.substr(0, slash)
+                << "'\n";
       return kExitInvalid;
     }
     if (slash != std::string::npos) {
@@ -28,8 +29,8 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
       bool found = false;
       for (const auto& st : s->steps) found = found || st.name == step;
       if (!found) {
-        std::cerr << "groundwork: error: reset " << t << ": stage '" << s->name
-                  << "' has no step '" << step << "'\n";
+        std::cerr << "groundwork: error: reset " << t << ": stage '" << s->name << "' has no step '"
+                  << step << "'\n";
         return kExitInvalid;
       }
     }

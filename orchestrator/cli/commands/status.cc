@@ -14,10 +14,13 @@ namespace {
 
 std::string word(RecordStatus s) {
   switch (s) {
-    case RecordStatus::Passed: return "done";
-    case RecordStatus::Failed: return "failed";
+    case RecordStatus::Passed:
+      return "done";
+    case RecordStatus::Failed:
+      return "failed";
     case RecordStatus::Interrupted:
-    case RecordStatus::Running: return "interrupted";
+    case RecordStatus::Running:
+      return "interrupted";
   }
   return "pending";
 }
@@ -45,7 +48,8 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
                    {"drills", nlohmann::json::array()}};
   for (size_t v : ws->graph.topo_order()) {
     const Stage& stage = ws->project.stages[v];
-    nlohmann::json js{{"name", stage.name}, {"status", "pending"}, {"steps", nlohmann::json::array()}};
+    nlohmann::json js{
+        {"name", stage.name}, {"status", "pending"}, {"steps", nlohmann::json::array()}};
     bool any_running = false, any_failed = false;
     for (const auto& step : stage.steps) {
       nlohmann::json jst{{"name", step.name}, {"status", "pending"}};
@@ -72,8 +76,8 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     j["stages"].push_back(js);
   }
   for (const auto& d : st->drills)
-    j["drills"].push_back({{"playbook", d.playbook}, {"status", d.status}, {"at", d.at},
-                           {"rtoMs", d.rto_ms}});
+    j["drills"].push_back(
+        {{"playbook", d.playbook}, {"status", d.status}, {"at", d.at}, {"rtoMs", d.rto_ms}});
   if (o.format == "json") {
     std::cout << j.dump(2) << "\n";
     return kExitOk;
@@ -83,15 +87,19 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   size_t width = 5;
   for (const auto& s : j["stages"]) {
     width = std::max(width, s["name"].get<std::string>().size());
-    for (const auto& st2 : s["steps"]) width = std::max(width, st2["name"].get<std::string>().size() + 2);
+    for (const auto& st2 : s["steps"])
+      width = std::max(width, st2["name"].get<std::string>().size() + 2);
   }
   std::cout << std::left << std::setw(static_cast<int>(width) + 4) << "STAGE/STEP" << std::setw(13)
-            << "STATUS" << std::setw(11) << "DURATION" << "FINISHED\n";
+            << "STATUS" << std::setw(11) << "DURATION"
+            << "FINISHED\n";
   for (const auto& s : j["stages"]) {
     auto row = [&](const std::string& name, const nlohmann::json& x) {
       std::cout << std::setw(static_cast<int>(width) + 4) << name << std::setw(13)
                 << x["status"].get<std::string>() << std::setw(11)
-                << (x.contains("durationMs") ? format_duration(Millis(x["durationMs"].get<int64_t>() / 100 * 100)) : "-")
+                << (x.contains("durationMs")
+                        ? format_duration(Millis(x["durationMs"].get<int64_t>() / 100 * 100))
+                        : "-")
                 << (x.contains("finishedAt") ? x["finishedAt"].get<std::string>() : "-") << "\n";
     };
     row(s["name"], s);

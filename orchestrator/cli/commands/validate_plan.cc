@@ -34,7 +34,8 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   if (!ws) return kExitInvalid;
   // Read-only: plan takes no lock and writes nothing.
   std::vector<std::string> warnings;
-  auto journal = read_journal(state_paths(g.state_dir, ws->project.inventory.name).journal(), &warnings);
+  auto journal =
+      read_journal(state_paths(g.state_dir, ws->project.inventory.name).journal(), &warnings);
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
   Checkpoints checkpoints = journal ? journal->checkpoints : Checkpoints{};
   auto plan = plan_or_report(*ws, {o.targets, o.only}, checkpoints, g, std::cerr);

@@ -59,14 +59,16 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
   return Workspace{std::move(project), std::move(*graph)};
 }
 
-std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel,
-                                   const Checkpoints& cp, const GlobalOptions& g, std::ostream& err) {
+std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, const Checkpoints& cp,
+                                   const GlobalOptions& g, std::ostream& err) {
   Diagnostics diags;
-  auto plan = make_plan(ws.project, ws.graph, sel, cp, preview_scope(ws.project, cp, process_env()),
-                        diags);
+  auto plan =
+      make_plan(ws.project, ws.graph, sel, cp, preview_scope(ws.project, cp, process_env()), diags);
   if (plan) return std::move(*plan);
-  if (!diags.empty()) print_diagnostics(diags, err, g.color);
-  else err << "groundwork: error: " << plan.error().message << "\n";
+  if (!diags.empty())
+    print_diagnostics(diags, err, g.color);
+  else
+    err << "groundwork: error: " << plan.error().message << "\n";
   return std::nullopt;
 }
 

@@ -21,8 +21,8 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
 
 /// Plans, or prints why not (every render error, or the selection error) and returns nullopt:
 /// the caller exits 2.
-std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel,
-                                   const Checkpoints& cp, const GlobalOptions& g, std::ostream& err);
+std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, const Checkpoints& cp,
+                                   const GlobalOptions& g, std::ostream& err);
 
 /// Prints diagnostics sorted by location, then "N error(s)".
 void print_diagnostics(const Diagnostics& diags, std::ostream& err, Color color);
