@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "load/yaml_subset.h"
+
 namespace gw::yaml {
 
 namespace {
@@ -67,6 +69,17 @@ Node Node::operator[](const std::string& key) const {
 
 std::optional<Document> parse(const std::string& text, const std::string& file,
                               Diagnostics& diags) {
+  if (auto tree = parse_subset(text)) {
+    Document doc;
+    doc.arena_ = std::move(tree->arena);  // a moved deque keeps its elements where they are
+    doc.root_ = tree->root;
+    return doc;
+  }
+  return parse_with_libyaml(text, file, diags);
+}
+
+std::optional<Document> parse_with_libyaml(const std::string& text, const std::string& file,
+                                           Diagnostics& diags) {
   Document doc;
   Parser parser;
   yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text.data()),

@@ -76,12 +76,19 @@ class Document {
 
  private:
   friend std::optional<Document> parse(const std::string&, const std::string&, Diagnostics&);
+  friend std::optional<Document> parse_with_libyaml(const std::string&, const std::string&,
+                                                    Diagnostics&);
   std::deque<NodeData> arena_;
   Node root_;
 };
 
 /// Parses text holding exactly one document. Syntax errors, empty input, extra documents and
-/// excessive nesting are reported to diags (file:line:col) and give nullopt.
+/// excessive nesting are reported to diags (file:line:col) and give nullopt. Text in the common
+/// subset (load/yaml_subset.h) is parsed by the fast parser, everything else by libyaml.
 std::optional<Document> parse(const std::string& text, const std::string& file, Diagnostics& diags);
+
+/// The same with libyaml alone (the reference the fast parser is tested against).
+std::optional<Document> parse_with_libyaml(const std::string& text, const std::string& file,
+                                           Diagnostics& diags);
 
 }  // namespace gw::yaml
