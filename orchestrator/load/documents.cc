@@ -1,10 +1,6 @@
 #include "load/documents.h"
 
-#include <filesystem>
-
 namespace gw {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -96,10 +92,6 @@ std::vector<Gate> read_gates(LoadContext& ctx, const yaml::Node& n, const std::s
   return out;
 }
 
-std::string dir_of(const std::string& path) {
-  return fs::absolute(path).parent_path().lexically_normal().string();
-}
-
 }  // namespace
 
 std::string document_kind(const yaml::Node& root) {
@@ -107,8 +99,9 @@ std::string document_kind(const yaml::Node& root) {
   return k.IsScalar() ? k.Scalar() : "";
 }
 
-std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root, Diagnostics& diags,
-                                FileTable& files) {
+std::optional<Stage> read_stage(const DocumentPlace& place, const yaml::Node& root,
+                                Diagnostics& diags, FileTable& files) {
+  const std::string& path = place.shown;
   LoadContext ctx(path, diags);
   size_t before = diags.size();
   auto h = read_header(ctx, root, "Stage");
@@ -118,7 +111,7 @@ std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root,
   st.description = h->description;
   st.loc = h->name_loc;
   st.file = path;
-  std::string dir = dir_of(path);
+  const std::string& dir = place.dir;
   MapReader r(ctx, h->spec, "spec");
   if (!r.valid()) return std::nullopt;
   st.needs = read_name_refs(ctx, r, "needs");
@@ -131,8 +124,9 @@ std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root,
   return st;
 }
 
-std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node& root,
+std::optional<Playbook> read_playbook(const DocumentPlace& place, const yaml::Node& root,
                                       Diagnostics& diags, FileTable& files) {
+  const std::string& path = place.shown;
   LoadContext ctx(path, diags);
   size_t before = diags.size();
   auto h = read_header(ctx, root, "Playbook");
@@ -142,7 +136,7 @@ std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node&
   pb.description = h->description;
   pb.loc = h->name_loc;
   pb.file = path;
-  std::string dir = dir_of(path);
+  const std::string& dir = place.dir;
   MapReader r(ctx, h->spec, "spec");
   if (!r.valid()) return std::nullopt;
   if (auto modes = r.texts("modes")) {

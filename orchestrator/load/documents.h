@@ -24,12 +24,19 @@ std::optional<Header> read_header(LoadContext& ctx, const yaml::Node& root,
 /// Reads an Inventory file. Relative paths resolve from the file's folder.
 std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags);
 
+/// Where a stage or playbook file is: the name messages use, and the absolute folder its relative
+/// paths resolve from.
+struct DocumentPlace {
+  std::string shown;
+  std::string dir;
+};
+
 /// Reads a Stage file; input files its steps name go into `files`.
-std::optional<Stage> read_stage(const std::string& path, const yaml::Node& root, Diagnostics& diags,
-                                FileTable& files);
+std::optional<Stage> read_stage(const DocumentPlace& place, const yaml::Node& root,
+                                Diagnostics& diags, FileTable& files);
 
 /// Reads a Playbook file.
-std::optional<Playbook> read_playbook(const std::string& path, const yaml::Node& root,
+std::optional<Playbook> read_playbook(const DocumentPlace& place, const yaml::Node& root,
                                       Diagnostics& diags, FileTable& files);
 
 /// The `kind:` of a parsed document, or empty.

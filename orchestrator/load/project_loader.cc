@@ -46,6 +46,12 @@ std::string display_path(const std::string& abs, const fs::path& cwd) {
   return rel.string();
 }
 
+/// The folder of a normal absolute file path (what yaml_files lists).
+std::string folder_of(const std::string& file) {
+  size_t slash = file.rfind('/');
+  return slash == 0 ? "/" : file.substr(0, slash);
+}
+
 /// What one loader thread produced from its share of the stage files.
 struct StageBatch {
   std::vector<std::optional<Stage>> stages;  // one per file, in file order
@@ -66,7 +72,9 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
     StageBatch& b = batches[w];
     std::string shown = display_path(files[i], cwd);
     auto root = parse_yaml_file(shown, b.diags);
-    b.stages.push_back(root ? read_stage(shown, root->root(), b.diags, b.files) : std::nullopt);
+    b.stages.push_back(
+        root ? read_stage({shown, folder_of(files[i])}, root->root(), b.diags, b.files)
+             : std::nullopt);
   });
 
   std::map<std::string, SourceLoc> seen;
@@ -94,7 +102,7 @@ void load_playbooks(const std::vector<std::string>& dirs, bool must_exist, Proje
       std::string shown = display_path(file, fs::current_path());
       auto root = parse_yaml_file(shown, diags);
       if (!root) continue;
-      auto pb = read_playbook(shown, root->root(), diags, p.files);
+      auto pb = read_playbook({shown, folder_of(file)}, root->root(), diags, p.files);
       if (!pb) continue;
       if (auto [it, fresh] = seen.emplace(pb->name, pb->loc); !fresh) {
         diags.error(pb->loc, "duplicate playbook name '" + pb->name + "' (first defined at " +

@@ -23,9 +23,9 @@ inline constexpr size_t kMaxFileBytes = 16u << 20;
 /// Per-file reading state: file name, diagnostics sink, work budget.
 class LoadContext {
  public:
-  LoadContext(std::string file, Diagnostics& diags) : file_(std::move(file)), diags_(diags) {}
+  LoadContext(const std::string& file, Diagnostics& diags) : file_(file), diags_(diags) {}
 
-  const std::string& file() const { return file_; }
+  const std::string& file() const { return file_.str(); }
   SourceLoc loc(const yaml::Node& n) const;
   void error(const yaml::Node& n, std::string message);
   void error(const SourceLoc& loc, std::string message) { diags_.error(loc, std::move(message)); }
@@ -35,7 +35,7 @@ class LoadContext {
   Diagnostics& diags() { return diags_; }
 
  private:
-  std::string file_;
+  FileName file_;  // interned once: every location of the file shares it
   Diagnostics& diags_;
   size_t visited_ = 0;
   bool exhausted_ = false;

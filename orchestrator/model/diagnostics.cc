@@ -1,13 +1,41 @@
 #include "model/diagnostics.h"
 
 #include <algorithm>
+#include <mutex>
 #include <tuple>
+#include <unordered_set>
 
 namespace gw {
 
+namespace {
+
+/// Every file name seen, never freed: node-based, so the strings never move.
+struct FileNameTable {
+  std::mutex mu;
+  std::unordered_set<std::string> names{std::string()};
+  const std::string* empty = &*names.find(std::string());
+
+  const std::string* intern(const std::string& name) {
+    if (name.empty()) return empty;
+    std::lock_guard lock(mu);
+    return &*names.insert(name).first;
+  }
+};
+
+FileNameTable& file_names() {
+  static auto* table = new FileNameTable;  // never destroyed: names outlive every static
+  return *table;
+}
+
+}  // namespace
+
+FileName::FileName() : name_(file_names().empty) {}
+FileName::FileName(const std::string& name) : name_(file_names().intern(name)) {}
+FileName::FileName(const char* name) : name_(file_names().intern(name)) {}
+
 std::string SourceLoc::str() const {
-  if (line <= 0) return file;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(col);
+  if (line <= 0) return file.str();
+  return file.str() + ":" + std::to_string(line) + ":" + std::to_string(col);
 }
 
 std::string Diagnostic::format() const {

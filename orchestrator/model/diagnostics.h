@@ -1,13 +1,38 @@
 #pragma once
 /// Source locations and collected diagnostics: every error names file:line:col.
+#include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gw {
 
+/// The name of an input file as locations carry it: interned for the life of the process, so a
+/// location (every Text of the model has one) copies a pointer, not a string. Thread-safe.
+class FileName {
+ public:
+  FileName();
+  FileName(const std::string& name);  // NOLINT(google-explicit-constructor): {file, line, col}
+  FileName(const char* name);         // NOLINT(google-explicit-constructor)
+
+  const std::string& str() const { return *name_; }
+  operator const std::string&() const { return *name_; }  // NOLINT(google-explicit-constructor)
+  bool empty() const { return name_->empty(); }
+  size_t find(std::string_view s) const { return name_->find(s); }
+
+  friend bool operator==(FileName a, FileName b) { return a.name_ == b.name_; }
+  friend bool operator<(FileName a, FileName b) { return *a.name_ < *b.name_; }
+  friend std::ostream& operator<<(std::ostream& os, FileName f) { return os << *f.name_; }
+  friend std::string operator+(FileName f, const std::string& s) { return *f.name_ + s; }
+  friend std::string operator+(const std::string& s, FileName f) { return s + *f.name_; }
+
+ private:
+  const std::string* name_;
+};
+
 /// A position in an input file. line and col are 1-based; 0 means "the whole file".
 struct SourceLoc {
-  std::string file;
+  FileName file;
   int line = 0;
   int col = 0;
 

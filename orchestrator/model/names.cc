@@ -25,6 +25,21 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
+/// Whether joining is already lexically normal: no empty, "." or ".." component, no leading or
+/// trailing '/'. (For an absolute dir, a leading '/' is expected and skipped by the caller.)
+bool normal_components(std::string_view p) {
+  if (p.empty() || p.front() == '/' || p.back() == '/') return false;
+  size_t begin = 0;
+  while (begin <= p.size()) {
+    size_t end = p.find('/', begin);
+    if (end == std::string_view::npos) end = p.size();
+    std::string_view part = p.substr(begin, end - begin);
+    if (part.empty() || part == "." || part == "..") return false;
+    begin = end + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<std::string> closest_match(std::string_view word,
@@ -44,6 +59,11 @@ std::string resolve_path(const std::string& path, const std::string& dir) {
     const char* home = std::getenv("HOME");
     return (fs::path(home ? home : "/") / path.substr(2)).lexically_normal().string();
   }
+  // The common case, a plain relative name under a normal absolute folder, without std::filesystem
+  // (resolving every input file of 10,000 stages showed up in the planning benchmark).
+  if (dir.size() > 1 && dir.front() == '/' && normal_components(std::string_view(dir).substr(1)) &&
+      normal_components(path))
+    return dir + "/" + path;
   fs::path p(path);
   if (p.is_absolute()) return p.lexically_normal().string();
   return (fs::path(dir) / p).lexically_normal().string();

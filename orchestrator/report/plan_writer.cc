@@ -84,29 +84,129 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
   }
 }
 
-nlohmann::json stage_json(const PlannedStage& s) {
-  nlohmann::json js{{"name", s.stage->name},
-                    {"needs", s.needs},
-                    {"wave", s.wave},
-                    {"status", to_string(s.status)},
-                    {"file", s.stage->file},
-                    {"steps", nlohmann::json::array()},
-                    {"gates", nlohmann::json::array()}};
-  if (!s.stage->description.empty()) js["description"] = s.stage->description;
-  for (const auto& st : s.steps) {
-    nlohmann::json jst{{"name", st.step->name},
-                       {"kind", to_string(st.step->kind)},
-                       {"status", to_string(st.status)}};
-    if (st.preview.command)
-      jst["argv"] = st.preview.command->display_argv();
-    else
-      jst["description"] = st.preview.description;
-    if (st.step->repeat == Repeat::Once) jst["once"] = true;
-    js["steps"].push_back(std::move(jst));
+/// Appends s as a JSON string, escaped as nlohmann::json::dump() escapes it. Text with non-ASCII
+/// bytes goes through nlohmann, which also checks it is valid UTF-8.
+void append_string(std::string& out, const std::string& s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      out += nlohmann::json(s).dump();
+      return;
+    }
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
   }
-  for (const auto& g : s.gates)
-    js["gates"].push_back({{"name", g.name}, {"description", g.description}});
-  return js;
+  out += '"';
+}
+
+void append_strings(std::string& out, const std::vector<std::string>& list) {
+  out += '[';
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i) out += ',';
+    append_string(out, list[i]);
+  }
+  out += ']';
+}
+
+/// Appends `"key":` (keys are plain ASCII literals).
+void append_key(std::string& out, const char* key) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+/// One stage as a single-line JSON object, keys in alphabetical order (SPEC §6 fields).
+std::string stage_json(const PlannedStage& s) {
+  std::string out = "{";
+  if (!s.stage->description.empty()) {
+    append_key(out, "description");
+    append_string(out, s.stage->description);
+    out += ',';
+  }
+  append_key(out, "file");
+  append_string(out, s.stage->file);
+  out += ',';
+  append_key(out, "gates");
+  out += '[';
+  for (size_t i = 0; i < s.gates.size(); ++i) {
+    out += i ? ",{" : "{";
+    append_key(out, "description");
+    append_string(out, s.gates[i].description);
+    out += ',';
+    append_key(out, "name");
+    append_string(out, s.gates[i].name);
+    out += '}';
+  }
+  out += "],";
+  append_key(out, "name");
+  append_string(out, s.stage->name);
+  out += ',';
+  append_key(out, "needs");
+  append_strings(out, s.needs);
+  out += ',';
+  append_key(out, "status");
+  append_string(out, to_string(s.status));
+  out += ',';
+  append_key(out, "steps");
+  out += '[';
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    const PlannedStep& st = s.steps[i];
+    out += i ? ",{" : "{";
+    if (st.preview.command) {
+      append_key(out, "argv");
+      append_strings(out, st.preview.command->display_argv());
+    } else {
+      append_key(out, "description");
+      append_string(out, st.preview.description);
+    }
+    out += ',';
+    append_key(out, "kind");
+    append_string(out, to_string(st.step->kind));
+    out += ',';
+    append_key(out, "name");
+    append_string(out, st.step->name);
+    if (st.step->repeat == Repeat::Once) out += ",\"once\":true";
+    out += ',';
+    append_key(out, "status");
+    append_string(out, to_string(st.status));
+    out += '}';
+  }
+  out += "],";
+  append_key(out, "wave");
+  out += std::to_string(s.wave);
+  out += '}';
+  return out;
 }
 
 /// Writes the plan one stage per line; stages are serialized on every core, written in order.
@@ -114,7 +214,7 @@ void write_json(std::ostream& out, const Plan& plan) {
   out << "{\n  \"inventory\": " << nlohmann::json(plan.inventory).dump() << ",\n  \"stages\": [";
   std::vector<std::string> lines(plan.stages.size());
   parallel_for(lines.size(), worker_count(lines.size()),
-               [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[i]).dump(); });
+               [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[i]); });
   for (size_t i = 0; i < lines.size(); ++i) out << (i ? ",\n    " : "\n    ") << lines[i];
   out << "\n  ],\n  \"waves\": " << nlohmann::json(plan.waves).dump()
       << ",\n  \"criticalPath\": " << nlohmann::json(plan.critical_path).dump() << "\n}\n";

@@ -24,7 +24,7 @@ std::string expectation(const fs::path& file) {
 std::vector<std::string> short_messages(const gw::Diagnostics& diags) {
   std::vector<std::string> out;
   for (auto d : diags.sorted()) {
-    d.loc.file = fs::path(d.loc.file).filename().string();
+    d.loc.file = fs::path(d.loc.file.str()).filename().string();
     out.push_back(d.format());
   }
   return out;

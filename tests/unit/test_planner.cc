@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "plan/planner.h"
+#include "report/plan_writer.h"
 #include "test_support.h"
 
 using gwtest::project_of;
@@ -181,4 +185,27 @@ TEST_CASE("helm steps render the exact command with context, namespace, version 
         "--version 0.15.2 --namespace metallb-system --create-namespace -f "
         "/st/values/metallb.yaml --wait --timeout 10m --kube-context admin@lab --kubeconfig "
         "/kube/config");
+}
+
+TEST_CASE("the JSON plan escapes every string so that a JSON parser reads it back") {
+  auto project = project_of({"a", "b:a"});
+  const std::string tricky = "say \"hi\"\\ \b\f\n\r\t\x01\x1f caf\xc3\xa9 end";
+  project.stages[0].description = tricky;
+  project.stages[0].steps[0] = run_step("s0", tricky);
+  project.stages[0].steps[0].repeat = gw::Repeat::Once;
+  Planned t(std::move(project));
+  auto plan = plan_of(t);
+  REQUIRE(plan);
+  std::ostringstream out;
+  gw::write_plan(out, *plan, gw::PlanFormat::Json, gw::Color::Off);
+  auto js = nlohmann::json::parse(out.str());
+  const auto& a = js["stages"][0];
+  CHECK(a["name"] == "a");
+  CHECK(a["description"] == tricky);
+  CHECK(a["steps"][0]["argv"].back() == tricky);
+  CHECK(a["steps"][0]["once"] == true);
+  CHECK(a["steps"][0]["kind"] == "run");
+  CHECK(js["stages"][1]["needs"] == nlohmann::json::array({"a"}));
+  CHECK(js["stages"][1]["wave"] == 1);
+  CHECK(js["waves"].size() == 2);
 }
