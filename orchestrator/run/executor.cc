@@ -135,8 +135,7 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   bool stop_starting = false;
   const int jobs = std::max(1, opts.jobs);
 
-  // A pool of `jobs` workers that live for the whole run (each keeps its event loop, see
-  // process_runner.cc), taking one stage at a time.
+  // A pool of `jobs` workers that live for the whole run, taking one stage at a time.
   std::vector<std::thread> workers;
   const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
   for (size_t w = 0; w < pool; ++w) {

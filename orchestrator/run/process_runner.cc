@@ -275,9 +275,12 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     res.outcome = Outcome::Interrupted;
     return res;
   }
-  // One event loop per worker thread, reused command after command.
-  static thread_local asio::io_context ctx;
-  ctx.restart();
+  // A fresh event loop per command, declared before everything registered with it. Never reuse
+  // one: run() may return with a reactor event still queued for the last command's pidfd, and
+  // asio hands that descriptor slot to the next registration, so the next command's wait would
+  // complete while it still runs and block in waitpid, starving the watchdog (seen on kernel 6.18,
+  // where a pidfd also signals when its process is reaped).
+  asio::io_context ctx(1);
   int in_fds[2], out_fds[2], err_fds[2];
   if (::pipe2(in_fds, O_CLOEXEC) != 0) {
     res.error = std::string("pipe: ") + std::strerror(errno);
