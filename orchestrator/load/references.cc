@@ -79,8 +79,13 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
     case Ns::Mode:
       if (!c.params) return "'${mode}' is only defined inside playbooks";
       return std::nullopt;
-    case Ns::InventoryName:
-      return std::nullopt;
+    case Ns::Inventory: {
+      if (inv.refs.count(ref.name)) return std::nullopt;
+      const char* key = ref.name == "talosconfig" ? "spec.talos.talosconfig"
+                        : ref.name == "context"   ? "spec.kubernetes.context"
+                                                  : "spec.kubernetes.kubeconfig";
+      return "'${inventory." + ref.name + "}': inventory '" + inv.name + "' sets no " + key;
+    }
     case Ns::Outputs: {
       auto found = c.by_name->find(ref.stage);
       if (found == c.by_name->end())

@@ -64,6 +64,15 @@ const char* to_string(Mode m) {
   return m == Mode::Drill ? "drill" : "restore";
 }
 
+void set_inventory_refs(Inventory& inv) {
+  inv.refs.clear();
+  inv.refs["name"] = inv.name;
+  if (!inv.kubeconfig.empty()) inv.refs["kubeconfig"] = inv.kubeconfig;
+  if (!inv.context.empty()) inv.refs["context"] = inv.context;
+  if (inv.talos && !inv.talos->talosconfig.empty())
+    inv.refs["talosconfig"] = inv.talos->talosconfig;
+}
+
 const Stage* Project::find_stage(const std::string& name) const {
   for (const auto& s : stages)
     if (s.name == name) return &s;

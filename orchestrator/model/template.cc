@@ -16,12 +16,17 @@ bool parse_ref(std::string_view body, TemplateRef* ref, std::string* why) {
     return true;
   }
   if (head == "inventory") {
-    if (rest != "name") {
-      *why = "only ${inventory.name} exists";
-      return false;
+    for (auto field : kInventoryFields) {
+      if (rest == field) {
+        ref->ns = Ns::Inventory;
+        ref->name = std::string(rest);
+        return true;
+      }
     }
-    ref->ns = Ns::InventoryName;
-    return true;
+    *why = "unknown reference '${" + std::string(body) +
+           "}' (the inventory has ${inventory.name}, ${inventory.kubeconfig}, "
+           "${inventory.context} and ${inventory.talosconfig})";
+    return false;
   }
   if (head == "stages") {
     auto a = rest.find('.');
@@ -49,7 +54,7 @@ bool parse_ref(std::string_view body, TemplateRef* ref, std::string* why) {
     }
   }
   *why = "unknown reference '${" + std::string(body) +
-         "}' (expected vars., secrets., env., params., stages.S.outputs., inventory.name or mode)";
+         "}' (expected vars., secrets., env., params., stages.S.outputs., inventory. or mode)";
   return false;
 }
 
@@ -67,8 +72,8 @@ std::string TemplateRef::spelled() const {
       return "params." + name;
     case Ns::Outputs:
       return "stages." + stage + ".outputs." + name;
-    case Ns::InventoryName:
-      return "inventory.name";
+    case Ns::Inventory:
+      return "inventory." + name;
     case Ns::Mode:
       return "mode";
   }
@@ -135,8 +140,8 @@ Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, Ren
       return from(scope.vars, "variable");
     case Ns::Params:
       return from(scope.params, "parameter");
-    case Ns::InventoryName:
-      return scope.inventory_name;
+    case Ns::Inventory:
+      return from(scope.inventory, "inventory field");
     case Ns::Mode:
       if (!scope.mode) return Error{"'${mode}' is only defined inside playbooks"};
       return *scope.mode;

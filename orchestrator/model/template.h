@@ -13,11 +13,15 @@
 
 namespace gw {
 
+/// The fields `${inventory.X}` may name (Inventory::refs holds those the inventory sets).
+inline constexpr std::string_view kInventoryFields[] = {"name", "kubeconfig", "context",
+                                                      "talosconfig"};
+
 /// One `${ns.name}` reference.
 struct TemplateRef {
-  enum class Ns { Vars, Secrets, Env, Params, Outputs, InventoryName, Mode };
+  enum class Ns { Vars, Secrets, Env, Params, Outputs, Inventory, Mode };
   Ns ns{};
-  std::string name;   // vars/secrets/env/params key, output name
+  std::string name;   // vars/secrets/env/params key, output name, inventory field
   std::string stage;  // Outputs only
   size_t offset = 0;  // of the `$` in the raw text
 
@@ -56,7 +60,8 @@ struct RenderScope {
   const std::map<std::string, std::string>* outputs = nullptr;  // key "stage.name"
   const std::map<std::string, std::string>* secrets = nullptr;  // Reveal mode only
   std::function<std::optional<std::string>(const std::string&)> env;
-  std::string inventory_name;
+  /// `${inventory.X}`: name, and kubeconfig, context, talosconfig when the inventory sets them.
+  const std::map<std::string, std::string>* inventory = nullptr;
   std::optional<std::string> mode;  // "drill" / "restore" inside playbooks
   SecretMode secret_mode = SecretMode::Placeholder;
   MissingOutput missing_output = MissingOutput::Placeholder;

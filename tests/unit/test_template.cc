@@ -9,7 +9,9 @@ gw::RenderScope scope_with(const std::map<std::string, std::string>& vars) {
   stored = vars;
   gw::RenderScope s;
   s.vars = &stored;
-  s.inventory_name = "lab";
+  static const std::map<std::string, std::string> inventory{
+      {"name", "lab"}, {"kubeconfig", "/etc/lab/kubeconfig"}, {"context", "admin@lab"}};
+  s.inventory = &inventory;
   s.env = [](const std::string& n) -> std::optional<std::string> {
     if (n == "HOME_X") return std::string("/home/x");
     return std::nullopt;
@@ -24,6 +26,8 @@ TEST_CASE("templates render vars, env, inventory name and escapes") {
   CHECK(*gw::render_template("rancher.${vars.domain}", s) == "rancher.home.lan");
   CHECK(*gw::render_template("${vars.a.b}/${inventory.name}", s) == "nested/lab");
   CHECK(*gw::render_template("${env.HOME_X}", s) == "/home/x");
+  CHECK(*gw::render_template("--kubeconfig=${inventory.kubeconfig} ${inventory.context}", s) ==
+        "--kubeconfig=/etc/lab/kubeconfig admin@lab");
   CHECK(*gw::render_template("literal $${vars.domain} and $ alone", s) ==
         "literal ${vars.domain} and $ alone");
   CHECK(*gw::render_template("no refs", s) == "no refs");
@@ -38,6 +42,13 @@ TEST_CASE("unknown references and bad syntax are errors that name the reference"
   CHECK_FALSE(gw::render_template("${vars.domain", s).ok());
   CHECK_FALSE(gw::render_template("${bogus.x}", s).ok());
   CHECK_FALSE(gw::render_template("${mode}", s).ok());
+  CHECK_FALSE(gw::render_template("${inventory.talosconfig}", s).ok());  // not set
+  {
+    std::vector<gw::TemplatePart> parts;
+    gw::TemplateError err;
+    CHECK_FALSE(gw::parse_template("${inventory.kubeconfg}", &parts, &err));
+    CHECK(err.message.find("${inventory.kubeconfig}") != std::string::npos);
+  }
   std::vector<gw::TemplatePart> parts;
   gw::TemplateError err;
   CHECK_FALSE(gw::parse_template("ab ${stages.x.nope}", &parts, &err));
