@@ -42,14 +42,10 @@ def step(msg):
 
 
 def main(sim, argv):
-    verbs, rest = simlib.find_verb(argv, GLOBAL.merged(SPEC), count=2)
-    pos, opts = simlib.parse_flags(rest, GLOBAL.merged(SPEC), unknown)
-    if not verbs or verbs[0] == "help":
-        out(HELP)
+    parsed = simlib.parse_verbs(TOOL, argv, GLOBAL.merged(SPEC), HELP, unknown)
+    if parsed is None:
         return 0
-    if opts.get("help"):
-        out("flux %s (SIMULATION) -- groundwork's simulated cluster; see tests/sim/README.md" % " ".join(verbs))
-        return 0
+    verbs, pos, opts = parsed
     f = Flux(sim, opts)
     verb = verbs[0]
     pos = verbs[1:] + pos

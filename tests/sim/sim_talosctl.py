@@ -44,29 +44,14 @@ Global flags: --talosconfig --endpoints/-e --nodes/-n --context
 """
 
 
-def unknown(flag):
-    if flag.startswith("--"):
-        return Exit(1, "Error: unknown flag: %s" % flag)
-    return Exit(1, "Error: unknown shorthand flag: '%s' in %s" % (flag[1:], flag))
+unknown = simlib.cobra_unknown("Error: ")
 
 
 def main(sim, argv):
-    verbs, rest = simlib.find_verb(argv, GLOBAL)
-    if not verbs:
-        simlib.parse_flags(rest, GLOBAL, unknown)
-        out(HELP)
+    parsed = simlib.parse_verb(TOOL, argv, GLOBAL, VERBS, ALIASES, HELP, unknown)
+    if parsed is None:
         return 0
-    verb = ALIASES.get(verbs[0], verbs[0])
-    if verb == "help":
-        out(HELP)
-        return 0
-    if verb not in VERBS:
-        raise Exit(1, 'Error: unknown command "%s" for "talosctl"\nRun \'talosctl --help\' for usage.\n'
-                      'SIMULATION: this fake talosctl does not implement it.' % verbs[0])
-    pos, opts = simlib.parse_flags(rest, GLOBAL.merged(VERBS[verb]), unknown)
-    if opts.get("help"):
-        out("talosctl %s (SIMULATION) -- groundwork's simulated cluster; see tests/sim/README.md" % verb)
-        return 0
+    verb, pos, opts = parsed
     t = Talos(sim, opts)
     return getattr(t, "cmd_" + verb.replace("-", "_"))(pos)
 

@@ -38,21 +38,14 @@ UNREACHABLE = ('An error occurred: Get "https://127.0.0.1:6443/api?timeout=32s":
                'connect: connection refused')
 
 
-def unknown(flag):
-    if flag.startswith("--"):
-        return Exit(1, "An error occurred: unknown flag: %s" % flag)
-    return Exit(1, "An error occurred: unknown shorthand flag: '%s' in %s" % (flag[1:], flag))
+unknown = simlib.cobra_unknown("An error occurred: ")
 
 
 def main(sim, argv):
-    verbs, rest = simlib.find_verb(argv, GLOBAL.merged(SPEC), count=2)
-    pos, opts = simlib.parse_flags(rest, GLOBAL.merged(SPEC), unknown)
-    if not verbs or verbs[0] == "help":
-        out(HELP)
+    parsed = simlib.parse_verbs(TOOL, argv, GLOBAL.merged(SPEC), HELP, unknown)
+    if parsed is None:
         return 0
-    if opts.get("help"):
-        out("velero %s (SIMULATION) -- groundwork's simulated cluster; see tests/sim/README.md" % " ".join(verbs))
-        return 0
+    verbs, pos, opts = parsed
     v = Velero(sim, opts)
     if verbs[0] == "version":
         return v.version()

@@ -288,6 +288,56 @@ def find_verb(argv, spec, count=1):
     return verbs, rest
 
 
+def cobra_unknown(prefix):
+    """The unknown-flag error of a cobra CLI (helm, talosctl, velero) whose messages start with
+    `prefix` ("Error: ", "An error occurred: ")."""
+    def unknown(flag):
+        if flag.startswith("--"):
+            return Exit(1, "%sunknown flag: %s" % (prefix, flag))
+        return Exit(1, "%sunknown shorthand flag: '%s' in %s" % (prefix, flag[1:], flag))
+    return unknown
+
+
+def verb_help(tool, verb):
+    out("%s %s (SIMULATION) -- groundwork's simulated cluster; see tests/sim/README.md" % (tool, verb))
+
+
+def parse_verb(tool, argv, global_spec, verbs, aliases, help_text, unknown):
+    """A one-word-verb CLI (helm, talosctl): finds the verb, checks it is implemented and parses its
+    flags. Returns (verb, positionals, opts), or None when it printed help instead."""
+    found, rest = find_verb(argv, global_spec)
+    if not found:
+        parse_flags(rest, global_spec, unknown)
+        out(help_text)
+        return None
+    verb = aliases.get(found[0], found[0])
+    if verb == "help":
+        out(help_text)
+        return None
+    if verb not in verbs:
+        raise Exit(1, 'Error: unknown command "%s" for "%s"\nRun \'%s --help\' for usage.\n'
+                      'SIMULATION: this fake %s does not implement it.' % (found[0], tool, tool, tool))
+    pos, opts = parse_flags(rest, global_spec.merged(verbs[verb]), unknown)
+    if opts.get("help"):
+        verb_help(tool, verb)
+        return None
+    return verb, pos, opts
+
+
+def parse_verbs(tool, argv, spec, help_text, unknown):
+    """A two-word-verb CLI (flux, velero) with one flag set: returns (verbs, positionals, opts), or
+    None when it printed help instead."""
+    verbs, rest = find_verb(argv, spec, count=2)
+    pos, opts = parse_flags(rest, spec, unknown)
+    if not verbs or verbs[0] == "help":
+        out(help_text)
+        return None
+    if opts.get("help"):
+        verb_help(tool, " ".join(verbs))
+        return None
+    return verbs, pos, opts
+
+
 # --------------------------------------------------------------------------- the run wrapper
 
 class Sim:
