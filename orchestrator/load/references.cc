@@ -28,6 +28,7 @@ std::set<std::string> needs_closure(const std::map<std::string, const Stage*>& b
                                     const std::vector<NameRef>& roots) {
   std::set<std::string> seen;
   std::vector<std::string> todo;
+  todo.reserve(roots.size());
   for (const auto& r : roots) todo.push_back(r.name);
   while (!todo.empty()) {
     std::string n = todo.back();
@@ -177,6 +178,7 @@ void check_ssh_host(const Body& b, const RefContext& c, Diagnostics& diags) {
   const auto& hosts = c.project->inventory.hosts;
   if (hosts.count(host->raw)) return;
   std::vector<std::string> names;
+  names.reserve(hosts.size());
   for (const auto& [k, v] : hosts) names.push_back(k);
   std::string msg = "unknown host '" + host->raw + "': inventory '" + c.project->inventory.name +
                     "' has no spec.hosts." + host->raw;

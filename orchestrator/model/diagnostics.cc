@@ -43,7 +43,7 @@ std::string Diagnostic::format() const {
 }
 
 void Diagnostics::error(SourceLoc loc, std::string message) {
-  items_.push_back({std::move(loc), std::move(message)});
+  items_.push_back({loc, std::move(message)});
 }
 
 void Diagnostics::append(const Diagnostics& other) {
