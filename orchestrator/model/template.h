@@ -15,7 +15,7 @@ namespace gw {
 
 /// The fields `${inventory.X}` may name (Inventory::refs holds those the inventory sets).
 inline constexpr std::string_view kInventoryFields[] = {"name", "kubeconfig", "context",
-                                                      "talosconfig"};
+                                                        "talosconfig"};
 
 /// One `${ns.name}` reference.
 struct TemplateRef {

@@ -1,7 +1,9 @@
 #pragma once
 /// Maps logical tool names (kubectl, helm, …, or run's argv[0]) to programs: the inventory's
 /// spec.tools first, then $PATH.
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/project.h"
@@ -20,5 +22,20 @@ class ToolResolver {
  private:
   const Inventory& inv_;
 };
+
+/// A version number as tools print it: "v1.31.2", "v3.16.3+g1b3bd2c", "1.9.2".
+struct ToolVersion {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  std::string text;  // as printed, suffix included
+
+  /// Compares major, minor, patch (the suffix is ignored).
+  bool older_than(const ToolVersion& other) const;
+};
+
+/// The first version number (at least MAJOR.MINOR) in a tool's version output that does not
+/// continue a word ("go1.22.8" is skipped), or nullopt when there is none.
+std::optional<ToolVersion> find_version(std::string_view output);
 
 }  // namespace gw

@@ -1,4 +1,7 @@
+#include <cstdlib>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
@@ -7,6 +10,7 @@
 #include "load/project_loader.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
+#include "run/tools.h"
 
 namespace gw {
 
@@ -22,8 +26,128 @@ std::vector<std::string> version_args(const std::string& tool) {
   return {};
 }
 
+/// The oldest version of a tool the shipped stages work with, and why.
+struct Minimum {
+  const char* tool;
+  ToolVersion version;
+  const char* why;
+};
+const Minimum kMinimums[] = {
+    {"helm", {3, 2, 0, "3.2.0"}, "helm steps pass --create-namespace, new in Helm 3.2.0"},
+};
+
 std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
+}
+
+/// The last non-empty line: where a failing command says why (after any partial stdout).
+std::string last_line(const std::string& s) {
+  size_t end = s.find_last_not_of("\n ");
+  if (end == std::string::npos) return "";
+  size_t start = s.rfind('\n', end);
+  return s.substr(start == std::string::npos ? 0 : start + 1,
+                  end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
+/// `gitVersion` of one side of `kubectl version -o json` ("clientVersion", "serverVersion").
+std::optional<ToolVersion> kubectl_version(const std::string& json, const char* side) {
+  auto doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object() || !doc.contains(side) || !doc[side].is_object()) return std::nullopt;
+  const auto& git = (*doc.find(side))["gitVersion"];
+  return git.is_string() ? find_version(git.get<std::string>()) : std::nullopt;
+}
+
+enum class Verdict { Ok, Warn, Fail };
+
+/// Prints one check line per verdict and counts the failures.
+class Report {
+ public:
+  void line(Verdict v, const std::string& what, const std::string& detail) {
+    static const char* const kTag[] = {"  ok    ", "  warn  ", "  FAIL  "};
+    std::cout << kTag[static_cast<int>(v)] << what << (detail.empty() ? "" : ": " + detail) << "\n";
+    if (v == Verdict::Fail) ++problems_;
+  }
+  int problems() const { return problems_; }
+
+ private:
+  int problems_ = 0;
+};
+
+/// Each tool the plan uses: found, answers its version command, new enough. Returns what kubectl
+/// said its version is (for the skew check), if it did.
+std::optional<ToolVersion> check_tools(const Plan& plan, const ToolResolver& tools,
+                                       ProcessRunner& runner, Report& report) {
+  std::optional<ToolVersion> kubectl;
+  Interrupt never;
+  std::cout << "tools\n";
+  for (const auto& t : collect_needs(plan).tools) {
+    std::string path = tools.resolve(t);
+    if (path.empty()) {
+      report.line(Verdict::Fail, t, "not found");
+      continue;
+    }
+    auto args = version_args(t);
+    if (args.empty()) {
+      report.line(Verdict::Ok, t, path);
+      continue;
+    }
+    ProcessSpec spec;
+    spec.program = path;
+    spec.args = args;
+    spec.env = tools.base_env();
+    spec.timeout = Millis(15000);
+    ProcessResult r = runner.run(spec, never);
+    if (!r.ok()) {
+      report.line(Verdict::Fail, t, path + "  (" + r.describe(spec.timeout) + ")");
+      continue;
+    }
+    auto v = t == "kubectl" ? kubectl_version(r.out, "clientVersion") : find_version(r.out);
+    if (t == "kubectl") kubectl = v;
+    std::string shown = path + "  " + (v ? v->text : first_line(r.out));
+    Verdict verdict = Verdict::Ok;
+    for (const auto& m : kMinimums) {
+      if (t == m.tool && v && v->older_than(m.version)) {
+        verdict = Verdict::Fail;
+        shown += " is older than " + m.version.text + " (" + m.why + ")";
+      }
+    }
+    report.line(verdict, t, shown);
+  }
+  return kubectl;
+}
+
+/// The API server answers; kubectl is within one minor version of it (Kubernetes' skew policy).
+void check_cluster(const Inventory& inv, const ToolResolver& tools, ProcessRunner& runner,
+                   const std::optional<ToolVersion>& client, Report& report) {
+  std::cout << "cluster\n";
+  std::string what =
+      "kubernetes API (context " + (inv.context.empty() ? "current" : inv.context) + ")";
+  std::string kubectl = tools.resolve("kubectl");
+  if (kubectl.empty()) {
+    report.line(Verdict::Fail, what, "kubectl not found");
+    return;
+  }
+  ProcessSpec spec;
+  spec.program = kubectl;
+  if (!inv.kubeconfig.empty()) spec.args = {"--kubeconfig", inv.kubeconfig};
+  if (!inv.context.empty()) spec.args.insert(spec.args.end(), {"--context", inv.context});
+  spec.args.insert(spec.args.end(), {"version", "-o", "json", "--request-timeout=10s"});
+  spec.timeout = Millis(20000);
+  Interrupt never;
+  ProcessResult r = runner.run(spec, never);
+  if (!r.ok()) {
+    report.line(Verdict::Fail, what,
+                r.outcome == Outcome::Exited ? last_line(r.output_tail) : r.describe(spec.timeout));
+    return;
+  }
+  auto server = kubectl_version(r.out, "serverVersion");
+  report.line(Verdict::Ok, what, "reachable" + (server ? ", server " + server->text : ""));
+  if (client && server && client->major == server->major &&
+      std::abs(client->minor - server->minor) > 1) {
+    report.line(Verdict::Warn, "kubectl " + client->text,
+                "more than one minor version from the server's " + server->text +
+                    " (Kubernetes supports kubectl within one minor version of the API server)");
+  }
 }
 
 }  // namespace
@@ -36,68 +160,26 @@ int cmd_doctor(const GlobalOptions& g) {
   if (!plan) return kExitInvalid;
   ToolResolver tools(inv);
   ProcessRunner runner(Millis(1000));
-  Interrupt interrupt;
-  int problems = 0;
-  auto report = [&](bool ok, const std::string& what, const std::string& detail) {
-    std::cout << (ok ? "  ok    " : "  FAIL  ") << what << (detail.empty() ? "" : ": " + detail)
-              << "\n";
-    if (!ok) ++problems;
-  };
-  std::cout << "tools\n";
-  for (const auto& t : collect_needs(*plan).tools) {
-    std::string path = tools.resolve(t);
-    if (path.empty()) {
-      report(false, t, "not found");
-      continue;
-    }
-    auto args = version_args(t);
-    if (args.empty()) {
-      report(true, t, path);
-      continue;
-    }
-    ProcessSpec spec;
-    spec.program = path;
-    spec.args = args;
-    spec.env = tools.base_env();
-    spec.timeout = Millis(15000);
-    ProcessResult r = runner.run(spec, interrupt);
-    report(r.ok(), t,
-           path + (r.ok() ? "  " + first_line(r.out) : "  (" + r.describe(spec.timeout) + ")"));
-  }
-  if (!inv.kubeconfig.empty() || !inv.context.empty()) {
-    std::cout << "cluster\n";
-    std::string kubectl = tools.resolve("kubectl");
-    if (kubectl.empty()) {
-      report(false, "kubernetes API", "kubectl not found");
-    } else {
-      ProcessSpec spec;
-      spec.program = kubectl;
-      if (!inv.kubeconfig.empty()) spec.args = {"--kubeconfig", inv.kubeconfig};
-      if (!inv.context.empty()) spec.args.insert(spec.args.end(), {"--context", inv.context});
-      spec.args.insert(spec.args.end(), {"version", "-o", "json", "--request-timeout=10s"});
-      spec.timeout = Millis(20000);
-      ProcessResult r = runner.run(spec, interrupt);
-      report(r.ok(),
-             "kubernetes API (context " + (inv.context.empty() ? "current" : inv.context) + ")",
-             r.ok() ? "reachable" : first_line(r.output_tail));
-    }
-  }
+  Report report;
+  auto kubectl = check_tools(*plan, tools, runner, report);
+  if (!inv.kubeconfig.empty() || !inv.context.empty())
+    check_cluster(inv, tools, runner, kubectl, report);
   if (inv.talos) {
     std::cout << "talos\n";
     for (const auto& e : inv.talos->endpoints) {
       Observation o = probe_tcp(e, 50000, Millis(3000));
-      report(o.passed, "talos endpoint " + e + ":50000", o.saw);
+      report.line(o.passed ? Verdict::Ok : Verdict::Fail, "talos endpoint " + e + ":50000", o.saw);
     }
   }
   if (!inv.hosts.empty()) {
     std::cout << "ssh hosts\n";
     for (const auto& [name, h] : inv.hosts) {
       Observation o = probe_tcp(h.address, h.port, Millis(3000));
-      report(o.passed, name, o.saw);
+      report.line(o.passed ? Verdict::Ok : Verdict::Fail, name, o.saw);
     }
   }
-  if (problems) {
-    std::cout << problems << (problems == 1 ? " problem" : " problems") << " found\n";
+  if (int n = report.problems()) {
+    std::cout << n << (n == 1 ? " problem" : " problems") << " found\n";
     return kExitPreflight;
   }
   std::cout << "all checks passed\n";
