@@ -66,7 +66,7 @@ std::vector<NameRef> read_name_refs(LoadContext& ctx, MapReader& r, const char* 
   yaml::Node n = r.get(key);
   auto texts = read_texts(ctx, n, std::string("'") + key + "'");
   if (!texts) return out;
-  for (auto& t : *texts) out.push_back({std::move(t.raw), std::move(t.loc)});
+  for (auto& t : *texts) out.push_back({std::move(t.raw), t.loc});
   return out;
 }
 

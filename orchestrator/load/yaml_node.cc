@@ -97,16 +97,16 @@ std::optional<Document> parse_with_libyaml(const std::string& text, const std::s
   // Attaches a finished node to its parent (or makes it the root).
   auto attach = [&](Node n) {
     if (stack.empty()) {
-      root = std::move(n);
+      root = n;
       return;
     }
     Frame& top = stack.back();
     if (top.data->type == NodeType::Sequence) {
-      top.data->items.push_back(std::move(n));
+      top.data->items.push_back(n);
     } else if (!top.key) {
-      top.key = std::move(n);
+      top.key = n;
     } else {
-      top.data->pairs.emplace_back(std::move(*top.key), std::move(n));
+      top.data->pairs.emplace_back(*top.key, n);
       top.key.reset();
     }
   };
@@ -152,7 +152,7 @@ std::optional<Document> parse_with_libyaml(const std::string& text, const std::s
       case YAML_MAPPING_END_EVENT: {
         Node done(stack.back().data);
         stack.pop_back();
-        attach(std::move(done));
+        attach(done);
         break;
       }
       case YAML_SCALAR_EVENT: {
@@ -169,7 +169,7 @@ std::optional<Document> parse_with_libyaml(const std::string& text, const std::s
         }
         Node n(d);
         anchor(e.data.scalar.anchor, n);
-        attach(std::move(n));
+        attach(n);
         break;
       }
       case YAML_ALIAS_EVENT: {

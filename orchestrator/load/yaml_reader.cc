@@ -173,7 +173,7 @@ std::optional<Text> read_text(LoadContext& ctx, const yaml::Node& n, const std::
   if (!s) return std::nullopt;
   SourceLoc loc = ctx.loc(n);
   if (n.Quoted() && loc.col > 0) loc.col += 1;  // quoted: point inside the quotes
-  return Text{std::move(*s), std::move(loc)};
+  return Text{std::move(*s), loc};
 }
 
 std::optional<std::vector<std::string>> read_strings(LoadContext& ctx, const yaml::Node& n,

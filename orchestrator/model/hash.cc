@@ -9,8 +9,8 @@ namespace {
 
 std::string to_hex(const unsigned char* p, unsigned n) {
   static const char* kDigits = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (unsigned i = 0; i < n; ++i) {
+  std::string out(size_t{n} * 2, '0');
+  for (size_t i = 0; i < n; ++i) {
     out[2 * i] = kDigits[p[i] >> 4];
     out[2 * i + 1] = kDigits[p[i] & 15];
   }

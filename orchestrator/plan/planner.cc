@@ -305,7 +305,7 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
     ps.wave = w;
     max_wave = std::max(max_wave, w);
   }
-  plan.waves.assign(static_cast<size_t>(max_wave + 1), {});
+  plan.waves.assign(max_wave < 0 ? 0 : static_cast<size_t>(max_wave) + 1, {});
   for (const auto& ps : plan.stages) plan.waves[ps.wave].push_back(ps.stage->name);
 
   // Longest remaining path (scheduling priority) and the critical path.

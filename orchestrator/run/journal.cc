@@ -249,7 +249,7 @@ Status Journal::compact() {
   stopping_ = false;
   std::string text = header_line();
   JournalState fresh;
-  auto add = [&](nlohmann::json r) {
+  auto add = [&](const nlohmann::json& r) {
     apply_record(r, fresh);
     text += r.dump() + "\n";
   };
@@ -267,7 +267,7 @@ Status Journal::compact() {
       r["durationMs"] = rec.duration_ms;
       r["attempts"] = rec.attempts;
     }
-    add(std::move(r));
+    add(r);
   }
   // Outputs are keyed by stage; carry them on one synthetic record per stage.
   std::map<std::string, nlohmann::json> outputs;
