@@ -149,4 +149,13 @@ git -C "$ROOT" show HEAD:stages/20-metallb.yaml >stages/20-metallb.yaml
 GROUNDWORK_INVENTORY=inv.yaml run_gw validate
 expect_rc 0 "GROUNDWORK_INVENTORY"
 
+# A misspelled verb, and the verbs of the contract this build does not have: exit 2, a clear word.
+run_gw -i inv.yaml --state-dir st plna
+expect_rc 2 "unknown verb"
+expect_in "$WORK/err" "groundwork: error: unknown verb 'plna' (did you mean 'plan'?)" "did-you-mean for verbs"
+run_gw -i inv.yaml drill velero-namespace-restore
+expect_rc 2 "drill is not in this build"
+expect_in "$WORK/err" "'drill' runs disaster-recovery playbooks" "drill explained"
+check "no state written by a bad verb" test ! -e st
+
 finish
