@@ -1,10 +1,12 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "plan/planner.h"
 #include "run/journal.h"
 #include "run/state_dir.h"
 
@@ -43,16 +45,30 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   }
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
   const Checkpoints& cp = st->checkpoints;
+  // What the plan skips (a `when` that is false) shows as skipped rather than pending.
+  auto plan = plan_or_report(*ws, {}, cp, g, std::cerr);
+  if (!plan) return kExitInvalid;
+  std::set<std::string> skipped;  // "stage" and "stage/step"
+  for (const auto& ps : plan->stages) {
+    if (ps.status == PlanStatus::Skipped) skipped.insert(ps.stage->name);
+    for (const auto& pst : ps.steps)
+      if (ps.status == PlanStatus::Skipped || pst.status == PlanStatus::Skipped)
+        skipped.insert(ps.stage->name + "/" + pst.step->name);
+  }
+  auto unrecorded = [&](const std::string& id) {
+    return skipped.count(id) ? "skipped" : "pending";
+  };
   nlohmann::json j{{"inventory", ws->project.inventory.name},
                    {"stages", nlohmann::json::array()},
                    {"drills", nlohmann::json::array()}};
   for (size_t v : ws->graph.topo_order()) {
     const Stage& stage = ws->project.stages[v];
-    nlohmann::json js{
-        {"name", stage.name}, {"status", "pending"}, {"steps", nlohmann::json::array()}};
+    nlohmann::json js{{"name", stage.name},
+                      {"status", unrecorded(stage.name)},
+                      {"steps", nlohmann::json::array()}};
     bool any_running = false, any_failed = false;
     for (const auto& step : stage.steps) {
-      nlohmann::json jst{{"name", step.name}, {"status", "pending"}};
+      nlohmann::json jst{{"name", step.name}, {"status", unrecorded(stage.name + "/" + step.name)}};
       auto it = cp.steps.find(stage.name + "/" + step.name);
       if (it != cp.steps.end()) {
         jst["status"] = word(it->second.status);
