@@ -330,4 +330,12 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   return plan;
 }
 
+std::optional<std::string> check_selection(const Project& project, const StageGraph& graph,
+                                           const Selection& sel) {
+  std::vector<bool> in;
+  auto roots = select(project, graph, sel, &in);
+  if (!roots) return roots.error().message;
+  return std::nullopt;
+}
+
 }  // namespace gw

@@ -69,6 +69,11 @@ struct Selection {
   std::vector<std::string> only;     // run just these (their needs must already be done)
 };
 
+/// Why the selection cannot be planned (an unknown target or --only stage, with a did-you-mean),
+/// or nullopt. make_plan checks the same; this lets a verb refuse before it touches any state.
+std::optional<std::string> check_selection(const Project& project, const StageGraph& graph,
+                                           const Selection& sel);
+
 /// Builds the plan. Unknown targets are an Error; render errors (a `when` that is not a boolean, a
 /// rendered number that is not one) go to `diags`, all of them, and the result is then an Error
 /// too.

@@ -157,5 +157,11 @@ run_gw -i inv.yaml drill velero-namespace-restore
 expect_rc 2 "drill is not in this build"
 expect_in "$WORK/err" "'drill' runs disaster-recovery playbooks" "drill explained"
 check "no state written by a bad verb" test ! -e st
+run_gw -i inv.yaml --state-dir st apply no-such-stage
+expect_rc 2 "apply of an unknown stage"
+expect_in "$WORK/err" "unknown stage 'no-such-stage'" "unknown target named"
+run_gw -i inv.yaml --state-dir st apply --only no-such-stage
+expect_rc 2 "apply --only of an unknown stage"
+check "no state written for an unknown target" test ! -e st
 
 finish

@@ -56,6 +56,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
       return fail(kExitInvalid, "--force " + f + ": unknown stage '" + stage + "'");
   }
 
+  if (auto why = check_selection(project, ws->graph, {o.targets, o.only}))
+    return fail(kExitInvalid, *why);  // before anything is written
+
   StatePaths paths = state_paths(g.state_dir, project.inventory.name);
   if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
   auto lock = RunLock::acquire(paths.lock(), "apply");
