@@ -26,12 +26,18 @@ head -n 30 "$DEMO_DIR/plan.txt"
 echo "   ... (the whole plan: $DEMO_DIR/plan.txt)"
 echo
 netsim_started=0
+export GROUNDWORK_SIM_TALOS=127.0.0.11  # the sim inventory's Talos endpoint (apid, port 50000)
 if tests/sim/netsim.py start; then
   netsim_started=1
   trap 'tests/sim/netsim.py stop >/dev/null 2>&1 || true' EXIT
 else
   echo "demo: the sim's DNS/HTTPS responder could not start (ports 53/443 need root);"
   echo "      the adguard/traefik network gates will fail without it."
+fi
+echo
+echo "== groundwork doctor (read-only: tools, API server, Talos endpoint)"
+if ! "$GW" -i "$INV" --state-dir "$STATE" doctor; then
+  echo "demo: doctor found problems (above); the bootstrap below shows what they cause."
 fi
 echo
 echo "== groundwork bootstrap (on the simulated cluster)"

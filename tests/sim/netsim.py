@@ -13,6 +13,8 @@ as far as the simulated cluster says something would answer there:
         answers like Traefik would, routing the Host header through the IngressRoutes and
         Ingresses of the state, when a ready Traefik Deployment backs the LoadBalancer Service
         holding the address; else 503.
+  Talos API (TCP) on $GROUNDWORK_SIM_TALOS      (not served unless set, e.g. 127.0.0.11[:50000])
+        accepts and closes connections, as a node's apid port would for a reachability check.
 
 It never resolves anything for real and never sends a packet anywhere but back to the loopback
 client that asked. It binds only 127.0.0.0/8 addresses. Python 3 standard library, plus the sim's
@@ -133,6 +135,13 @@ def addresses():
     inv = inventory_defaults()
     return (parse_addr("GROUNDWORK_SIM_DNS", inv["adguard_ip"], 53),
             parse_addr("GROUNDWORK_SIM_HTTPS", inv["traefik_ip"], 443))
+
+
+def talos_address():
+    """$GROUNDWORK_SIM_TALOS as IP[:PORT] (port 50000 when left out), or None: off unless set."""
+    if not os.environ.get("GROUNDWORK_SIM_TALOS", "").strip():
+        return None
+    return parse_addr("GROUNDWORK_SIM_TALOS", "127.0.0.11", 50000)
 
 
 def fmt_addr(a):
@@ -563,6 +572,20 @@ class DnsUDPServer(socketserver.ThreadingUDPServer):
 class DnsTCPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+
+class TalosAPIServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class TalosAPIHandler(socketserver.BaseRequestHandler):
+    """A Talos node's apid port: accepts and closes. Enough for TCP reachability checks
+    (`groundwork doctor`, tcp gates); the simulation speaks no gRPC (the fake talosctl answers)."""
+
+    def handle(self):
+        log("talos apid %s:%d: TCP connection from %s:%d accepted and closed (no gRPC in the simulation)"
+            % (self.server.server_address[0], self.server.server_address[1], *self.client_address[:2]))
 
 
 class DnsUDPHandler(socketserver.BaseRequestHandler):
@@ -1043,7 +1066,7 @@ def running_pid(state_dir):
     return pid if proc_alive(pid) else None
 
 
-def bind_all(state_dir, dns, https):
+def bind_all(state_dir, dns, https, talos=None):
     servers = []
 
     def fail(what, addr, e):
@@ -1073,13 +1096,21 @@ def bind_all(state_dir, dns, https):
             fail("HTTPS", https, e)
         s.state_dir = state_dir
         servers.append(s)
+    if talos:
+        try:
+            s = TalosAPIServer(talos, TalosAPIHandler)
+        except OSError as e:
+            fail("Talos API", talos, e)
+        servers.append(s)
     return servers
 
 
 def cmd_run(state_dir):
     dns, https = addresses()
-    if dns is None and https is None:
-        die(2, "both GROUNDWORK_SIM_DNS and GROUNDWORK_SIM_HTTPS are off: nothing to serve")
+    talos = talos_address()
+    if dns is None and https is None and talos is None:
+        die(2, "GROUNDWORK_SIM_DNS and GROUNDWORK_SIM_HTTPS are off and GROUNDWORK_SIM_TALOS is not set: "
+               "nothing to serve")
     pid = running_pid(state_dir)
     if pid and pid != os.getpid():
         die(1, "already running (pid %d, %s)" % (pid, os.path.join(state_dir, PIDFILE)))
@@ -1087,7 +1118,7 @@ def cmd_run(state_dir):
     if https:
         crt, key = make_certificate(state_dir)
         tls = tls_context(crt, key)
-    servers = bind_all(state_dir, dns, https)
+    servers = bind_all(state_dir, dns, https, talos)
     for s in servers:
         if isinstance(s, HTTPSServer):
             s.tls = tls
@@ -1106,7 +1137,8 @@ def cmd_run(state_dir):
         os.replace(tmp, pidpath)
 
     write_pid()
-    log("SIMULATION network responder serving state %s: DNS (udp+tcp) %s, HTTPS %s" % (state_dir, fmt_addr(dns), fmt_addr(https)))
+    log("SIMULATION network responder serving state %s: DNS (udp+tcp) %s, HTTPS %s, Talos API %s"
+        % (state_dir, fmt_addr(dns), fmt_addr(https), fmt_addr(talos)))
     while not stop.wait(0.5):
         # The state directory deleted (a reset) and made again by the next fake: keep `stop` working.
         if os.path.isdir(state_dir) and not os.path.exists(pidpath):
@@ -1130,6 +1162,7 @@ def cmd_run(state_dir):
 
 def cmd_start(state_dir):
     dns, https = addresses()  # invalid addresses fail here, before anything starts
+    talos = talos_address()
     pid = running_pid(state_dir)
     if pid:
         print("netsim: already running (pid %d); log %s" % (pid, os.path.join(state_dir, LOGFILE)))
@@ -1150,8 +1183,8 @@ def cmd_start(state_dir):
             sys.stderr.write("netsim: failed to start (exit %d); log %s\n" % (code, logpath))
             return code or 1
         if running_pid(state_dir) == p.pid:
-            print("netsim: started (pid %d): DNS udp+tcp %s, HTTPS %s; log %s"
-                  % (p.pid, fmt_addr(dns), fmt_addr(https), logpath))
+            print("netsim: started (pid %d): DNS udp+tcp %s, HTTPS %s, Talos API %s; log %s"
+                  % (p.pid, fmt_addr(dns), fmt_addr(https), fmt_addr(talos), logpath))
             return 0
         time.sleep(0.05)
     p.kill()
@@ -1199,7 +1232,8 @@ USAGE = """usage: netsim.py start|stop|status|run
 
 SIMULATION: loopback DNS (AdGuard) and HTTPS (Traefik) responder of groundwork's simulated cluster.
 Environment: GROUNDWORK_SIM_STATE (required), GROUNDWORK_SIM_DNS=IP:PORT|off (default %s),
-GROUNDWORK_SIM_HTTPS=IP:PORT|off (default %s). Only 127.0.0.0/8 addresses.
+GROUNDWORK_SIM_HTTPS=IP:PORT|off (default %s), GROUNDWORK_SIM_TALOS=IP[:PORT] (a Talos node's
+apid port that accepts TCP connections; default: not served). Only 127.0.0.0/8 addresses.
 """
 
 

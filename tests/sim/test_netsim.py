@@ -438,6 +438,34 @@ class TestProcess(NetsimCase):
                 s.bind((ip, port))
         self.assertIn("not running", self.netsim("stop").stdout)
 
+    def test_talos_api_port_only_when_asked(self):
+        talos_ip = "127.0.0.111"
+        port = free_port(talos_ip)
+        self.start()  # GROUNDWORK_SIM_TALOS unset: nothing listens there
+        with socket.socket() as c:
+            c.settimeout(5)
+            self.assertNotEqual(c.connect_ex((talos_ip, port)), 0)
+        self.netsim("stop")
+        self.env["GROUNDWORK_SIM_TALOS"] = "%s:%d" % (talos_ip, port)
+        r = self.netsim("start")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.started.append(netsim.running_pid(self.state))
+        self.assertIn("Talos API %s:%d" % (talos_ip, port), r.stdout)
+        with socket.create_connection((talos_ip, port), timeout=5) as c:
+            c.settimeout(5)
+            self.assertEqual(c.recv(1), b"")  # accepted, then closed
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            with open(os.path.join(self.state, netsim.LOGFILE)) as f:
+                if "talos apid %s:%d: TCP connection" % (talos_ip, port) in f.read():
+                    break
+            time.sleep(0.05)
+        else:
+            self.fail("the connection was not logged")
+        r = self.netsim("run", env=dict(self.env, GROUNDWORK_SIM_TALOS="10.0.0.11"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("only loopback addresses", r.stderr)
+
     def test_run_in_foreground_stops_on_sigterm(self):
         p = subprocess.Popen([sys.executable, NETSIM, "run"], env=self.env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
