@@ -39,4 +39,28 @@ run_gw -i inventories/sim.yaml --state-dir "$STATE" bootstrap
 expect_rc 0 "second bootstrap"
 after=$(wc -l <"$GROUNDWORK_SIM_STATE/calls.jsonl")
 check "second bootstrap ran no command ($before -> $after calls)" test "$before" -eq "$after"
+
+# --- Flux instead of Argo CD: the same cluster and journal, the inventory switched to gitops: flux.
+sed -e "s|\.\./|$ROOT/|g" -e "s|^    gitops: argocd|    gitops: flux|" inventories/sim.yaml >"$WORK/inv-flux.yaml"
+run_gw -i "$WORK/inv-flux.yaml" --state-dir "$STATE" apply flux
+expect_rc 0 "apply flux on the simulated cluster"
+check "only flux ran: its needs were done" python3 - "$GROUNDWORK_SIM_STATE/calls.jsonl" "$after" <<'PY'
+import json, sys
+calls = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]
+mutating = [c for c in calls if c["tool"] in ("helm", "talosctl") or
+            (c["tool"] == "kubectl" and any(v in c["argv"] for v in ("apply", "delete", "create")))]
+assert not mutating, mutating
+flux = [c["argv"] for c in calls if c["tool"] == "flux"]
+assert ["check", "--pre"] == flux[0][:2], flux
+boot = [a for a in flux if a[:2] == ["bootstrap", "git"]]
+assert len(boot) == 1, flux
+for want in ("--url=https://127.0.0.1/git/sim-fleet.git", "--branch=main", "--path=clusters/sim", "--silent"):
+    assert want in boot[0], (want, boot[0])
+PY
+run_gw -i "$WORK/inv-flux.yaml" --state-dir "$STATE" status --format json
+check "flux done, argocd now skipped-by-when but still recorded done" python3 - "$WORK/out" <<'PY'
+import json, sys
+stages = {s["name"]: s["status"] for s in json.load(open(sys.argv[1]))["stages"]}
+assert stages["flux"] == "done" and stages["argocd"] == "done", stages
+PY
 finish
