@@ -41,14 +41,18 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
       ->check(CLI::IsMember({"text", "json"}));
 }
 
-/// The first word that is neither an option nor an option's value: the verb as typed, or empty.
-std::string typed_verb(int argc, char** argv) {
-  static const std::set<std::string> kTakesValue = {"-i",          "--inventory", "--stages",
-                                                    "--playbooks", "--state-dir", "--log-format"};
+/// The first word that is neither a global option nor its value: the verb as typed, or empty.
+std::string typed_verb(const CLI::App& app, int argc, char** argv) {
+  std::set<std::string> takes_value;  // "-i", "--inventory", … as typed
+  for (const auto* opt : app.get_options()) {
+    if (opt->get_positional() || opt->get_expected_min() == 0) continue;  // flags expect none
+    for (const auto& n : opt->get_snames()) takes_value.insert("-" + n);
+    for (const auto& n : opt->get_lnames()) takes_value.insert("--" + n);
+  }
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.empty() || a[0] != '-') return a;
-    if (kTakesValue.count(a)) ++i;
+    if (takes_value.count(a)) ++i;
   }
   return "";
 }
@@ -126,7 +130,7 @@ int main(int argc, char** argv) {
   auto* doctor =
       app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
 
-  if (auto problem = verb_problem(app, typed_verb(argc, argv))) {
+  if (auto problem = verb_problem(app, typed_verb(app, argc, argv))) {
     std::cerr << "groundwork: error: " << *problem << "\n";
     return gw::kExitInvalid;
   }

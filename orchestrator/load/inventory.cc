@@ -170,7 +170,6 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
     }
   }
   if (diags.size() != before) return std::nullopt;
-  set_inventory_refs(inv);
   return inv;
 }
 

@@ -81,7 +81,7 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
       if (!c.params) return "'${mode}' is only defined inside playbooks";
       return std::nullopt;
     case Ns::Inventory: {
-      if (inv.refs.count(ref.name)) return std::nullopt;
+      if (inventory_field(inv, ref.name)) return std::nullopt;
       const char* key = ref.name == "talosconfig" ? "spec.talos.talosconfig"
                         : ref.name == "context"   ? "spec.kubernetes.context"
                                                   : "spec.kubernetes.kubeconfig";

@@ -64,13 +64,13 @@ const char* to_string(Mode m) {
   return m == Mode::Drill ? "drill" : "restore";
 }
 
-void set_inventory_refs(Inventory& inv) {
-  inv.refs.clear();
-  inv.refs["name"] = inv.name;
-  if (!inv.kubeconfig.empty()) inv.refs["kubeconfig"] = inv.kubeconfig;
-  if (!inv.context.empty()) inv.refs["context"] = inv.context;
-  if (inv.talos && !inv.talos->talosconfig.empty())
-    inv.refs["talosconfig"] = inv.talos->talosconfig;
+std::optional<std::string> inventory_field(const Inventory& inv, std::string_view field) {
+  auto set = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional(v); };
+  if (field == "name") return inv.name;
+  if (field == "kubeconfig") return set(inv.kubeconfig);
+  if (field == "context") return set(inv.context);
+  if (field == "talosconfig" && inv.talos) return set(inv.talos->talosconfig);
+  return std::nullopt;
 }
 
 const Stage* Project::find_stage(const std::string& name) const {

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/diagnostics.h"
@@ -175,14 +176,12 @@ struct Inventory {
   std::vector<std::string> playbook_dirs;    // from spec.playbooks, absolute
   std::map<std::string, std::string> vars;   // nested maps flattened to dotted keys
   std::map<std::string, SecretSource> secrets;
-  /// What `${inventory.X}` renders to: name, and kubeconfig, context, talosconfig when set (paths
-  /// absolute). Filled by set_inventory_refs.
-  std::map<std::string, std::string> refs;
   SourceLoc loc;
 };
 
-/// Fills inv.refs from the inventory's other fields; call after changing them.
-void set_inventory_refs(Inventory& inv);
+/// What `${inventory.FIELD}` renders to: name, kubeconfig and talosconfig (absolute paths),
+/// context; nullopt for a field the inventory does not set (or does not have).
+std::optional<std::string> inventory_field(const Inventory& inv, std::string_view field);
 
 /// The contents of a file a step names (helm values, kubectl manifests, uploads), read at load time
 /// so that planning does no I/O. `.tmpl` files are rendered; others are used as they are.

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "model/project.h"
+
 namespace gw {
 
 namespace {
@@ -141,7 +143,9 @@ Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, Ren
     case Ns::Params:
       return from(scope.params, "parameter");
     case Ns::Inventory:
-      return from(scope.inventory, "inventory field");
+      if (scope.inventory)
+        if (auto v = inventory_field(*scope.inventory, ref.name)) return *v;
+      return Error{"the inventory sets no '" + ref.spelled() + "'"};
     case Ns::Mode:
       if (!scope.mode) return Error{"'${mode}' is only defined inside playbooks"};
       return *scope.mode;

@@ -13,7 +13,9 @@
 
 namespace gw {
 
-/// The fields `${inventory.X}` may name (Inventory::refs holds those the inventory sets).
+struct Inventory;
+
+/// The fields `${inventory.X}` may name (see inventory_field in model/project.h).
 inline constexpr std::string_view kInventoryFields[] = {"name", "kubeconfig", "context",
                                                         "talosconfig"};
 
@@ -60,9 +62,8 @@ struct RenderScope {
   const std::map<std::string, std::string>* outputs = nullptr;  // key "stage.name"
   const std::map<std::string, std::string>* secrets = nullptr;  // Reveal mode only
   std::function<std::optional<std::string>(const std::string&)> env;
-  /// `${inventory.X}`: name, and kubeconfig, context, talosconfig when the inventory sets them.
-  const std::map<std::string, std::string>* inventory = nullptr;
-  std::optional<std::string> mode;  // "drill" / "restore" inside playbooks
+  const Inventory* inventory = nullptr;  // `${inventory.X}`
+  std::optional<std::string> mode;       // "drill" / "restore" inside playbooks
   SecretMode secret_mode = SecretMode::Placeholder;
   MissingOutput missing_output = MissingOutput::Placeholder;
 };

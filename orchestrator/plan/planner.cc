@@ -136,7 +136,7 @@ RenderScope preview_scope(const Project& project, const Checkpoints& checkpoints
   s.vars = &project.inventory.vars;
   s.outputs = &checkpoints.outputs;
   s.env = std::move(env);
-  s.inventory = &project.inventory.refs;
+  s.inventory = &project.inventory;
   s.secret_mode = SecretMode::Placeholder;
   s.missing_output = MissingOutput::Placeholder;
   return s;

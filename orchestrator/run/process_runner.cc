@@ -60,9 +60,7 @@ std::string find_program(const std::string& name) {
     std::string dir =
         p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
     if (dir.empty()) dir = ".";
-    std::string cand = dir;
-    cand += '/';
-    cand += name;
+    std::string cand = dir + "/" + name;
     struct stat st {};
     if (stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(cand.c_str(), X_OK) == 0)
       return cand;
@@ -244,12 +242,7 @@ std::vector<std::string> child_environment(const ProcessSpec& spec) {
     for (const auto& [k, v] : spec.env) overridden = overridden || k == key;
     if (!overridden) env.push_back(std::move(kv));
   }
-  for (const auto& [k, v] : spec.env) {
-    std::string kv = k;
-    kv += '=';
-    kv += v;
-    env.push_back(std::move(kv));
-  }
+  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
   return env;
 }
 

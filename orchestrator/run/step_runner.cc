@@ -198,7 +198,7 @@ RenderScope run_scope(const RunContext& ctx) {
   s.secrets = ctx.secrets;
   s.secret_mode = SecretMode::Reveal;
   s.missing_output = MissingOutput::Error;
-  s.inventory = &ctx.project->inventory.refs;
+  s.inventory = &ctx.project->inventory;
   s.mode = ctx.mode;
   s.params = ctx.params;
   s.env = [](const std::string& n) -> std::optional<std::string> {

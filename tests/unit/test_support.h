@@ -52,7 +52,6 @@ inline gw::Step run_step(const std::string& name, const std::string& arg = "true
 inline gw::Project project_of(const std::vector<std::string>& specs, int steps = 1) {
   gw::Project p;
   p.inventory.name = "unit";
-  gw::set_inventory_refs(p.inventory);
   for (const auto& spec : specs) {
     gw::Stage st;
     auto colon = spec.find(':');

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "model/project.h"
 #include "model/template.h"
 
 namespace {
@@ -9,8 +10,13 @@ gw::RenderScope scope_with(const std::map<std::string, std::string>& vars) {
   stored = vars;
   gw::RenderScope s;
   s.vars = &stored;
-  static const std::map<std::string, std::string> inventory{
-      {"name", "lab"}, {"kubeconfig", "/etc/lab/kubeconfig"}, {"context", "admin@lab"}};
+  static const gw::Inventory inventory = [] {
+    gw::Inventory inv;
+    inv.name = "lab";
+    inv.kubeconfig = "/etc/lab/kubeconfig";
+    inv.context = "admin@lab";
+    return inv;
+  }();
   s.inventory = &inventory;
   s.env = [](const std::string& n) -> std::optional<std::string> {
     if (n == "HOME_X") return std::string("/home/x");
