@@ -12,8 +12,13 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
+# ccache, when installed, speeds up rebuilds (and builds of other checkouts: paths under the
+# checkout are made relative).
+CCACHE := $(shell command -v ccache 2>/dev/null)
+export CCACHE_BASEDIR := $(CURDIR)
+
 $(BUILD_DIR)/build.ninja:
-	cmake -S . -B $(BUILD_DIR) -G Ninja
+	cmake -S . -B $(BUILD_DIR) -G Ninja $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 
 configure: $(BUILD_DIR)/build.ninja
 
