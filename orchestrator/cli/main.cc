@@ -26,8 +26,10 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
       [&](const std::string& v) { g.playbooks_dir = v, g.playbooks_dir_explicit = true; },
       "playbooks folder (default ./playbooks)");
   app.add_option("--state-dir", g.state_dir, "state folder (default ./.groundwork)");
-  app.add_flag_callback(
-      "-v,--verbose", [&] { g.verbosity = gw::Verbosity::Verbose; }, "more detail on stderr");
+  app.add_flag_function(
+      "-v,--verbose",
+      [&](std::int64_t n) { g.verbosity = n >= 2 ? gw::Verbosity::Debug : gw::Verbosity::Verbose; },
+      "more detail on stderr: -v why each step runs or is skipped, -vv everything");
   app.add_flag_callback(
       "--quiet", [&] { g.verbosity = gw::Verbosity::Quiet; }, "only errors on stderr");
   app.add_flag_callback(

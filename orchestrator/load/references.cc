@@ -41,10 +41,11 @@ std::set<std::string> needs_closure(const std::map<std::string, const Stage*>& b
   return seen;
 }
 
-bool stage_captures(const Stage& s, const std::string& output) {
+/// The step of `s` that captures `output`, or nullptr.
+const Step* capturing_step(const Stage& s, const std::string& output) {
   for (const auto& st : s.steps)
-    if (st.capture && st.capture->name == output) return true;
-  return false;
+    if (st.capture && st.capture->name == output) return &st;
+  return nullptr;
 }
 
 std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c,
@@ -99,9 +100,15 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
       if (!c.visible->count(ref.stage))
         return "'${" + ref.spelled() + "}': " + c.where + " does not need stage '" + ref.stage +
                "', so its outputs may not exist yet (add it to needs)";
-      if (!stage_captures(*s, ref.name))
+      const Step* producer = capturing_step(*s, ref.name);
+      if (!producer)
         return "'${" + ref.spelled() + "}': stage '" + ref.stage + "' captures no output '" +
                ref.name + "'";
+      if (producer->visibility == Visibility::Sensitive && secrets == SecretUse::Forbidden)
+        return "'${" + ref.spelled() + "}' is captured by sensitive step '" + ref.stage + "/" +
+               producer->name +
+               "', so it is a secret and would reach a command line (or a when); use it in a "
+               ".tmpl file, run.env or run.stdin";
       return std::nullopt;
     }
   }
@@ -192,6 +199,11 @@ void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diag
 }
 
 void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
+  if (s.repeat == Repeat::Once && s.capture && s.visibility == Visibility::Sensitive)
+    diags.error(s.loc,
+                "step '" + s.name +
+                    "' is 'once' and captures a sensitive output, which is never kept between "
+                    "runs: a later run could neither repeat the step nor recover the value");
   if (s.when) check_text(*s.when, c, SecretUse::Forbidden, diags);
   if (s.skip_if) check_gate(*s.skip_if, s.dir, c, diags);
   if (s.gate)

@@ -85,4 +85,13 @@ const Playbook* Project::find_playbook(const std::string& name) const {
   return nullptr;
 }
 
+std::set<std::string> sensitive_outputs(const Project& project) {
+  std::set<std::string> out;
+  for (const auto& st : project.stages)
+    for (const auto& step : st.steps)
+      if (step.capture && step.visibility == Visibility::Sensitive)
+        out.insert(st.name + "." + step.capture->name);
+  return out;
+}
+
 }  // namespace gw

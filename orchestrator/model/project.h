@@ -3,6 +3,7 @@
 /// and run/. Every user-written string is a Text: its raw template plus where it was written.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -200,5 +201,8 @@ struct Project {
   const Stage* find_stage(const std::string& name) const;
   const Playbook* find_playbook(const std::string& name) const;
 };
+
+/// The outputs ("stage.name") captured by `sensitive` steps: secrets from the moment they exist.
+std::set<std::string> sensitive_outputs(const Project& project);
 
 }  // namespace gw

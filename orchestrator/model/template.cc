@@ -161,6 +161,10 @@ Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, Ren
     case Ns::Outputs: {
       std::string key = ref.stage + "." + ref.name;
       if (use) use->outputs.insert(key);
+      if (scope.output_mode == OutputMode::Placeholder) return "<output:" + key + ">";
+      if (scope.sensitive_outputs && scope.sensitive_outputs->count(key) &&
+          scope.secret_mode == SecretMode::Placeholder)
+        return "<secret:" + ref.spelled() + ">";
       if (scope.outputs) {
         auto it = scope.outputs->find(key);
         if (it != scope.outputs->end()) return it->second;

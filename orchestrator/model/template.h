@@ -54,6 +54,9 @@ bool is_plain(std::string_view raw);
 enum class SecretMode { Placeholder, Reveal };
 /// What an unknown captured output renders as: `<output:STAGE.NAME>` (plan) or an error (run).
 enum class MissingOutput { Placeholder, Error };
+/// How known outputs render: as their value, or always as `<output:STAGE.NAME>` (the part of a
+/// checkpoint key that does not depend on output values).
+enum class OutputMode { Value, Placeholder };
 
 /// The values references resolve against.
 struct RenderScope {
@@ -66,6 +69,10 @@ struct RenderScope {
   std::optional<std::string> mode;       // "drill" / "restore" inside playbooks
   SecretMode secret_mode = SecretMode::Placeholder;
   MissingOutput missing_output = MissingOutput::Placeholder;
+  OutputMode output_mode = OutputMode::Value;
+  /// Outputs ("stage.name") captured by `sensitive` steps: secrets from then on. In Placeholder
+  /// secret mode they render as `<secret:stages.STAGE.outputs.NAME>`.
+  const std::set<std::string>* sensitive_outputs = nullptr;
 };
 
 /// What a render used: the checkpoint key covers secret fingerprints and outputs it used.

@@ -34,6 +34,11 @@ std::optional<Error> check_type(const FieldSpec& f, const Text& t, const std::st
   if (f.type == FieldType::Int &&
       (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos))
     return Error{"'" + key + "' must be a whole number, not '" + v + "'" + from, t.loc};
+  if (!f.one_of.empty() && std::find(f.one_of.begin(), f.one_of.end(), v) == f.one_of.end()) {
+    std::string allowed;
+    for (auto a : f.one_of) allowed += (allowed.empty() ? "" : ", ") + std::string(a);
+    return Error{"'" + key + "' must be one of " + allowed + ", not '" + v + "'" + from, t.loc};
+  }
   if (f.type == FieldType::Bool) {
     std::string l = v;
     for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -269,6 +274,10 @@ Result<std::optional<Invocation>> build_step_command(const Step& step, const Com
       break;
   }
   if (!inv) return inv.error();
+  // A relative program path ("./scripts/hello.sh") names a file beside the stage, as the cwd does:
+  // resolved once here, so preflight and the run look at the same file wherever groundwork runs.
+  if (step.kind == StepKind::Run && inv->tool.find('/') != std::string::npos)
+    inv->tool = resolve_path(inv->tool, step.dir);
   if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir;
   if (inv->cwd) inv->cwd = resolve_path(*inv->cwd, step.dir);
   return std::optional<Invocation>(std::move(*inv));

@@ -8,36 +8,6 @@
 
 namespace gw {
 
-const char* to_string(RecordStatus s) {
-  switch (s) {
-    case RecordStatus::Passed:
-      return "passed";
-    case RecordStatus::Failed:
-      return "failed";
-    case RecordStatus::Interrupted:
-      return "interrupted";
-    case RecordStatus::Running:
-      return "running";
-  }
-  return "?";
-}
-
-const char* to_string(PlanStatus s) {
-  switch (s) {
-    case PlanStatus::Pending:
-      return "pending";
-    case PlanStatus::Done:
-      return "done";
-    case PlanStatus::Changed:
-      return "changed";
-    case PlanStatus::Failed:
-      return "failed";
-    case PlanStatus::Skipped:
-      return "skipped";
-  }
-  return "?";
-}
-
 const PlannedStage* Plan::find(const std::string& name) const {
   for (const auto& s : stages)
     if (s.stage->name == name) return &s;
@@ -45,17 +15,6 @@ const PlannedStage* Plan::find(const std::string& name) const {
 }
 
 namespace {
-
-Result<std::optional<bool>> evaluate_when(const Text& when, const RenderScope& scope) {
-  RenderUse use;
-  auto r = render_template(when.raw, scope, &use);
-  if (!r) return Error{r.error().message, when.loc};
-  if (r->find("<output:") != std::string::npos) return std::optional<bool>();
-  std::string err;
-  auto b = evaluate_condition(*r, &err);
-  if (!b) return Error{err, when.loc};
-  return std::optional<bool>(*b);
-}
 
 /// Accumulates the material of a checkpoint key: length-prefixed fields, so no two different
 /// inputs give the same text.
@@ -80,17 +39,27 @@ class KeyMaterial {
 
 }  // namespace
 
-Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
-  StepPreview p;
-  KeyMaterial key;
-  key.add("kind", to_string(step.kind));
-  if (step.when) {
-    auto w = evaluate_when(*step.when, ctx.scope);
-    if (!w) return w.error();
-    p.when = *w;
-  } else {
-    p.when = true;
+namespace {
+
+/// The key material of a step: everything (spec_key) and everything but file contents (the
+/// `spec` part of the key).
+struct Material {
+  KeyMaterial all;
+  KeyMaterial spec;
+  void add(std::string_view tag, std::string_view value) {
+    all.add(tag, value);
+    spec.add(tag, value);
   }
+  void add(std::string_view tag, const RenderedBody& b) {
+    all.add(tag, b);
+    spec.add(tag, b);
+  }
+};
+
+/// Renders the step's body or command: its description, what it uses, its key material.
+Result<Material> render_step(const Step& step, const CommandContext& ctx, StepPreview& p) {
+  Material key;
+  key.add("kind", to_string(step.kind));
   if (step.gate) {
     auto b = render_gate(*step.gate, ctx.scope, &p.use);
     if (!b) return b.error();
@@ -103,8 +72,13 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     p.description = describe_ssh(*b, ctx.project->inventory);
     key.add("ssh", *b);
     if (auto u = step.body.map("upload")) {
-      auto it = ctx.project->files.find(resolve_path(u->at("src").raw, step.dir));
-      if (it != ctx.project->files.end()) key.add("upload", sha256_hex(it->second.content));
+      std::string path = resolve_path(u->at("src").raw, step.dir);
+      auto it = ctx.project->files.find(path);
+      if (it != ctx.project->files.end()) {
+        std::string h = sha256_hex(it->second.content);
+        key.all.add("upload", h);
+        p.parts.files[path] = h;
+      }
     }
   } else {
     auto c = build_step_command(step, ctx, &p.use);
@@ -120,19 +94,70 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     for (const auto& [k, v] : inv.env) key.add("env." + k, v);
     if (inv.stdin_data) key.add("stdin", *inv.stdin_data);
     if (inv.cwd) key.add("cwd", *inv.cwd);
-    for (const auto& f : inv.files) key.add("file." + f.source, f.hash);
+    for (const auto& f : inv.files) {
+      key.all.add("file." + f.source, f.hash);
+      p.parts.files[f.source] = f.hash;
+    }
   }
   if (step.capture) {
     key.add("capture", step.capture->name);
     key.add("capture.regex", step.capture->regex.value_or(""));
   }
-  p.spec_key = key.hash();
+  return key;
+}
+
+}  // namespace
+
+Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
+  StepPreview p;
+  if (step.when) {
+    auto w = evaluate_when(*step.when, ctx.scope);
+    if (!w) return w.error();
+    p.when = *w;
+  }
+  auto key = render_step(step, ctx, p);
+  if (!key) return key.error();
+  p.spec_key = key->all.hash();
+  if (p.use.outputs.empty()) {
+    p.parts.spec = key->spec.hash();
+  } else {  // the spec part must not move with output values: render again with placeholders
+    CommandContext placeholders{ctx.project, ctx.scope, nullptr};
+    placeholders.scope.output_mode = OutputMode::Placeholder;
+    StepPreview scratch;
+    auto again = render_step(step, placeholders, scratch);
+    if (!again) return again.error();
+    p.parts.spec = again->spec.hash();
+  }
   return p;
 }
 
+void complete_key(StepPreview& p, const RenderScope& scope, const Fingerprints& fps,
+                  const StepRecord* last) {
+  for (const auto& name : p.use.secrets) {
+    std::string fp;
+    if (fps.secrets)
+      if (auto it = fps.secrets->find(name); it != fps.secrets->end()) fp = it->second;
+    if (fp.empty() && last)
+      if (auto it = last->parts.secrets.find(name); it != last->parts.secrets.end())
+        fp = it->second;
+    p.parts.secrets[name] = fp;
+  }
+  std::vector<std::string> sensitive;
+  for (const auto& key : p.use.outputs) {
+    std::string fp;
+    if (scope.outputs && fps.keyed)
+      if (auto it = scope.outputs->find(key); it != scope.outputs->end()) fp = fps.keyed(it->second);
+    p.parts.outputs[key] = fp;
+    if (scope.sensitive_outputs && scope.sensitive_outputs->count(key)) sensitive.push_back(key);
+  }
+  p.key = checkpoint_key(p.spec_key, p.parts, sensitive);
+}
+
 RenderScope preview_scope(const Project& project, const Checkpoints& checkpoints,
-                          std::function<std::optional<std::string>(const std::string&)> env) {
+                          std::function<std::optional<std::string>(const std::string&)> env,
+                          const std::set<std::string>* sensitive_outputs) {
   RenderScope s;
+  s.sensitive_outputs = sensitive_outputs;
   s.vars = &project.inventory.vars;
   s.outputs = &checkpoints.outputs;
   s.env = std::move(env);
@@ -143,16 +168,6 @@ RenderScope preview_scope(const Project& project, const Checkpoints& checkpoints
 }
 
 namespace {
-
-PlanStatus step_status(const std::string& id, const std::string& spec_key, const Checkpoints& cp) {
-  auto it = cp.steps.find(id);
-  if (it == cp.steps.end()) return PlanStatus::Pending;
-  const StepRecord& r = it->second;
-  if (r.status == RecordStatus::Passed)
-    return r.spec_key == spec_key ? PlanStatus::Done : PlanStatus::Changed;
-  if (r.status == RecordStatus::Failed) return PlanStatus::Failed;
-  return PlanStatus::Pending;
-}
 
 Result<std::vector<size_t>> select(const Project& project, const StageGraph& g,
                                    const Selection& sel, std::vector<bool>* in) {
@@ -191,9 +206,9 @@ Result<std::vector<size_t>> select(const Project& project, const StageGraph& g,
   return order;
 }
 
-/// Renders one stage: its `when`, every step's preview and status, its gates, its key.
+/// Renders one stage: its `when`, every step's preview and decision, its gates, its key.
 PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Checkpoints& cp,
-                        const CommandContext& ctx, Diagnostics& diags) {
+                        const CommandContext& ctx, const Fingerprints& fps, Diagnostics& diags) {
   const RenderScope& scope = ctx.scope;
   auto report = [&](const Error& e, const SourceLoc& fallback) {
     diags.error(e.loc.file.empty() ? fallback : e.loc, e.message);
@@ -206,22 +221,32 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     auto w = evaluate_when(*st.when, scope);
     if (!w)
       report(w.error(), st.loc);
-    else if (*w && !**w)
-      ps.status = PlanStatus::Skipped;
+    else
+      ps.when = *w;
   }
   KeyMaterial stage_key;
+  std::vector<StepDecision> decisions;
   for (const auto& step : st.steps) {
     auto p = preview_step(step, ctx);
     if (!p) {
       report(p.error(), step.loc);
       continue;
     }
-    PlannedStep pstep{&step, PlanStatus::Pending, std::move(*p)};
-    std::string id = st.name + "/" + step.name;
-    if (ps.status == PlanStatus::Skipped || (pstep.preview.when && !*pstep.preview.when))
-      pstep.status = PlanStatus::Skipped;
-    else
-      pstep.status = step_status(id, pstep.preview.spec_key, cp);
+    PlannedStep pstep{&step, PlanStatus::Pending, {}, std::move(*p)};
+    auto rec = cp.steps.find(st.name + "/" + step.name);
+    const StepRecord* last = rec == cp.steps.end() ? nullptr : &rec->second;
+    complete_key(pstep.preview, scope, fps, last);
+    StepFacts facts;
+    facts.when = ps.when == WhenState::False ? WhenState::False : pstep.preview.when;
+    facts.last = last;
+    facts.key = pstep.preview.key;
+    facts.parts = &pstep.preview.parts;
+    facts.repeat = step.repeat;
+    facts.output_kept = step.capture && step.visibility == Visibility::Sensitive ? OutputKept::No
+                                                                                 : OutputKept::Yes;
+    pstep.decision = decide_step(facts);
+    pstep.status = pstep.decision.status;
+    decisions.push_back(pstep.decision);
     stage_key.add("step", pstep.preview.spec_key);
     ps.steps.push_back(std::move(pstep));
   }
@@ -236,22 +261,22 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     ps.gates.push_back(std::move(pg));
   }
   ps.spec_key = stage_key.hash();
-  if (ps.status != PlanStatus::Skipped) {
-    auto it = cp.stages.find(st.name);
-    if (it != cp.stages.end()) {
-      if (it->second.status == RecordStatus::Passed)
-        ps.status = it->second.spec_key == ps.spec_key ? PlanStatus::Done : PlanStatus::Changed;
-      else if (it->second.status == RecordStatus::Failed)
-        ps.status = PlanStatus::Failed;
-    }
-  }
+  auto rec = cp.stages.find(st.name);
+  StageFacts facts;
+  facts.when = ps.when;
+  facts.steps = &decisions;
+  facts.last = rec == cp.stages.end() ? nullptr : &rec->second;
+  facts.spec_key = ps.spec_key;
+  ps.decision = decide_stage(facts);
+  ps.status = ps.decision.status;
   return ps;
 }
 
 }  // namespace
 
 Result<Plan> make_plan(const Project& project, const StageGraph& g, const Selection& sel,
-                       const Checkpoints& cp, const RenderScope& scope, Diagnostics& diags) {
+                       const Checkpoints& cp, const RenderScope& scope, Diagnostics& diags,
+                       const Fingerprints& fps) {
   size_t errors_before = diags.size();
   std::vector<bool> in;
   auto order = select(project, g, sel, &in);
@@ -266,12 +291,18 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   parallel_for(order->size(), workers, [&](size_t w, size_t i) {
     CommandContext ctx{&project, scope, &caches[w]};
     plan.stages[i] =
-        plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, worker_diags[w]);
+        plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, fps, worker_diags[w]);
   });
   for (const auto& d : worker_diags) diags.append(d);
   std::vector<int> pos(g.size(), -1);
   for (size_t i = 0; i < plan.stages.size(); ++i) pos[plan.stages[i].vertex] = static_cast<int>(i);
   if (diags.size() != errors_before) return Error{"the plan could not be rendered"};
+  for (size_t i = 0; i < plan.stages.size(); ++i)
+    for (size_t need : g.needs(plan.stages[i].vertex))
+      if (pos[need] >= 0) {
+        plan.stages[i].need_index.push_back(static_cast<size_t>(pos[need]));
+        plan.stages[static_cast<size_t>(pos[need])].dependent_index.push_back(i);
+      }
 
   // Weights: measured stage durations; unmeasured stages estimated from the measured time per
   // step, or one unit per step and gate when nothing was measured yet.

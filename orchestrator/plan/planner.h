@@ -1,7 +1,10 @@
 #pragma once
 /// The planner: selects stages, computes waves, the critical path and each step's status and
 /// exact command. Pure: no I/O, no external command (`plan` runs nothing).
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -9,29 +12,42 @@
 #include "model/result.h"
 #include "plan/checkpoints.h"
 #include "plan/commands.h"
+#include "plan/decision.h"
 #include "plan/graph.h"
 
 namespace gw {
-
-enum class PlanStatus { Pending, Done, Changed, Failed, Skipped };
-/// SPEC §6 spelling: "pending", "done", "changed", "failed", "skipped".
-const char* to_string(PlanStatus s);
 
 /// What a step will do, rendered with secrets as placeholders.
 struct StepPreview {
   std::optional<Invocation> command;  // helm, kubectl, talosctl, run
   std::string description;            // gate and ssh steps: what they check or run
   std::string spec_key;               // hash of everything that decides what the step does
+  KeyParts parts;                     // the pieces of its key (fingerprints: complete_key)
+  std::string key;                    // the checkpoint key (complete_key)
   RenderUse use;                      // secrets and outputs it refers to
-  std::optional<bool> when;           // nullopt: decided at run time (depends on an output)
+  WhenState when = WhenState::True;   // its own `when`
 };
 
-/// Renders a step for preview and keying. Errors name the step's file location.
+/// Renders a step for preview and keying: everything but the fingerprints (complete_key adds
+/// them). Errors name the step's file location.
 Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx);
+
+/// What is known of secret values and how output values are fingerprinted (keyed hashes).
+struct Fingerprints {
+  const std::map<std::string, std::string>* secrets = nullptr;  // name -> fingerprint, if known
+  std::function<std::string(std::string_view)> keyed;          // empty: outputs not fingerprinted
+};
+
+/// Adds the fingerprints of the secrets and outputs a preview uses and computes its checkpoint
+/// key (plan/checkpoints.h). A secret whose fingerprint is not known (plan does not run secret
+/// commands) is taken as unchanged from `last`.
+void complete_key(StepPreview& p, const RenderScope& scope, const Fingerprints& fps,
+                  const StepRecord* last);
 
 struct PlannedStep {
   const Step* step = nullptr;
-  PlanStatus status = PlanStatus::Pending;
+  PlanStatus status = PlanStatus::Pending;  // == decision.status
+  StepDecision decision;
   StepPreview preview;
 };
 
@@ -44,8 +60,12 @@ struct PlannedStage {
   const Stage* stage = nullptr;
   size_t vertex = 0;
   std::vector<std::string> needs;
+  std::vector<size_t> need_index;       // positions in Plan::stages of the needs in this plan
+  std::vector<size_t> dependent_index;  // positions in Plan::stages of the stages needing it
   int wave = 0;
-  PlanStatus status = PlanStatus::Pending;
+  PlanStatus status = PlanStatus::Pending;  // == decision.status
+  StageDecision decision;                   // with the checkpoints plan saw; nothing blocked yet
+  WhenState when = WhenState::True;
   std::string spec_key;  // hash of its steps' keys and its gates
   std::vector<PlannedStep> steps;
   std::vector<PlannedGate> gates;
@@ -79,11 +99,12 @@ std::optional<std::string> check_selection(const Project& project, const StageGr
 /// too.
 Result<Plan> make_plan(const Project& project, const StageGraph& graph, const Selection& sel,
                        const Checkpoints& checkpoints, const RenderScope& scope,
-                       Diagnostics& diags);
+                       Diagnostics& diags, const Fingerprints& fps = {});
 
 /// The RenderScope for previews of a project: vars, inventory name, env, placeholder secrets,
 /// outputs known from checkpoints.
 RenderScope preview_scope(const Project& project, const Checkpoints& checkpoints,
-                          std::function<std::optional<std::string>(const std::string&)> env);
+                          std::function<std::optional<std::string>(const std::string&)> env,
+                          const std::set<std::string>* sensitive_outputs = nullptr);
 
 }  // namespace gw

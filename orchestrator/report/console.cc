@@ -108,13 +108,23 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
     return json("step_finished", unit, step, status_word(status), note);
   bool failed = status == StepStatus::Failed;
   if (verbosity_ == Verbosity::Quiet && !failed) return;
-  bool show = failed || verbosity_ == Verbosity::Verbose || step.empty() ||
+  bool show = failed || verbosity_ >= Verbosity::Verbose || step.empty() ||
               status == StepStatus::Interrupted;
   if (!show) return;
   std::string word = status_word(status);
   if (color_ == Color::On && failed) word = "\033[1;31m" + word + "\033[0m";
   std::string what = step.empty() ? unit : unit + "/" + step;
   line(prefix() + what + " " + word + (note.empty() ? "" : ": " + note));
+}
+
+void Console::decided(const std::string& unit, const std::string& step, const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (format_ == LogFormat::Json) {
+    if (verbosity_ >= Verbosity::Verbose) json("decided", unit, step, "", why);
+    return;
+  }
+  if (verbosity_ < Verbosity::Verbose) return;
+  line("  decided " + (step.empty() ? unit : unit + "/" + step) + ": " + why);
 }
 
 void Console::warning(const std::string& text) {

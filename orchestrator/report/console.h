@@ -7,7 +7,7 @@
 #include <ostream>
 #include <string>
 
-#include "cli/commands/options.h"
+#include "report/style.h"
 #include "run/executor.h"
 
 namespace gw {
@@ -23,6 +23,8 @@ class Console : public RunListener {
   void step_finished(const std::string& unit, const std::string& step, StepStatus status,
                      const std::string& note) override;
   void warning(const std::string& text) override;
+  /// With -v: why each step and stage runs or is skipped.
+  void decided(const std::string& unit, const std::string& step, const std::string& why) override;
   void info(const std::string& text);
 
   /// The table of stages and, for each failure, its last output lines, what it saw, its log.

@@ -45,7 +45,8 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
   for (const auto& s : plan.stages)
     for (const auto& st : s.steps) {
       ++steps;
-      if (st.status != PlanStatus::Done && st.status != PlanStatus::Skipped) ++todo;
+      if (st.decision.action == StepAction::Run || st.decision.action == StepAction::AtRunTime)
+        ++todo;
     }
   out << "Plan for inventory '" << plan.inventory << "': " << plan.stages.size() << " stages, "
       << steps << " steps (" << todo << " to run), " << plan.waves.size() << " waves\n";
@@ -64,12 +65,23 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         out << "    (skipped: 'when' is false: " << s.stage->when->raw << ")\n";
         continue;
       }
+      if (s.when == WhenState::AtRunTime)
+        out << "    (when: decided at run time: " << s.stage->when->raw << ")\n";
       for (const auto& st : s.steps) {
         out << "    - " << st.step->name << " ["
             << paint(to_string(st.status), status_color(st.status)) << "] "
             << st.preview.description;
         if (st.step->repeat == Repeat::Once) out << "  (once)";
         out << "\n";
+        if (!st.decision.changed_by.empty()) {
+          out << "        changed:";
+          for (const auto& c : st.decision.changed_by) out << " " << c;
+          out << "\n";
+        }
+        if (st.decision.action == StepAction::NeedsForce)
+          out << "        needs --force: " << st.decision.reason << "\n";
+        if (st.preview.when == WhenState::AtRunTime)
+          out << "        when: decided at run time: " << st.step->when->raw << "\n";
       }
       for (const auto& g : s.gates) out << "    gate " << g.name << ": " << g.description << "\n";
     }
@@ -149,6 +161,9 @@ void append_key(std::string& out, const char* key) {
 /// One stage as a single-line JSON object, keys in alphabetical order (SPEC §6 fields).
 std::string stage_json(const PlannedStage& s) {
   std::string out = "{";
+  append_key(out, "action");
+  append_string(out, to_string(s.decision.action));
+  out += ',';
   if (!s.stage->description.empty()) {
     append_key(out, "description");
     append_string(out, s.stage->description);
@@ -183,6 +198,9 @@ std::string stage_json(const PlannedStage& s) {
   for (size_t i = 0; i < s.steps.size(); ++i) {
     const PlannedStep& st = s.steps[i];
     out += i ? ",{" : "{";
+    append_key(out, "action");
+    append_string(out, to_string(st.decision.action));
+    out += ',';
     if (st.preview.command) {
       append_key(out, "argv");
       append_strings(out, st.preview.command->display_argv());
@@ -191,6 +209,11 @@ std::string stage_json(const PlannedStage& s) {
       append_string(out, st.preview.description);
     }
     out += ',';
+    if (!st.decision.changed_by.empty()) {
+      append_key(out, "changedBy");
+      append_strings(out, st.decision.changed_by);
+      out += ',';
+    }
     append_key(out, "kind");
     append_string(out, to_string(st.step->kind));
     out += ',';
@@ -198,11 +221,24 @@ std::string stage_json(const PlannedStage& s) {
     append_string(out, st.step->name);
     if (st.step->repeat == Repeat::Once) out += ",\"once\":true";
     out += ',';
+    append_key(out, "reason");
+    append_string(out, st.decision.reason);
+    out += ',';
     append_key(out, "status");
     append_string(out, to_string(st.status));
+    if (st.preview.when == WhenState::AtRunTime) {
+      out += ',';
+      append_key(out, "when");
+      append_string(out, "runtime");
+    }
     out += '}';
   }
   out += "],";
+  if (s.when == WhenState::AtRunTime) {
+    append_key(out, "when");
+    append_string(out, "runtime");
+    out += ',';
+  }
   append_key(out, "wave");
   out += std::to_string(s.wave);
   out += '}';

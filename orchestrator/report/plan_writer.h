@@ -4,6 +4,7 @@
 #include <string>
 
 #include "plan/planner.h"
+#include "report/style.h"
 
 namespace gw {
 
@@ -13,7 +14,6 @@ enum class PlanFormat { Text, Json, Dot, Mermaid };
 std::optional<PlanFormat> parse_plan_format(const std::string& s);
 
 /// Colour use in text output.
-enum class Color { Off, On };
 
 void write_plan(std::ostream& out, const Plan& plan, PlanFormat format, Color color);
 

@@ -38,82 +38,125 @@ bool satisfied(StageOutcome o) {
   return o == StageOutcome::Passed || o == StageOutcome::AlreadyDone || o == StageOutcome::Skipped;
 }
 
-void journal_stage(const RunContext& ctx, const PlannedStage& ps, const char* status, Millis d) {
-  std::lock_guard<std::mutex> lock(*ctx.journal_mu);
-  auto s = ctx.journal->append({{"t", "stage_end"},
-                                {"stage", ps.stage->name},
-                                {"specKey", ps.spec_key},
-                                {"status", status},
-                                {"durationMs", d.count()},
-                                {"run", ctx.run_id}},
-                               Journal::Durability::Deferred);
-  if (!s) ctx.listener->warning("journal: " + s.error().message);
+/// One stage being run on a worker.
+class StageRun {
+ public:
+  StageRun(const PlannedStage& ps, const RunContext& ctx, const ExecOptions& opts)
+      : ps_(ps), ctx_(ctx), opts_(opts), started_(Clock::now()) {
+    rep_.name = ps.stage->name;
+  }
+  StageReport run();
+
+ private:
+  std::optional<WhenState> when_now();
+  StageReport done(StageOutcome o);
+  StageReport failed(const std::string& what, const StepResult& r);
+
+  const PlannedStage& ps_;
+  const RunContext& ctx_;
+  const ExecOptions& opts_;
+  const Clock::time_point started_;
+  StageReport rep_;
+};
+
+StageReport StageRun::done(StageOutcome o) {
+  rep_.outcome = o;
+  rep_.duration = std::chrono::duration_cast<Millis>(Clock::now() - started_);
+  return rep_;
 }
 
-bool stage_recorded_done(const RunContext& ctx, const PlannedStage& ps) {
-  std::lock_guard<std::mutex> lock(*ctx.journal_mu);
-  const auto& stages = ctx.journal->state().checkpoints.stages;
-  auto it = stages.find(ps.stage->name);
-  return it != stages.end() && it->second.status == RecordStatus::Passed &&
-         it->second.spec_key == ps.spec_key;
+StageReport StageRun::failed(const std::string& what, const StepResult& r) {
+  rep_.failed_step = what;
+  rep_.failure = r;
+  bool interrupted = r.status == StepStatus::Interrupted;
+  auto s = ctx_.store->stage_finished(
+      ps_.stage->name, ps_.spec_key, interrupted ? RecordStatus::Interrupted : RecordStatus::Failed,
+      std::chrono::duration_cast<Millis>(Clock::now() - started_));
+  (void)s;  // the store remembers it is broken; the scheduler stops the run
+  return done(interrupted ? StageOutcome::Interrupted : StageOutcome::Failed);
 }
 
+/// The stage's `when` with the outputs known now (a plan-time "at run time" is decided here).
+std::optional<WhenState> StageRun::when_now() {
+  if (!ps_.stage->when) return WhenState::True;
+  auto outputs = ctx_.outputs->snapshot();
+  RenderScope scope = run_scope(ctx_, &outputs);
+  auto w = evaluate_when(*ps_.stage->when, scope);
+  if (!w) {
+    failed("when", {StepStatus::Failed, w.error().loc.str() + ": " + w.error().message});
+    return std::nullopt;
+  }
+  return *w;
+}
+
+StageReport StageRun::run() {
+  auto when = when_now();
+  if (!when) return rep_;
+  std::vector<StepDecision> steps;
+  StageFacts facts;
+  facts.when = *when;
+  facts.spec_key = ps_.spec_key;
+  facts.verify = opts_.verify;
+  if (*when == WhenState::False) {
+    ctx_.listener->decided(ps_.stage->name, "", "skip (when): when is false");
+    return done(StageOutcome::Skipped);
+  }
+  for (const auto& pstep : ps_.steps) {
+    if (ctx_.interrupt->stopping()) return done(StageOutcome::Interrupted);
+    if (ctx_.store->broken()) return done(StageOutcome::NotStarted);
+    StepResult r = run_step(ctx_, ps_.stage->name, *pstep.step);
+    if (r.status == StepStatus::Failed || r.status == StepStatus::Interrupted)
+      return failed(pstep.step->name, r);
+    StepDecision d;
+    d.action = r.status == StepStatus::AlreadyDone ? StepAction::SkipDone
+               : r.status == StepStatus::Skipped   ? StepAction::SkipWhen
+                                                   : StepAction::Run;
+    steps.push_back(d);
+  }
+  auto last = ctx_.store->stage(ps_.stage->name);
+  facts.steps = &steps;
+  facts.last = last ? &*last : nullptr;
+  StageDecision d = decide_stage(facts);
+  ctx_.listener->decided(ps_.stage->name, "", std::string(to_string(d.action)) + ": " + d.reason);
+  if (d.action == StageAction::SkipDone) return done(StageOutcome::AlreadyDone);
+  for (const auto& gate : ps_.stage->gates) {
+    if (ctx_.store->broken()) return done(StageOutcome::NotStarted);
+    StepResult r = run_gate(ctx_, ps_.stage->name, gate);
+    if (r.status != StepStatus::Passed) return failed("gate " + gate.name, r);
+  }
+  auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, RecordStatus::Passed,
+                                      std::chrono::duration_cast<Millis>(Clock::now() - started_));
+  if (!s) {
+    rep_.failed_step = "journal";
+    rep_.failure = {StepStatus::Failed, "cannot write the journal: " + s.error().message};
+    return done(StageOutcome::Failed);
+  }
+  bool ran = std::any_of(steps.begin(), steps.end(),
+                         [](const StepDecision& x) { return x.action == StepAction::Run; });
+  return done(ran ? StageOutcome::Passed : StageOutcome::AlreadyDone);
+}
+
+/// Runs a stage on a worker thread; nothing it throws escapes.
 StageReport run_stage(const PlannedStage& ps, const RunContext& ctx, const ExecOptions& opts) {
-  StageReport rep;
-  rep.name = ps.stage->name;
-  auto started = Clock::now();
-  auto done = [&](StageOutcome o) {
-    rep.outcome = o;
-    rep.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
+  try {
+    return StageRun(ps, ctx, opts).run();
+  } catch (const std::exception& e) {
+    StageReport rep;
+    rep.name = ps.stage->name;
+    rep.outcome = StageOutcome::Failed;
+    rep.failed_step = "internal error";
+    rep.failure = {StepStatus::Failed, std::string("internal error: ") + e.what()};
     return rep;
-  };
-  if (ps.status == PlanStatus::Skipped) return done(StageOutcome::Skipped);
-  bool all_done = true;
-  for (const auto& pstep : ps.steps) {
-    if (ctx.interrupt->stopping()) return done(StageOutcome::Interrupted);
-    StepResult r = run_step(ctx, ps.stage->name, *pstep.step);
-    if (r.status == StepStatus::Failed || r.status == StepStatus::Interrupted) {
-      rep.failed_step = pstep.step->name;
-      rep.failure = r;
-      bool interrupted = r.status == StepStatus::Interrupted;
-      journal_stage(ctx, ps, interrupted ? "interrupted" : "failed",
-                    std::chrono::duration_cast<Millis>(Clock::now() - started));
-      return done(interrupted ? StageOutcome::Interrupted : StageOutcome::Failed);
-    }
-    if (r.status != StepStatus::AlreadyDone && r.status != StepStatus::Skipped) all_done = false;
   }
-  if (all_done && opts.verify == Verify::No && stage_recorded_done(ctx, ps))
-    return done(StageOutcome::AlreadyDone);
-  for (const auto& gate : ps.stage->gates) {
-    StepResult r = run_gate(ctx, ps.stage->name, gate);
-    if (r.status != StepStatus::Passed) {
-      rep.failed_step = "gate " + gate.name;
-      rep.failure = r;
-      bool interrupted = r.status == StepStatus::Interrupted;
-      journal_stage(ctx, ps, interrupted ? "interrupted" : "failed",
-                    std::chrono::duration_cast<Millis>(Clock::now() - started));
-      return done(interrupted ? StageOutcome::Interrupted : StageOutcome::Failed);
-    }
-  }
-  journal_stage(ctx, ps, "passed", std::chrono::duration_cast<Millis>(Clock::now() - started));
-  return done(all_done ? StageOutcome::AlreadyDone : StageOutcome::Passed);
 }
 
 }  // namespace
 
 RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOptions& opts) {
   const size_t n = plan.stages.size();
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < n; ++i) index[plan.stages[i].stage->name] = i;
-  // Counts of unfinished needs within the plan, and who waits on whom.
+  // Counts of unfinished needs within the plan; the plan's graph says who waits on whom.
   std::vector<size_t> waiting_on(n, 0);
-  std::vector<std::vector<size_t>> dependents(n);
-  for (size_t i = 0; i < n; ++i)
-    for (const auto& need : plan.stages[i].needs)
-      if (auto it = index.find(need); it != index.end()) {
-        ++waiting_on[i];
-        dependents[it->second].push_back(i);
-      }
+  for (size_t i = 0; i < n; ++i) waiting_on[i] = plan.stages[i].need_index.size();
 
   RunReport report;
   report.stages.resize(n);
@@ -157,15 +200,25 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     });
   }
 
-  // Marks everything downstream of a stage that did not succeed as blocked.
+  // Marks everything downstream of a stage that did not succeed as blocked, through the same
+  // decision as plan: a stage whose `when` is false is skipped, not blocked.
   std::function<void(size_t, const std::string&)> block = [&](size_t i, const std::string& by) {
-    for (size_t d : dependents[i]) {
-      if (report.stages[d].outcome == StageOutcome::Blocked) continue;
-      report.stages[d].outcome = StageOutcome::Blocked;
-      report.stages[d].blocked_by = by;
-      ctx.listener->step_finished(report.stages[d].name, "", StepStatus::Skipped,
-                                  "blocked: needs " + by);
-      block(d, report.stages[d].name);
+    for (size_t d : plan.stages[i].dependent_index) {
+      StageReport& rep = report.stages[d];
+      if (rep.outcome == StageOutcome::Blocked || rep.outcome == StageOutcome::Skipped) continue;
+      StageFacts facts;
+      facts.when = plan.stages[d].when;
+      facts.blocked_by = by;
+      StageDecision decision = decide_stage(facts);
+      if (decision.action == StageAction::SkipWhen) {
+        rep.outcome = StageOutcome::Skipped;
+        ctx.listener->step_finished(rep.name, "", StepStatus::Skipped, "when is false");
+      } else {
+        rep.outcome = StageOutcome::Blocked;
+        rep.blocked_by = by;
+        ctx.listener->step_finished(rep.name, "", StepStatus::Skipped, "blocked: needs " + by);
+      }
+      block(d, rep.outcome == StageOutcome::Blocked ? rep.name : by);
     }
   };
 
@@ -178,7 +231,7 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
         block(i, report.stages[i].name);
         continue;
       }
-      for (size_t d : dependents[i]) {
+      for (size_t d : plan.stages[i].dependent_index) {
         if (--waiting_on[d] == 0 && report.stages[d].outcome != StageOutcome::Blocked) {
           ready.push_back(d);
           std::push_heap(ready.begin(), ready.end(), by_priority);
@@ -186,7 +239,7 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
       }
     }
     finished.clear();
-    if (ctx.interrupt->stopping()) stop_starting = true;
+    if (ctx.interrupt->stopping() || ctx.store->broken()) stop_starting = true;
     while (!stop_starting && !ready.empty() && static_cast<int>(running) < jobs) {
       std::pop_heap(ready.begin(), ready.end(), by_priority);
       size_t i = ready.back();
@@ -209,6 +262,8 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     if (s.outcome == StageOutcome::Interrupted) report.interrupted = true;
   }
   if (ctx.interrupt->stopping()) report.interrupted = true;
+  if (auto s = ctx.store->sync(); !s) report.journal_error = s.error().message;
+  if (report.journal_error) report.failed = true;
   if (std::any_of(report.stages.begin(), report.stages.end(),
                   [](const StageReport& s) { return s.outcome == StageOutcome::NotStarted; }) &&
       !report.interrupted)

@@ -2,6 +2,7 @@
 /// The scheduler (SPEC §4): runs the stages of a plan in dependency order, up to `jobs` at once,
 /// longest remaining path first; a failure blocks what needs it and, without keep-going, stops
 /// new starts while running stages finish.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,6 @@
 namespace gw {
 
 enum class KeepGoing { No, Yes };
-enum class Verify { No, Yes };  // re-run the gates of stages that are already done
 
 struct ExecOptions {
   int jobs = 4;
@@ -36,9 +36,12 @@ struct RunReport {
   std::vector<StageReport> stages;  // plan order
   bool interrupted = false;
   bool failed = false;
+  std::optional<std::string> journal_error;  // the journal could not be written: the run stopped
 };
 
-/// Runs every stage of the plan. Thread-safe use of ctx is the caller's promise: one run at a time.
+/// Runs every stage of the plan, walking the plan's own graph (need_index/dependent_index). One
+/// run at a time per ctx. A journal that cannot be written stops new starts (running stages end)
+/// and fails the run. Never throws: what a worker catches fails its stage.
 RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOptions& opts);
 
 }  // namespace gw

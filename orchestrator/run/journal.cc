@@ -27,13 +27,6 @@ std::string now_rfc3339() {
 
 namespace {
 
-RecordStatus parse_status(const std::string& s) {
-  if (s == "passed") return RecordStatus::Passed;
-  if (s == "failed") return RecordStatus::Failed;
-  if (s == "interrupted") return RecordStatus::Interrupted;
-  return RecordStatus::Running;
-}
-
 std::string str(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -44,7 +37,31 @@ int64_t num(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
+std::map<std::string, std::string> str_map(const nlohmann::json& j, const char* key) {
+  std::map<std::string, std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_object()) return out;
+  for (const auto& [k, v] : it->items())
+    if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+KeyParts parse_parts(const nlohmann::json& r) {
+  KeyParts p;
+  auto it = r.find("parts");
+  if (it == r.end() || !it->is_object()) return p;
+  p.spec = str(*it, "spec");
+  p.files = str_map(*it, "files");
+  p.outputs = str_map(*it, "outputs");
+  p.secrets = str_map(*it, "secrets");
+  return p;
+}
+
 }  // namespace
+
+nlohmann::json parts_json(const KeyParts& p) {
+  return {{"spec", p.spec}, {"files", p.files}, {"outputs", p.outputs}, {"secrets", p.secrets}};
+}
 
 void apply_record(const nlohmann::json& r, JournalState& st) {
   ++st.records;
@@ -56,14 +73,18 @@ void apply_record(const nlohmann::json& r, JournalState& st) {
     StepRecord& rec = cp.steps[id];
     rec.spec_key = str(r, "specKey");
     rec.key = str(r, "key");
+    rec.parts = parse_parts(r);
     rec.status = RecordStatus::Running;
+    rec.maybe_applied = false;
     rec.started_at = str(r, "at");
     rec.finished_at.clear();
   } else if (t == "step_end") {
     StepRecord& rec = cp.steps[id];
     rec.spec_key = str(r, "specKey");
     rec.key = str(r, "key");
-    rec.status = parse_status(str(r, "status"));
+    rec.parts = parse_parts(r);
+    rec.status = parse_record_status(str(r, "status"));
+    rec.maybe_applied = r.value("maybeApplied", false);
     rec.duration_ms = num(r, "durationMs");
     rec.attempts = static_cast<int>(num(r, "attempts"));
     rec.finished_at = str(r, "at");
@@ -73,7 +94,7 @@ void apply_record(const nlohmann::json& r, JournalState& st) {
   } else if (t == "stage_end") {
     StageRecord& rec = cp.stages[stage];
     rec.spec_key = str(r, "specKey");
-    rec.status = parse_status(str(r, "status"));
+    rec.status = parse_record_status(str(r, "status"));
     rec.duration_ms = num(r, "durationMs");
     rec.finished_at = str(r, "at");
   } else if (t == "reset") {
@@ -180,15 +201,20 @@ Result<Journal> Journal::open(const std::string& path, std::vector<std::string>*
     ::close(fd);
     return Error{path + ": cannot drop torn record: " + std::strerror(errno)};
   }
-  ::lseek(fd, 0, SEEK_END);
+  off_t size = ::lseek(fd, 0, SEEK_END);
   if (good == 0) {
-    if (auto w = write_all(fd, header_line()); !w) {
+    std::string header = header_line();
+    auto w = write_all(fd, header);
+    if (!w || ::fdatasync(fd) != 0) {
       ::close(fd);
-      return Error{path + ": " + w.error().message};
+      return Error{path + ": cannot write the journal header: " +
+                   (w ? std::string(std::strerror(errno)) : w.error().message)};
     }
-    ::fdatasync(fd);
+    size = static_cast<off_t>(header.size());
   }
-  return Journal(path, fd, std::move(st));
+  Journal j(path, fd, std::move(st));
+  j.size_ = size;
+  return j;
 }
 
 Journal::~Journal() {
@@ -201,7 +227,11 @@ Journal::~Journal() {
 
 // Only moved before any deferred append: the flusher thread, once started, points at this object.
 Journal::Journal(Journal&& o) noexcept
-    : path_(std::move(o.path_)), fd_(o.fd_), state_(std::move(o.state_)) {
+    : path_(std::move(o.path_)),
+      fd_(o.fd_),
+      state_(std::move(o.state_)),
+      size_(o.size_),
+      broken_(std::move(o.broken_)) {
   o.fd_ = -1;
 }
 
@@ -212,8 +242,11 @@ void Journal::flush_loop() {
     if (!dirty_ && stopping_) return;
     dirty_ = false;
     lock.unlock();
-    ::fdatasync(fd_);  // covers every record written before it
+    int rc = ::fdatasync(fd_);  // covers every record written before it
+    int err = errno;
     lock.lock();
+    if (rc != 0 && flush_error_.empty())
+      flush_error_ = path_ + ": fdatasync failed: " + std::strerror(err);
   }
 }
 
@@ -229,18 +262,41 @@ void Journal::stop_flusher() {
 }
 
 Status Journal::append(nlohmann::json record, Durability durability) {
+  if (!broken_.empty()) return Error{broken_};
+  {
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    if (!flush_error_.empty()) return Error{broken_ = flush_error_};
+  }
   if (!record.contains("at")) record["at"] = now_rfc3339();
-  std::string line = record.dump() + "\n";
-  if (auto w = write_all(fd_, line); !w) return Error{path_ + ": " + w.error().message};
+  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (auto w = write_all(fd_, line); !w) {
+    // Cut the torn record off so that the next one starts on a line of its own.
+    if (::ftruncate(fd_, size_) != 0 || ::lseek(fd_, size_, SEEK_SET) != size_)
+      broken_ = path_ + ": " + w.error().message + ", and the torn record could not be cut off";
+    return Error{path_ + ": " + w.error().message};
+  }
   if (durability == Durability::Sync) {
-    if (::fdatasync(fd_) != 0) return Error{path_ + ": fsync failed: " + std::strerror(errno)};
+    if (::fdatasync(fd_) != 0)
+      return Error{broken_ = path_ + ": fdatasync failed: " + std::strerror(errno)};
   } else {
     if (!flusher_) flusher_ = std::make_unique<std::thread>([this] { flush_loop(); });
     std::lock_guard<std::mutex> lock(flush_mu_);
     dirty_ = true;
     flush_cv_.notify_one();
   }
+  size_ += static_cast<off_t>(line.size());
   apply_record(record, state_);
+  return Ok{};
+}
+
+Status Journal::sync() {
+  if (!broken_.empty()) return Error{broken_};
+  {
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    if (!flush_error_.empty()) return Error{broken_ = flush_error_};
+  }
+  if (fd_ >= 0 && ::fdatasync(fd_) != 0)
+    return Error{broken_ = path_ + ": fdatasync failed: " + std::strerror(errno)};
   return Ok{};
 }
 
@@ -251,7 +307,7 @@ Status Journal::compact() {
   JournalState fresh;
   auto add = [&](const nlohmann::json& r) {
     apply_record(r, fresh);
-    text += r.dump() + "\n";
+    text += r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   };
   const auto& cp = state_.checkpoints;
   for (const auto& [id, rec] : cp.steps) {
@@ -262,10 +318,12 @@ Status Journal::compact() {
                      {"specKey", rec.spec_key},
                      {"key", rec.key},
                      {"at", rec.finished_at.empty() ? rec.started_at : rec.finished_at}};
+    if (!rec.parts.empty()) r["parts"] = parts_json(rec.parts);
     if (rec.status != RecordStatus::Running) {
       r["status"] = to_string(rec.status);
       r["durationMs"] = rec.duration_ms;
       r["attempts"] = rec.attempts;
+      if (rec.maybe_applied) r["maybeApplied"] = true;
     }
     add(r);
   }
@@ -307,7 +365,7 @@ Status Journal::compact() {
   if (nfd < 0) return Error{path_ + ": reopen failed"};
   ::close(fd_);
   fd_ = nfd;
-  ::lseek(fd_, 0, SEEK_END);
+  size_ = ::lseek(fd_, 0, SEEK_END);
   fresh.records = state_.records;
   state_ = std::move(fresh);
   return Ok{};

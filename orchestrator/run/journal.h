@@ -2,6 +2,8 @@
 /// The checkpoint journal (SPEC §4): append-only JSON lines, one fsync'd record per event, the
 /// last record for a step winning. A torn last line (crash mid-write) is dropped with a warning.
 /// Modeled on ninja's build log: recover on open, compact by rewriting to a temp file + rename.
+#include <sys/types.h>
+
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -34,6 +36,9 @@ struct JournalState {
   size_t records = 0;
 };
 
+/// A key's parts as journaled: {"spec", "files", "outputs", "secrets"} (hashes only).
+nlohmann::json parts_json(const KeyParts& parts);
+
 /// Applies one record to a state (shared by reading and appending).
 void apply_record(const nlohmann::json& record, JournalState& state);
 
@@ -56,8 +61,12 @@ class Journal {
   /// fdatasync that covers every record written so far (Deferred: group commit, for records whose
   /// loss in a crash only means an idempotent step runs again).
   enum class Durability { Sync, Deferred };
-  /// Writes one record; the in-memory state follows.
-  Status append(nlohmann::json record, Durability durability = Durability::Sync);
+  /// Writes one record; the in-memory state follows only when it was written. A failed or short
+  /// write is cut back off the file (a torn record never merges with the next one); when even
+  /// that fails, or a background fdatasync failed, the journal refuses every later append.
+  [[nodiscard]] Status append(nlohmann::json record, Durability durability = Durability::Sync);
+  /// Makes every record written so far durable (fdatasync); reports a failed background flush.
+  [[nodiscard]] Status sync();
   /// Rewrites the journal to its last-wins state via a temp file and rename.
   Status compact();
 
@@ -75,6 +84,9 @@ class Journal {
   std::condition_variable flush_cv_;
   bool dirty_ = false;
   bool stopping_ = false;
+  off_t size_ = 0;           // the file's length after the last whole record
+  std::string flush_error_;  // why a background fdatasync failed (guarded by flush_mu_)
+  std::string broken_;       // why the journal refuses appends
 };
 
 /// Current UTC time as RFC 3339 with milliseconds: 2026-11-22T01:19:10.123Z.

@@ -67,18 +67,35 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
   return out;
 }
 
-void redact_readable_secrets(const Inventory& inv, Redactor& redactor) {
-  for (const auto& [name, src] : inv.secrets) {
-    if (src.kind == SecretSourceKind::Env) {
-      if (const char* v = std::getenv(src.env.c_str())) redactor.add(v);
-    } else if (src.kind == SecretSourceKind::File) {
-      std::ifstream in(src.file, std::ios::binary);
-      if (!in) continue;
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      redactor.add(strip_newline(ss.str()));
-    }
+namespace {
+
+/// The value of an env or file secret, without running anything; nullopt when unreadable.
+std::optional<std::string> read_without_running(const SecretSource& src) {
+  if (src.kind == SecretSourceKind::Env) {
+    if (const char* v = std::getenv(src.env.c_str())) return std::string(v);
+  } else if (src.kind == SecretSourceKind::File) {
+    std::ifstream in(src.file, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return strip_newline(ss.str());
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> readable_fingerprints(const Inventory& inv,
+                                                         const std::string& fingerprint_key) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, src] : inv.secrets)
+    if (auto v = read_without_running(src)) out[name] = hmac_sha256_hex(fingerprint_key, *v);
+  return out;
+}
+
+void redact_readable_secrets(const Inventory& inv, Redactor& redactor) {
+  for (const auto& [name, src] : inv.secrets)
+    if (auto v = read_without_running(src)) redactor.add(*v);
 }
 
 }  // namespace gw

@@ -24,6 +24,11 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
                                         const std::string& fingerprint_key, CommandRunner& runner,
                                         const ToolResolver& tools, const Interrupt& interrupt);
 
+/// The fingerprints `plan` can know without running anything: env and file secrets that can be
+/// read (command secrets are left out: plan runs no command).
+std::map<std::string, std::string> readable_fingerprints(const Inventory& inv,
+                                                         const std::string& fingerprint_key);
+
 /// Adds to `redactor` the values of every env and file secret of the inventory that can be read,
 /// used or not: a child inherits the whole environment and may print any of them.
 void redact_readable_secrets(const Inventory& inv, Redactor& redactor);

@@ -30,6 +30,15 @@ Status ensure_state_dirs(const StatePaths& p) {
   return Ok{};
 }
 
+std::optional<std::string> read_fingerprint_key(const StatePaths& p) {
+  std::ifstream in(p.fingerprint_key(), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().size() < 32) return std::nullopt;
+  return ss.str();
+}
+
 Result<std::string> fingerprint_key(const StatePaths& p) {
   std::string path = p.fingerprint_key();
   std::ifstream in(path, std::ios::binary);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 
@@ -59,45 +60,13 @@ class RenderedFiles {
   std::string dir_;
 };
 
-void append_log(const std::string& path, const std::string& line) {
+/// Appends a line to a step's log; false when it could not be written.
+bool append_log(const std::string& path, const std::string& line) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return;
+  if (fd < 0) return false;
   ssize_t n = ::write(fd, line.data(), line.size());
-  (void)n;
   ::close(fd);
-}
-
-std::string log_path(const RunContext& ctx, const std::string& unit, const std::string& step) {
-  std::string u = unit;
-  for (auto& c : u)
-    if (c == '/' || c == ':') c = '.';
-  return ctx.log_dir + "/" + u + "." + step + ".log";
-}
-
-std::string checkpoint_key(const RunContext& ctx, const StepPreview& p) {
-  if (p.use.secrets.empty()) return p.spec_key;
-  std::string material = p.spec_key;
-  for (const auto& name : p.use.secrets) {
-    auto it = ctx.fingerprints->find(name);
-    material += "|" + name + "=" + (it == ctx.fingerprints->end() ? "" : it->second);
-  }
-  return sha256_hex(material);
-}
-
-void journal(const RunContext& ctx, nlohmann::json record,
-             Journal::Durability durability = Journal::Durability::Sync) {
-  std::lock_guard<std::mutex> lock(*ctx.journal_mu);
-  record["run"] = ctx.run_id;
-  if (auto s = ctx.journal->append(std::move(record), durability); !s)
-    ctx.listener->warning("journal: " + s.error().message);
-}
-
-std::optional<StepRecord> last_record(const RunContext& ctx, const std::string& id) {
-  std::lock_guard<std::mutex> lock(*ctx.journal_mu);
-  const auto& steps = ctx.journal->state().checkpoints.steps;
-  auto it = steps.find(id);
-  if (it == steps.end()) return std::nullopt;
-  return it->second;
+  return n == static_cast<ssize_t>(line.size());
 }
 
 std::string trim(std::string s) {
@@ -107,19 +76,13 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
-/// One attempt of a command step.
-StepResult attempt_command(const RunContext& ctx, const Step& step, const RenderScope& scope,
-                           const std::string& log, std::optional<std::string>* captured) {
-  StepResult r;
-  CommandContext cc{ctx.project, scope, nullptr};
-  auto built = build_step_command(step, cc, nullptr);
-  if (!built) return {StepStatus::Failed, built.error().message};
-  const Invocation& inv = **built;
-  RenderedFiles files;
+/// The argv of an invocation with rendered files materialized.
+Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const Invocation& inv,
+                                 RenderedFiles& files, const std::string& log) {
   ProcessSpec spec;
   spec.program = ctx.tools->resolve(inv.tool);
   if (spec.program.empty())
-    return {StepStatus::Failed, "program '" + inv.tool + "' not found (spec.tools or PATH)"};
+    return Error{"program '" + inv.tool + "' not found (spec.tools or PATH)"};
   for (size_t i = 1; i < inv.argv.size(); ++i) {
     const Arg& a = inv.argv[i];
     if (a.file < 0) {
@@ -132,7 +95,7 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
       continue;
     }
     auto path = files.write(f, static_cast<size_t>(a.file));
-    if (!path) return {StepStatus::Failed, path.error().message};
+    if (!path) return path.error();
     spec.args.push_back(*path);
   }
   spec.env = ctx.tools->base_env();
@@ -143,30 +106,57 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
   spec.log_path = log;
   spec.redactor = ctx.redactor;
   spec.visibility = step.visibility;
-  ProcessResult pr = ctx.runner->run(spec, *ctx.interrupt);
-  r.tail = pr.output_tail;
-  if (pr.outcome == Outcome::Interrupted) return {StepStatus::Interrupted, "interrupted"};
+  return spec;
+}
+
+/// What one attempt left behind beyond its status.
+struct Attempt {
+  Attempt() = default;
+  Attempt(StepResult r) : result(std::move(r)) {}  // NOLINT: a plain result converts
+  StepResult result;
+  std::optional<std::string> captured;
+  bool maybe_applied = false;  // timed out or killed: the command may have done its work
+};
+
+Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderScope& scope,
+                        const std::string& log) {
+  Attempt a;
+  CommandContext cc{ctx.project, scope, nullptr};
+  auto built = build_step_command(step, cc, nullptr);
+  if (!built) return Attempt({StepStatus::Failed, built.error().message});
+  RenderedFiles files;
+  auto spec = process_spec(ctx, step, **built, files, log);
+  if (!spec) return Attempt({StepStatus::Failed, spec.error().message});
+  ProcessResult pr = ctx.runner->run(*spec, *ctx.interrupt);
+  a.result.tail = pr.output_tail;
+  a.maybe_applied = pr.outcome == Outcome::TimedOut || pr.outcome == Outcome::Signaled ||
+                    pr.outcome == Outcome::Interrupted;
+  if (pr.outcome == Outcome::Interrupted) {
+    a.result.status = StepStatus::Interrupted;
+    a.result.message = "interrupted";
+    return a;
+  }
   if (!pr.ok()) {
-    r.status = StepStatus::Failed;
-    r.message = pr.describe(step.timeout);
-    return r;
+    a.result.status = StepStatus::Failed;
+    a.result.message = pr.describe(step.timeout);
+    return a;
   }
   if (step.capture) {
     std::string value = pr.out;
     if (step.capture->regex) {
       std::smatch m;
       if (!std::regex_search(pr.out, m, std::regex(*step.capture->regex)) || m.size() < 2) {
-        r.status = StepStatus::Failed;
-        r.message = "capture '" + step.capture->name + "': /" + *step.capture->regex +
-                    "/ found no group 1 in the output";
-        return r;
+        a.result.status = StepStatus::Failed;
+        a.result.message = "capture '" + step.capture->name + "': /" + *step.capture->regex +
+                           "/ found no group 1 in the output";
+        return a;
       }
       value = m[1].str();
     }
-    *captured = trim(value);
+    a.captured = trim(value);
   }
-  r.status = StepStatus::Passed;
-  return r;
+  a.result.status = StepStatus::Passed;
+  return a;
 }
 
 StepResult attempt_gate(const RunContext& ctx, const Gate& gate, Millis timeout,
@@ -190,9 +180,195 @@ bool skip_if_passes(const RunContext& ctx, const Gate& gate, const RenderScope& 
   return ctx.prober->probe(gate.kind, *body, *ctx.interrupt, log).passed;
 }
 
+/// One step being run: what every phase of it shares.
+class StepRun {
+ public:
+  StepRun(const RunContext& ctx, const std::string& unit, const Step& step)
+      : ctx_(ctx),
+        unit_(unit),
+        step_(step),
+        id_(unit + "/" + step.name),
+        log_(log_path(ctx.log_dir, unit, step.name)),
+        started_(Clock::now()),
+        outputs_(ctx.outputs->snapshot()),
+        scope_(run_scope(ctx, &outputs_)) {}
+
+  StepResult run();
+
+ private:
+  StepResult finish(StepResult r, const std::string& note = "");
+  StepResult journal_failure(const Error& e);
+  StepResult passed_by_skip_if();
+  StepResult execute();
+  Attempt attempts();
+  std::optional<StepResult> journal_end(const Attempt& a);
+
+  const RunContext& ctx_;
+  const std::string& unit_;
+  const Step& step_;
+  const std::string id_;
+  const std::string log_;
+  const Clock::time_point started_;
+  std::map<std::string, std::string> outputs_;
+  RenderScope scope_;
+  StepPreview preview_;
+};
+
+StepResult StepRun::finish(StepResult r, const std::string& note) {
+  r.duration = std::chrono::duration_cast<Millis>(Clock::now() - started_);
+  r.log = log_;
+  if (step_.visibility == Visibility::Sensitive) r.tail.clear();  // never shown
+  ctx_.listener->step_finished(unit_, step_.name, r.status, note.empty() ? r.message : note);
+  return r;
+}
+
+StepResult StepRun::journal_failure(const Error& e) {
+  return finish({StepStatus::Failed, "cannot write the journal: " + e.message});
+}
+
+StepResult StepRun::run() {
+  RenderScope placeholders = scope_;
+  placeholders.secret_mode = SecretMode::Placeholder;
+  auto preview = preview_step(step_, {ctx_.project, placeholders, nullptr});
+  if (!preview) return finish({StepStatus::Failed, preview.error().loc.str() + ": " +
+                                                       preview.error().message});
+  preview_ = std::move(*preview);
+  if (step_.when) {  // decided on the real values: a sensitive output shows only as a placeholder
+    auto w = evaluate_when(*step_.when, scope_);
+    if (!w) return finish({StepStatus::Failed, w.error().loc.str() + ": " + w.error().message});
+    preview_.when = *w;
+  }
+  auto last = ctx_.store->step(unit_, step_.name);
+  ctx_.store->complete_key(preview_, scope_, last ? &*last : nullptr);
+  StepFacts facts;
+  facts.when = preview_.when;
+  facts.last = last ? &*last : nullptr;
+  facts.key = preview_.key;
+  facts.parts = &preview_.parts;
+  facts.repeat = step_.repeat;
+  facts.force = ctx_.policy.forced(unit_, step_.name);
+  facts.output_kept = step_.capture && step_.visibility == Visibility::Sensitive ? OutputKept::No
+                                                                                 : OutputKept::Yes;
+  StepDecision d = decide_step(facts);
+  ctx_.listener->decided(unit_, step_.name, std::string(to_string(d.action)) + ": " + d.reason);
+  switch (d.action) {
+    case StepAction::SkipWhen:
+      return finish({StepStatus::Skipped}, "when is false");
+    case StepAction::SkipDone:
+      return finish({StepStatus::AlreadyDone});
+    case StepAction::AtRunTime:  // cannot happen: run scopes know every captured output
+      return finish({StepStatus::Failed, "its when could not be decided"});
+    case StepAction::NeedsForce:
+      if (step_.skip_if && skip_if_passes(ctx_, *step_.skip_if, scope_, log_))
+        return passed_by_skip_if();
+      return finish({StepStatus::Failed, "step is " + d.reason +
+                                             ". Check by hand, then rerun with --force " + id_});
+    case StepAction::Run:
+      break;
+  }
+  if (step_.skip_if && skip_if_passes(ctx_, *step_.skip_if, scope_, log_))
+    return passed_by_skip_if();
+  return execute();
+}
+
+StepResult StepRun::passed_by_skip_if() {
+  StepEnd end;
+  end.status = RecordStatus::Passed;
+  if (auto s = ctx_.store->step_finished(unit_, step_.name, preview_, step_.repeat, end); !s)
+    return journal_failure(s.error());
+  return finish({StepStatus::Passed}, "skipIf passed: not run");
+}
+
+StepResult StepRun::execute() {
+  ctx_.listener->step_started(unit_, step_.name, preview_.description);
+  // A `once` step starts only when its start record is on disk; any step only when it is written.
+  if (auto s = ctx_.store->step_started(unit_, step_.name, preview_, step_.repeat); !s)
+    return journal_failure(s.error());
+  Attempt a = attempts();
+  if (auto failed = journal_end(a)) return *failed;
+  return finish(a.result);
+}
+
+Attempt StepRun::attempts() {
+  Attempt a;
+  Millis delay = step_.retry.delay;
+  int n = 1;
+  for (;; ++n) {
+    if (!append_log(log_, "--- " + now_rfc3339() + " " + id_ + " attempt " + std::to_string(n) +
+                              " of " + std::to_string(step_.retry.attempts) + "\n"))
+      ctx_.listener->warning(id_ + ": cannot write its log " + log_ + ": " + std::strerror(errno));
+    if (step_.gate)
+      a = Attempt(attempt_gate(ctx_, *step_.gate, step_.timeout, scope_, log_));
+    else if (step_.kind == StepKind::Ssh)
+      a = Attempt({StepStatus::Failed, "ssh steps need the ssh executor, which this build lacks"});
+    else
+      a = attempt_command(ctx_, step_, scope_, log_);
+    if (a.result.status != StepStatus::Failed || n >= step_.retry.attempts) break;
+    // A `once` step that timed out or was killed may have taken effect: never again by itself.
+    if (step_.repeat == Repeat::Once && a.maybe_applied) break;
+    ctx_.listener->warning(id_ + ": attempt " + std::to_string(n) + " failed (" +
+                           a.result.message + "); retrying in " + format_duration(delay));
+    if (!ctx_.interrupt->sleep_for(delay)) {
+      a = Attempt({StepStatus::Interrupted, "interrupted"});
+      break;
+    }
+    delay = Millis(static_cast<int64_t>(static_cast<double>(delay.count()) * step_.retry.backoff));
+  }
+  a.result.attempts = n;
+  return a;
+}
+
+std::optional<StepResult> StepRun::journal_end(const Attempt& a) {
+  StepEnd end;
+  end.status = a.result.status == StepStatus::Passed        ? RecordStatus::Passed
+               : a.result.status == StepStatus::Interrupted ? RecordStatus::Interrupted
+                                                            : RecordStatus::Failed;
+  end.maybe_applied = step_.repeat == Repeat::Once && a.maybe_applied;
+  end.attempts = a.result.attempts;
+  end.duration = std::chrono::duration_cast<Millis>(Clock::now() - started_);
+  bool sensitive = a.captured && ctx_.outputs->is_sensitive(unit_, step_.capture->name);
+  if (a.captured && a.result.status == StepStatus::Passed) {
+    ctx_.outputs->set(unit_, step_.capture->name, *a.captured);  // redacted from now on
+    if (!sensitive) end.outputs[step_.capture->name] = *a.captured;
+  }
+  if (auto s = ctx_.store->step_finished(unit_, step_.name, preview_, step_.repeat, end); !s)
+    return journal_failure(s.error());
+  return std::nullopt;
+}
+
 }  // namespace
 
-RenderScope run_scope(const RunContext& ctx) {
+namespace {
+
+/// Letters, digits, '-' and '_' as they are; every other byte as %XX.
+std::string encode_name(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string log_path(const std::string& log_dir, const std::string& unit,
+                     const std::string& name) {
+  return log_dir + "/" + encode_name(unit) + "." + encode_name(name) + ".log";
+}
+
+std::string gate_log_path(const std::string& log_dir, const std::string& unit,
+                          const std::string& gate) {
+  return log_dir + "/" + encode_name(unit) + "." + encode_name(gate) + ".gate.log";
+}
+
+RenderScope run_scope(const RunContext& ctx, const std::map<std::string, std::string>* outputs) {
   RenderScope s;
   s.vars = &ctx.project->inventory.vars;
   s.secrets = ctx.secrets;
@@ -201,6 +377,8 @@ RenderScope run_scope(const RunContext& ctx) {
   s.inventory = &ctx.project->inventory;
   s.mode = ctx.mode;
   s.params = ctx.params;
+  s.outputs = outputs;
+  s.sensitive_outputs = &ctx.outputs->sensitive();
   s.env = [](const std::string& n) -> std::optional<std::string> {
     const char* v = std::getenv(n.c_str());
     return v ? std::optional<std::string>(v) : std::nullopt;
@@ -209,134 +387,31 @@ RenderScope run_scope(const RunContext& ctx) {
 }
 
 StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& step) {
-  auto started = Clock::now();
-  std::string id = unit + "/" + step.name;
-  std::string log = log_path(ctx, unit, step.name);
-  std::map<std::string, std::string> outputs;
-  {
-    std::lock_guard<std::mutex> lock(*ctx.outputs_mu);
-    outputs = *ctx.outputs;
-  }
-  RenderScope scope = run_scope(ctx);
-  scope.outputs = &outputs;
-  RenderScope placeholders = scope;
-  placeholders.secret_mode = SecretMode::Placeholder;
-
-  auto finish = [&](StepResult r, const std::string& note) {
-    r.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
-    r.log = log;
-    ctx.listener->step_finished(unit, step.name, r.status, note.empty() ? r.message : note);
+  try {
+    return StepRun(ctx, unit, step).run();
+  } catch (const std::exception& e) {
+    StepResult r{StepStatus::Failed, std::string("internal error: ") + e.what()};
+    ctx.listener->step_finished(unit, step.name, r.status, r.message);
     return r;
-  };
-
-  auto preview = preview_step(step, {ctx.project, placeholders, nullptr});
-  if (!preview) return finish({StepStatus::Failed, preview.error().message}, "");
-  if (preview->when && !*preview->when) return finish({StepStatus::Skipped}, "when is false");
-  if (!preview->when) {  // depends on a captured output: decide now
-    auto w = render_template(step.when->raw, scope);
-    std::string err;
-    auto b = w ? evaluate_condition(*w, &err) : std::nullopt;
-    if (!b)
-      return finish(
-          {StepStatus::Failed, step.when->loc.str() + ": " + (w ? err : w.error().message)}, "");
-    if (!*b) return finish({StepStatus::Skipped}, "when is false");
   }
-  std::string key = checkpoint_key(ctx, *preview);
-  auto record = last_record(ctx, id);
-  bool forced = ctx.policy.forced(unit, step.name);
-  if (!forced && record && record->status == RecordStatus::Passed && record->key == key)
-    return finish({StepStatus::AlreadyDone}, "");
-
-  nlohmann::json end{{"t", "step_end"},
-                     {"stage", unit},
-                     {"step", step.name},
-                     {"specKey", preview->spec_key},
-                     {"key", key}};
-  bool unfinished_once =
-      step.repeat == Repeat::Once && record &&
-      (record->status == RecordStatus::Running || record->status == RecordStatus::Interrupted);
-  if (step.skip_if && skip_if_passes(ctx, *step.skip_if, scope, log)) {
-    end["status"] = "passed";
-    end["attempts"] = 0;
-    end["durationMs"] = 0;
-    journal(ctx, end);
-    return finish({StepStatus::Passed}, "skipIf passed: not run");
-  }
-  if (unfinished_once && !forced)
-    return finish(
-        {StepStatus::Failed,
-         "step is 'once' and its last run (" + record->started_at +
-             ") was interrupted; it may have taken effect. Check by hand, then rerun with "
-             "--force " +
-             id},
-        "");
-
-  ctx.listener->step_started(unit, step.name, preview->description);
-  // The start of a `once` step must be on disk before it runs (a crash must not let it run
-  // again blindly); the start of any other step rides with the next synced record.
-  journal(ctx,
-          {{"t", "step_start"},
-           {"stage", unit},
-           {"step", step.name},
-           {"specKey", preview->spec_key},
-           {"key", key}},
-          step.repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
-  StepResult r;
-  std::optional<std::string> captured;
-  Millis delay = step.retry.delay;
-  int attempt = 0;
-  for (attempt = 1; attempt <= step.retry.attempts; ++attempt) {
-    append_log(log, "--- " + now_rfc3339() + " " + id + " attempt " + std::to_string(attempt) +
-                        " of " + std::to_string(step.retry.attempts) + "\n");
-    if (step.gate) {
-      r = attempt_gate(ctx, *step.gate, step.timeout, scope, log);
-    } else if (step.kind == StepKind::Ssh) {
-      r = {StepStatus::Failed,
-           "ssh steps need the ssh executor, which this build does not have yet"};
-    } else {
-      r = attempt_command(ctx, step, scope, log, &captured);
-    }
-    if (r.status != StepStatus::Failed || attempt == step.retry.attempts) break;
-    ctx.listener->warning(id + ": attempt " + std::to_string(attempt) + " failed (" + r.message +
-                          "); retrying in " + format_duration(delay));
-    if (!ctx.interrupt->sleep_for(delay)) {
-      r = {StepStatus::Interrupted, "interrupted"};
-      break;
-    }
-    delay = Millis(static_cast<int64_t>(static_cast<double>(delay.count()) * step.retry.backoff));
-  }
-  r.attempts = std::min(attempt, step.retry.attempts);
-  end["status"] = r.status == StepStatus::Passed        ? "passed"
-                  : r.status == StepStatus::Interrupted ? "interrupted"
-                                                        : "failed";
-  end["attempts"] = r.attempts;
-  end["durationMs"] = std::chrono::duration_cast<Millis>(Clock::now() - started).count();
-  if (captured && r.status == StepStatus::Passed) {
-    end["outputs"] = {{step.capture->name, *captured}};
-    std::lock_guard<std::mutex> lock(*ctx.outputs_mu);
-    (*ctx.outputs)[unit + "." + step.capture->name] = *captured;
-  }
-  // An end record lost in a crash only makes an idempotent step run again: group-commit it. A once
-  // step's end must be durable before anything else happens.
-  journal(ctx, end,
-          step.repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
-  return finish(r, "");
 }
 
 StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate) {
   auto started = Clock::now();
-  std::map<std::string, std::string> outputs;
-  {
-    std::lock_guard<std::mutex> lock(*ctx.outputs_mu);
-    outputs = *ctx.outputs;
-  }
-  RenderScope scope = run_scope(ctx);
-  scope.outputs = &outputs;
-  std::string log = log_path(ctx, unit, "gate." + gate.name);
-  auto shown = render_gate(gate, scope, nullptr);
+  std::map<std::string, std::string> outputs = ctx.outputs->snapshot();
+  RenderScope scope = run_scope(ctx, &outputs);
+  std::string log = gate_log_path(ctx.log_dir, unit, gate.name);
+  RenderScope shown_scope = scope;
+  shown_scope.secret_mode = SecretMode::Placeholder;
+  auto shown = render_gate(gate, shown_scope, nullptr);
   ctx.listener->step_started(unit, "gate " + gate.name,
                              shown ? describe_gate(gate.kind, *shown) : gate.name);
-  StepResult r = attempt_gate(ctx, gate, gate.timeout, scope, log);
+  StepResult r;
+  try {
+    r = attempt_gate(ctx, gate, gate.timeout, scope, log);
+  } catch (const std::exception& e) {
+    r = {StepStatus::Failed, std::string("internal error: ") + e.what()};
+  }
   r.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
   r.log = log;
   ctx.listener->step_finished(unit, "gate " + gate.name, r.status,

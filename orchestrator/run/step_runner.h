@@ -1,17 +1,18 @@
 #pragma once
-/// Runs one step (SPEC §3/§4): `when`, checkpoint skip, `once`, `skipIf`, retries with backoff,
-/// the command or gate, `capture`, and the journal records around it. Shared by stages and
-/// playbook phases.
+/// Runs one step (SPEC §3/§4): asks the decision function (plan/decision.h) what to do, then
+/// probes `skipIf`, runs the command or gate with retries and backoff, captures, and journals the
+/// start and end through the CheckpointStore. Shared by stages and playbook phases.
 #include <map>
-#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "model/project.h"
 #include "plan/planner.h"
+#include "run/checkpoint_store.h"
 #include "run/command_runner.h"
 #include "run/gates.h"
-#include "run/journal.h"
+#include "run/outputs.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -19,7 +20,8 @@ namespace gw {
 /// How a step ended.
 enum class StepStatus { Passed, AlreadyDone, Skipped, Failed, Interrupted };
 
-/// Receives progress; implemented by the console (report/console.h) and by tests.
+/// Receives progress; implemented by the console (report/console.h) and by tests. Called from
+/// worker threads: implementations synchronize.
 class RunListener {
  public:
   virtual ~RunListener() = default;
@@ -28,36 +30,36 @@ class RunListener {
   virtual void step_finished(const std::string& unit, const std::string& step, StepStatus status,
                              const std::string& note) = 0;
   virtual void warning(const std::string& text) = 0;
+  /// Why something was decided (debug detail: shown with -v).
+  virtual void decided(const std::string& unit, const std::string& step, const std::string& why) {
+    (void)unit, (void)step, (void)why;
+  }
 };
 
 /// What a run may do with checkpoints.
 struct CheckpointPolicy {
   bool fresh = false;           // ignore checkpoints
   std::set<std::string> force;  // "stage" or "stage/step": run even if checkpointed
-  bool forced(const std::string& unit, const std::string& step) const {
-    return fresh || force.count(unit) || force.count(unit + "/" + step);
+  Force forced(const std::string& unit, const std::string& step) const {
+    return fresh || force.count(unit) || force.count(unit + "/" + step) ? Force::Yes : Force::No;
   }
 };
 
-/// Shared by every step of a run. Thread-safe where noted.
+/// Shared by every step of a run; every pointer outlives the run. The store, the outputs, the
+/// listener and the runners are thread-safe.
 struct RunContext {
   const Project* project = nullptr;
-  Journal* journal = nullptr;  // appends are serialized by journal_mu
-  std::mutex* journal_mu = nullptr;
+  CheckpointStore* store = nullptr;
+  Outputs* outputs = nullptr;
   CommandRunner* runner = nullptr;
   GateProber* prober = nullptr;
   const ToolResolver* tools = nullptr;
   RunListener* listener = nullptr;
   const Interrupt* interrupt = nullptr;
   const Redactor* redactor = nullptr;
-  const std::map<std::string, std::string>* secrets = nullptr;       // revealed values
-  const std::map<std::string, std::string>* fingerprints = nullptr;  // keyed hashes
-  std::string log_dir;                                               // runs/<run-id>/logs
-  std::string run_id;
+  const std::map<std::string, std::string>* secrets = nullptr;  // revealed values
+  std::string log_dir;                                          // runs/<run-id>/logs
   CheckpointPolicy policy;
-  /// Captured outputs "stage.name" -> value; guarded by outputs_mu.
-  std::map<std::string, std::string>* outputs = nullptr;
-  std::mutex* outputs_mu = nullptr;
   std::optional<std::string> mode;  // playbooks
   const std::map<std::string, std::string>* params = nullptr;
 };
@@ -68,19 +70,28 @@ struct StepResult {
   StepResult(StepStatus s, std::string m = {}) : status(s), message(std::move(m)) {}  // NOLINT
   StepStatus status = StepStatus::Passed;
   std::string message;  // failure: what went wrong ("exit 1", "gate timed out: saw …")
-  std::string tail;     // failure: last output lines
+  std::string tail;     // failure: last output lines (empty for sensitive steps)
   std::string log;      // log file path
   int attempts = 0;
   Millis duration{0};
 };
 
-/// Runs `step` of `unit` (a stage name, or "playbook:phase"). Journals start and end records.
+/// Runs `step` of `unit` (a stage name, or "playbook:phase"). Journals start and end records. Never
+/// throws: what it catches becomes a failed step.
 StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& step);
 
 /// Polls a gate of a stage (`spec.gates`) or playbook; journals nothing.
 StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate);
 
-/// The render scope for running: secrets revealed, outputs so far, missing outputs are errors.
-RenderScope run_scope(const RunContext& ctx);
+/// The render scope for running: secrets revealed, the outputs given, missing outputs are errors.
+RenderScope run_scope(const RunContext& ctx, const std::map<std::string, std::string>* outputs);
+
+/// The log file of a step or gate: `<log_dir>/<unit>.<name>.log` with every character other than
+/// letters, digits, '-' and '_' percent-encoded, so that no two names share a file.
+std::string log_path(const std::string& log_dir, const std::string& unit, const std::string& name);
+/// The log file of a gate of `unit`: `<log_dir>/<unit>.<gate>.gate.log`, encoded the same way
+/// (an encoded name has no '.', so a gate's log never meets a step's).
+std::string gate_log_path(const std::string& log_dir, const std::string& unit,
+                          const std::string& gate);
 
 }  // namespace gw

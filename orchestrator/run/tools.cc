@@ -71,4 +71,16 @@ std::optional<ToolVersion> find_version(std::string_view output) {
   return std::nullopt;
 }
 
+std::vector<std::string> missing_tools(const std::set<std::string>& tools,
+                                       const ToolResolver& resolver, const Inventory& inv) {
+  std::vector<std::string> out;
+  for (const auto& t : tools) {
+    if (!resolver.resolve(t).empty()) continue;
+    auto it = inv.tools.find(t);
+    out.push_back(t +
+                  (it == inv.tools.end() ? " (not on PATH)" : " (spec.tools: " + it->second + ")"));
+  }
+  return out;
+}
+
 }  // namespace gw

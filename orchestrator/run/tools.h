@@ -2,6 +2,7 @@
 /// Maps logical tool names (kubectl, helm, …, or run's argv[0]) to programs: the inventory's
 /// spec.tools first, then $PATH.
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,10 @@ class ToolResolver {
  private:
   const Inventory& inv_;
 };
+
+/// Lists missing programs as "kubectl (spec.tools: /x/kubectl)" lines; empty when all are present.
+std::vector<std::string> missing_tools(const std::set<std::string>& tools,
+                                       const ToolResolver& resolver, const Inventory& inv);
 
 /// A version number as tools print it: "v1.31.2", "v3.16.3+g1b3bd2c", "1.9.2".
 struct ToolVersion {

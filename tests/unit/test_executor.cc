@@ -78,10 +78,13 @@ struct Harness {
                           [](const std::string&) { return std::optional<std::string>(); }),
         diags);
     REQUIRE(plan);
+    gw::CheckpointStore store(*journal, "test", {&secrets, {}});
+    gw::Outputs outputs(journal->state().checkpoints.outputs, gw::sensitive_outputs(project),
+                        &redactor);
     gw::RunContext ctx;
     ctx.project = &project;
-    ctx.journal = &*journal;
-    ctx.journal_mu = &journal_mu;
+    ctx.store = &store;
+    ctx.outputs = &outputs;
     ctx.runner = &runner;
     ctx.tools = &tools;
     gw::GateProber prober(runner, project.inventory, tools, &redactor);
@@ -90,25 +93,20 @@ struct Harness {
     ctx.interrupt = &interrupt;
     ctx.redactor = &redactor;
     ctx.secrets = &secrets;
-    ctx.fingerprints = &secrets;
     ctx.log_dir = dir.path().string();
-    ctx.run_id = "test";
     ctx.policy = policy;
-    ctx.outputs = &outputs;
-    ctx.outputs_mu = &outputs_mu;
     return gw::execute_plan(*plan, ctx, opts);
   }
 
   gwtest::TempDir dir;
   gw::Project project;
   std::optional<gw::Journal> journal;
-  std::mutex journal_mu, outputs_mu;
   FakeRunner runner;
   AnyTool tools{project.inventory};
   Quiet listener;
   gw::Interrupt interrupt;
   gw::Redactor redactor;
-  std::map<std::string, std::string> secrets, outputs;
+  std::map<std::string, std::string> secrets;
   gw::CheckpointPolicy policy;
 };
 
@@ -216,6 +214,5 @@ TEST_CASE("captured output becomes a stage output, persisted in the journal") {
   step.capture = gw::Capture{"ip", std::string("address=(\\S+)")};
   h.runner.outputs["/bin/a"] = "address=127.0.0.9\n";
   REQUIRE_FALSE(h.run().failed);
-  CHECK(h.outputs.at("a.ip") == "127.0.0.9");
   CHECK(h.journal->state().checkpoints.outputs.at("a.ip") == "127.0.0.9");
 }

@@ -5,10 +5,13 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
-#include "cli/commands/preflight.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
+#include "model/hash.h"
+#include "model/names.h"
+#include "plan/needs.h"
 #include "report/console.h"
+#include "run/checkpoint_store.h"
 #include "run/executor.h"
 #include "run/lock.h"
 #include "run/secrets.h"
@@ -26,19 +29,44 @@ int fail(ExitCode code, const std::string& message) {
 }
 
 /// --only: the needs of each named stage must be done (or skipped) already.
-std::optional<std::string> check_only(const Plan& full, const std::vector<std::string>& only,
-                                      const Checkpoints& cp) {
+std::optional<std::string> check_only(const Plan& full, const std::vector<std::string>& only) {
   for (const auto& name : only) {
     const PlannedStage* ps = full.find(name);
     if (!ps) continue;
     for (const auto& need : ps->needs) {
       const PlannedStage* n = full.find(need);
-      if (n && n->status == PlanStatus::Skipped) continue;
-      auto it = cp.stages.find(need);
-      if (it == cp.stages.end() || it->second.status != RecordStatus::Passed)
-        return "--only " + name + ": it needs '" + need +
-               "', which is not done; run it first or drop --only";
+      if (!n || n->status == PlanStatus::Skipped || n->status == PlanStatus::Done ||
+          n->status == PlanStatus::Changed)
+        continue;
+      return "--only " + name + ": it needs '" + need +
+             "', which is not done; run it first or drop --only";
     }
+  }
+  return std::nullopt;
+}
+
+/// --force STAGE[/STEP]: both parts must name what exists, with a did-you-mean.
+std::optional<std::string> check_force(const Project& project,
+                                       const std::vector<std::string>& force) {
+  for (const auto& f : force) {
+    auto slash = f.find('/');
+    std::string stage_name = f.substr(0, slash);
+    const Stage* stage = project.find_stage(stage_name);
+    if (!stage) {
+      std::vector<std::string> names;
+      for (const auto& s : project.stages) names.push_back(s.name);
+      std::string msg = "--force " + f + ": unknown stage '" + stage_name + "'";
+      if (auto m = closest_match(stage_name, names)) msg += " (did you mean '" + *m + "'?)";
+      return msg;
+    }
+    if (slash == std::string::npos) continue;
+    std::string step = f.substr(slash + 1);
+    std::vector<std::string> names;
+    for (const auto& s : stage->steps) names.push_back(s.name);
+    if (std::find(names.begin(), names.end(), step) != names.end()) continue;
+    std::string msg = "--force " + f + ": stage '" + stage_name + "' has no step '" + step + "'";
+    if (auto m = closest_match(step, names)) msg += " (did you mean '" + *m + "'?)";
+    return msg;
   }
   return std::nullopt;
 }
@@ -50,11 +78,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   const Project& project = ws->project;
-  for (const auto& f : o.force) {
-    std::string stage = f.substr(0, f.find('/'));
-    if (!project.find_stage(stage))
-      return fail(kExitInvalid, "--force " + f + ": unknown stage '" + stage + "'");
-  }
+  if (auto why = check_force(project, o.force)) return fail(kExitInvalid, *why);
 
   if (auto why = check_selection(project, ws->graph, {o.targets, o.only}))
     return fail(kExitInvalid, *why);  // before anything is written
@@ -79,12 +103,12 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (!o.only.empty()) {
     auto full = plan_or_report(*ws, {}, cp, g, std::cerr);
     if (!full) return kExitInvalid;
-    if (auto why = check_only(*full, o.only, cp)) return fail(kExitInvalid, *why);
+    if (auto why = check_only(*full, o.only)) return fail(kExitInvalid, *why);
   }
 
   ToolResolver tools(project.inventory);
   Needs needs = collect_needs(*plan);
-  auto missing = missing_tools(needs, tools, project.inventory);
+  auto missing = missing_tools(needs.tools, tools, project.inventory);
   if (!missing.empty()) {
     std::cerr << "groundwork: error: preflight failed; nothing was run. Missing programs:\n";
     for (const auto& m : missing) std::cerr << "  " << m << "\n";
@@ -106,20 +130,26 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   std::string run_id = make_run_id();
   std::string log_dir = paths.runs() + "/" + run_id + "/logs";
-  fs::create_directories(log_dir);
+  std::error_code dir_error;
+  fs::create_directories(log_dir, dir_error);
+  if (dir_error) return fail(kExitFailed, log_dir + ": " + dir_error.message());
   size_t total = 0;
   for (const auto& ps : plan->stages)
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
   Console console(std::cerr, g.log_format, g.verbosity, g.color, g.color == Color::On && isatty(2),
                   total);
   GateProber prober(runner, project.inventory, tools, &secrets->redactor);
-  std::mutex journal_mu, outputs_mu;
-  std::map<std::string, std::string> outputs =
-      o.fresh ? std::map<std::string, std::string>{} : journal->state().checkpoints.outputs;
+  CheckpointStore store(*journal, run_id,
+                        {&secrets->fingerprints, [k = *fkey](std::string_view v) {
+                           return hmac_sha256_hex(k, v);
+                         }});
+  Outputs outputs(o.fresh ? std::map<std::string, std::string>{}
+                          : journal->state().checkpoints.outputs,
+                  ws->sensitive_outputs, &secrets->redactor);
   RunContext ctx;
   ctx.project = &project;
-  ctx.journal = &*journal;
-  ctx.journal_mu = &journal_mu;
+  ctx.store = &store;
+  ctx.outputs = &outputs;
   ctx.runner = &runner;
   ctx.prober = &prober;
   ctx.tools = &tools;
@@ -127,13 +157,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ctx.interrupt = &interrupt;
   ctx.redactor = &secrets->redactor;
   ctx.secrets = &secrets->values;
-  ctx.fingerprints = &secrets->fingerprints;
   ctx.log_dir = log_dir;
-  ctx.run_id = run_id;
   ctx.policy.fresh = o.fresh;
   ctx.policy.force.insert(o.force.begin(), o.force.end());
-  ctx.outputs = &outputs;
-  ctx.outputs_mu = &outputs_mu;
 
   console.info("groundwork: applying " + std::to_string(plan->stages.size()) +
                " stages on inventory '" + project.inventory.name + "' (run " + run_id +
@@ -146,6 +172,11 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   RunReport report = execute_plan(*plan, ctx, eo);
   console.summary(report,
                   std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));
+  if (report.journal_error) {
+    std::cerr << "groundwork: error: the journal could not be written (" << *report.journal_error
+              << "); the run stopped. Free space or fix the state folder, then run again.\n";
+    return kExitFailed;
+  }
   if (report.interrupted) return kExitInterrupted;
   return report.failed ? kExitFailed : kExitOk;
 }

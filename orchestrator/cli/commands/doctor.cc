@@ -5,7 +5,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
-#include "cli/commands/preflight.h"
+#include "plan/needs.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "run/command_runner.h"

@@ -3,12 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "report/plan_writer.h"
+#include "report/style.h"
 
 namespace gw {
 
-enum class LogFormat { Text, Json };
-enum class Verbosity { Quiet, Normal, Verbose };
 
 struct GlobalOptions {
   std::string inventory;  // -i, else $GROUNDWORK_INVENTORY

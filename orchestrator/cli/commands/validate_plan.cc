@@ -5,6 +5,7 @@
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "plan/planner.h"
+#include "report/plan_writer.h"
 #include "run/journal.h"
 #include "run/state_dir.h"
 

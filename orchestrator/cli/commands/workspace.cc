@@ -4,6 +4,9 @@
 #include <ostream>
 
 #include "load/project_loader.h"
+#include "model/hash.h"
+#include "run/secrets.h"
+#include "run/state_dir.h"
 
 namespace gw {
 
@@ -56,14 +59,34 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
     print_diagnostics(diags, err, g.color);
     return std::nullopt;
   }
-  return Workspace{std::move(project), std::move(*graph)};
+  std::set<std::string> sensitive = sensitive_outputs(project);
+  return Workspace{std::move(project), std::move(*graph), std::move(sensitive)};
+}
+
+Fingerprints KnownFingerprints::view() const {
+  Fingerprints f;
+  f.secrets = &secrets;
+  if (!key.empty())
+    f.keyed = [k = key](std::string_view v) { return hmac_sha256_hex(k, v); };
+  return f;
+}
+
+KnownFingerprints known_fingerprints(const Workspace& ws, const GlobalOptions& g) {
+  KnownFingerprints k;
+  auto key = read_fingerprint_key(state_paths(g.state_dir, ws.project.inventory.name));
+  if (!key) return k;  // no run made a key yet: nothing was checkpointed with fingerprints
+  k.key = *key;
+  k.secrets = readable_fingerprints(ws.project.inventory, k.key);
+  return k;
 }
 
 std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, const Checkpoints& cp,
-                                   const GlobalOptions& g, std::ostream& err) {
+                                   const GlobalOptions& g, std::ostream& err,
+                                   const Fingerprints& fps) {
   Diagnostics diags;
-  auto plan =
-      make_plan(ws.project, ws.graph, sel, cp, preview_scope(ws.project, cp, process_env()), diags);
+  auto plan = make_plan(ws.project, ws.graph, sel, cp,
+                        preview_scope(ws.project, cp, process_env(), &ws.sensitive_outputs), diags,
+                        fps);
   if (plan) return std::move(*plan);
   if (!diags.empty())
     print_diagnostics(diags, err, g.color);

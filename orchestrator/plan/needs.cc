@@ -1,4 +1,4 @@
-#include "cli/commands/preflight.h"
+#include "plan/needs.h"
 
 namespace gw {
 
@@ -37,18 +37,6 @@ Needs collect_needs(const Plan& plan) {
     for (const auto& g : ps.stage->gates) gate_tools(g, n);
   }
   return n;
-}
-
-std::vector<std::string> missing_tools(const Needs& needs, const ToolResolver& tools,
-                                       const Inventory& inv) {
-  std::vector<std::string> out;
-  for (const auto& t : needs.tools) {
-    if (!tools.resolve(t).empty()) continue;
-    auto it = inv.tools.find(t);
-    out.push_back(t +
-                  (it == inv.tools.end() ? " (not on PATH)" : " (spec.tools: " + it->second + ")"));
-  }
-  return out;
 }
 
 }  // namespace gw

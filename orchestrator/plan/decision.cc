@@ -1,0 +1,244 @@
+#include "plan/decision.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace gw {
+
+const char* to_string(PlanStatus s) {
+  switch (s) {
+    case PlanStatus::Pending:
+      return "pending";
+    case PlanStatus::Done:
+      return "done";
+    case PlanStatus::Changed:
+      return "changed";
+    case PlanStatus::Failed:
+      return "failed";
+    case PlanStatus::Skipped:
+      return "skipped";
+  }
+  return "?";
+}
+
+const char* to_string(StepAction a) {
+  switch (a) {
+    case StepAction::Run:
+      return "run";
+    case StepAction::SkipDone:
+      return "skip";
+    case StepAction::SkipWhen:
+      return "skip (when)";
+    case StepAction::AtRunTime:
+      return "decided at run time";
+    case StepAction::NeedsForce:
+      return "needs --force";
+  }
+  return "?";
+}
+
+const char* to_string(StageAction a) {
+  switch (a) {
+    case StageAction::Run:
+      return "run";
+    case StageAction::SkipDone:
+      return "skip";
+    case StageAction::SkipWhen:
+      return "skip (when)";
+    case StageAction::AtRunTime:
+      return "decided at run time";
+    case StageAction::Blocked:
+      return "blocked";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+/// Where the comparison operator is in the raw text, outside every `${…}`; npos when none.
+size_t find_operator(std::string_view raw, const std::vector<TemplatePart>& parts) {
+  std::vector<std::pair<size_t, size_t>> refs;  // [begin, end) of each reference
+  for (const auto& p : parts)
+    if (p.ref) {
+      size_t close = raw.find('}', p.ref->offset);
+      refs.emplace_back(p.ref->offset, close == std::string_view::npos ? raw.size() : close + 1);
+    }
+  auto inside_ref = [&](size_t pos) {
+    return std::any_of(refs.begin(), refs.end(),
+                       [&](const auto& r) { return pos >= r.first && pos < r.second; });
+  };
+  for (size_t i = 0; i + 1 < raw.size(); ++i)
+    if ((raw[i] == '=' || raw[i] == '!') && raw[i + 1] == '=' && !inside_ref(i)) return i;
+  return std::string_view::npos;
+}
+
+/// True when the render used an output the scope does not have yet.
+bool uses_unknown_output(const RenderUse& use, const RenderScope& scope) {
+  for (const auto& key : use.outputs)
+    if (!scope.outputs || !scope.outputs->count(key)) return true;
+  return false;
+}
+
+}  // namespace
+
+Result<WhenState> evaluate_when(const Text& when, const RenderScope& scope) {
+  std::vector<TemplatePart> parts;
+  TemplateError perr;
+  if (!parse_template(when.raw, &parts, &perr)) return Error{perr.message, when.loc};
+  std::string_view raw = when.raw;
+  size_t op = find_operator(raw, parts);
+  RenderUse use;
+  if (op != std::string_view::npos) {
+    auto left = render_template(raw.substr(0, op), scope, &use);
+    if (!left) return Error{left.error().message, when.loc};
+    auto right = render_template(raw.substr(op + 2), scope, &use);
+    if (!right) return Error{right.error().message, when.loc};
+    if (uses_unknown_output(use, scope)) return WhenState::AtRunTime;
+    bool same = trim(*left) == trim(*right);
+    return (raw[op] == '=') == same ? WhenState::True : WhenState::False;
+  }
+  auto r = render_template(raw, scope, &use);
+  if (!r) return Error{r.error().message, when.loc};
+  if (uses_unknown_output(use, scope)) return WhenState::AtRunTime;
+  std::string l(trim(*r));
+  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l == "true") return WhenState::True;
+  if (l == "false" || l.empty()) return WhenState::False;
+  return Error{"'when' must render to true, false or a comparison 'A == B' / 'A != B', not '" +
+                   std::string(trim(*r)) + "'",
+               when.loc};
+}
+
+namespace {
+
+PlanStatus status_of(const StepRecord* last, const std::string& key) {
+  if (!last) return PlanStatus::Pending;
+  switch (last->status) {
+    case RecordStatus::Passed:
+      return last->key == key ? PlanStatus::Done : PlanStatus::Changed;
+    case RecordStatus::Failed:
+      return PlanStatus::Failed;
+    case RecordStatus::Interrupted:
+    case RecordStatus::Running:
+      return PlanStatus::Pending;
+  }
+  return PlanStatus::Pending;
+}
+
+/// A `once` step whose last run was cut short: it may have taken effect.
+bool once_unfinished(const StepFacts& f) {
+  if (f.repeat != Repeat::Once || !f.last) return false;
+  return f.last->status == RecordStatus::Running || f.last->status == RecordStatus::Interrupted ||
+         (f.last->status == RecordStatus::Failed && f.last->maybe_applied);
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+StepDecision decide_step(const StepFacts& f) {
+  StepDecision d;
+  if (f.when == WhenState::False) {
+    d.action = StepAction::SkipWhen;
+    d.status = PlanStatus::Skipped;
+    d.reason = "when is false";
+    return d;
+  }
+  d.status = status_of(f.last, f.key);
+  if (d.status == PlanStatus::Changed)
+    d.changed_by = f.parts ? changed_by(f.last->parts, *f.parts) : std::vector<std::string>{"spec"};
+  if (f.when == WhenState::AtRunTime) {
+    d.action = StepAction::AtRunTime;
+    d.reason = "when is decided at run time (it uses an output not captured yet)";
+    return d;
+  }
+  if (f.force == Force::Yes) {
+    d.action = StepAction::Run;
+    d.reason = "forced";
+    return d;
+  }
+  if (d.status == PlanStatus::Done && f.output_kept == OutputKept::No) {
+    d.action = StepAction::Run;
+    d.reason = "done, but its captured output is sensitive and never kept between runs";
+    return d;
+  }
+  if (d.status == PlanStatus::Done) {
+    d.action = StepAction::SkipDone;
+    d.reason = "done under the same key";
+    return d;
+  }
+  if (once_unfinished(f)) {
+    d.action = StepAction::NeedsForce;
+    d.reason = std::string("'once' and its last run (") +
+               (f.last->started_at.empty() ? "?" : f.last->started_at) + ") " +
+               (f.last->status == RecordStatus::Failed ? "timed out or was killed"
+                                                       : "was interrupted") +
+               ": it may have taken effect";
+    return d;
+  }
+  d.action = StepAction::Run;
+  switch (d.status) {
+    case PlanStatus::Changed:
+      d.reason = "changed: " + join(d.changed_by);
+      break;
+    case PlanStatus::Failed:
+      d.reason = "its last run failed";
+      break;
+    default:
+      d.reason = f.last ? "its last run did not finish" : "never ran";
+  }
+  return d;
+}
+
+StageDecision decide_stage(const StageFacts& f) {
+  StageDecision d;
+  if (f.when == WhenState::False) {
+    d.action = StageAction::SkipWhen;
+    d.status = PlanStatus::Skipped;
+    d.reason = "when is false";
+    return d;
+  }
+  if (f.last) {
+    if (f.last->status == RecordStatus::Passed)
+      d.status = f.last->spec_key == f.spec_key ? PlanStatus::Done : PlanStatus::Changed;
+    else if (f.last->status == RecordStatus::Failed)
+      d.status = PlanStatus::Failed;
+  }
+  bool steps_done = true;
+  if (f.steps)
+    for (const auto& s : *f.steps) {
+      if (s.status == PlanStatus::Changed && d.status == PlanStatus::Done)
+        d.status = PlanStatus::Changed;
+      if (s.action != StepAction::SkipDone && s.action != StepAction::SkipWhen) steps_done = false;
+    }
+  if (!f.blocked_by.empty()) {
+    d.action = StageAction::Blocked;
+    d.reason = "needs '" + f.blocked_by + "', which did not succeed";
+    return d;
+  }
+  if (f.when == WhenState::AtRunTime) {
+    d.action = StageAction::AtRunTime;
+    d.reason = "when is decided at run time (it uses an output not captured yet)";
+    return d;
+  }
+  if (steps_done && d.status == PlanStatus::Done) {
+    d.action = f.verify == Verify::Yes ? StageAction::Run : StageAction::SkipDone;
+    d.reason = f.verify == Verify::Yes ? "done; gates re-checked (--verify)" : "done";
+    return d;
+  }
+  d.action = StageAction::Run;
+  d.reason = steps_done ? "its gates have not passed under this key" : "some step runs";
+  return d;
+}
+
+}  // namespace gw

@@ -1,0 +1,97 @@
+#pragma once
+/// The one decision of what a step or a stage does now (run, skip because done, skip because its
+/// `when` is false, wait for run time, blocked, needs --force). Pure: it reads the plan's facts,
+/// the checkpoint records and the outputs known so far. `plan`, `apply`, `status` and the drill
+/// engine all decide through these functions, so what plan says is what apply does.
+#include <string>
+#include <vector>
+
+#include "model/project.h"
+#include "model/result.h"
+#include "model/template.h"
+#include "plan/checkpoints.h"
+
+namespace gw {
+
+/// How plan and status show a step or stage (SPEC §6 spelling via to_string).
+enum class PlanStatus { Pending, Done, Changed, Failed, Skipped };
+/// "pending", "done", "changed", "failed", "skipped".
+const char* to_string(PlanStatus s);
+
+/// A `when` evaluated against what is known: true, false, or not yet (it uses an output that has
+/// not been captured yet; decided the moment it is).
+enum class WhenState { True, False, AtRunTime };
+
+/// Evaluates a `when`: "true"/"false" (any case), or `A == B` / `A != B`. The operator is looked
+/// for in the template's own text, outside `${…}`, so a substituted value (a base64 string ending
+/// in `==`) never splits the comparison. Errors carry the `when`'s location.
+Result<WhenState> evaluate_when(const Text& when, const RenderScope& scope);
+
+/// Whether the operator asked for this step or stage to run regardless of checkpoints.
+enum class Force { No, Yes };
+
+enum class StepAction {
+  Run,         // it runs (its skipIf, if any, is probed first)
+  SkipDone,    // checkpointed as passed under the same key
+  SkipWhen,    // its `when` (or its stage's) is false
+  AtRunTime,   // its `when` uses an output that does not exist yet
+  NeedsForce,  // `once`, and its last run may have taken effect: its skipIf decides, else --force
+};
+/// "run", "skip", "skip (when)", "decided at run time", "needs --force".
+const char* to_string(StepAction a);
+
+/// Whether what a step captures survives the run: a `sensitive` step's output is a secret and no
+/// journal keeps it, so a later run needing it must run the step again.
+enum class OutputKept { Yes, No };
+
+/// Everything decide_step looks at.
+struct StepFacts {
+  WhenState when = WhenState::True;  // the step's own `when`; a false stage `when` is passed here too
+  const StepRecord* last = nullptr;  // its last journal record, if any
+  std::string key;                   // its checkpoint key now
+  const KeyParts* parts = nullptr;   // the parts of that key (for changedBy)
+  Repeat repeat = Repeat::Idempotent;
+  Force force = Force::No;
+  OutputKept output_kept = OutputKept::Yes;
+};
+
+struct StepDecision {
+  StepAction action = StepAction::Run;
+  PlanStatus status = PlanStatus::Pending;
+  std::vector<std::string> changed_by;  // status Changed: what changed (SPEC §6)
+  std::string reason;                   // one line for people and debug logs
+};
+
+StepDecision decide_step(const StepFacts& facts);
+
+/// Whether done stages re-probe their gates (--verify).
+enum class Verify { No, Yes };
+
+enum class StageAction {
+  Run,        // some step runs, or its gates must be (re)checked
+  SkipDone,   // every step done, gates passed under the same stage key
+  SkipWhen,   // its `when` is false
+  AtRunTime,  // its `when` uses an output that does not exist yet
+  Blocked,    // a stage it needs did not succeed
+};
+/// "run", "skip", "skip (when)", "decided at run time", "blocked".
+const char* to_string(StageAction a);
+
+struct StageFacts {
+  WhenState when = WhenState::True;
+  const std::vector<StepDecision>* steps = nullptr;  // decisions of its steps (may be partial)
+  const StageRecord* last = nullptr;
+  std::string spec_key;
+  Verify verify = Verify::No;
+  std::string blocked_by;  // a needed stage that failed or is blocked; empty when none
+};
+
+struct StageDecision {
+  StageAction action = StageAction::Run;
+  PlanStatus status = PlanStatus::Pending;
+  std::string reason;
+};
+
+StageDecision decide_stage(const StageFacts& facts);
+
+}  // namespace gw
