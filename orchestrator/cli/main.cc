@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
   plan->add_option("--only", plan_opts.only, "just these stages (repeatable)")
       ->allow_extra_args(false);
+  plan->add_flag("--fresh", plan_opts.fresh, "preview apply --fresh: ignore checkpoints");
+  plan->add_option("--force", plan_opts.force, "STAGE[/STEP]: preview apply --force (repeatable)")
+      ->allow_extra_args(false);
 
   gw::RunOptions run_opts;
   auto add_run_options = [&](CLI::App* cmd, bool targets) {

@@ -3,6 +3,7 @@
 /// `when` is false, wait for run time, blocked, needs --force). Pure: it reads the plan's facts,
 /// the checkpoint records and the outputs known so far. `plan`, `apply`, `status` and the drill
 /// engine all decide through these functions, so what plan says is what apply does.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,15 @@ Result<WhenState> evaluate_when(const Text& when, const RenderScope& scope);
 
 /// Whether the operator asked for this step or stage to run regardless of checkpoints.
 enum class Force { No, Yes };
+
+/// What a run may do with checkpoints (apply's --fresh and --force, which plan previews too).
+struct CheckpointPolicy {
+  bool fresh = false;           // ignore checkpoints
+  std::set<std::string> force;  // "stage" or "stage/step": run even if checkpointed
+  Force forced(const std::string& unit, const std::string& step) const {
+    return fresh || force.count(unit) || force.count(unit + "/" + step) ? Force::Yes : Force::No;
+  }
+};
 
 enum class StepAction {
   Run,         // it runs (its skipIf, if any, is probed first)

@@ -1,6 +1,7 @@
 #include "plan/planner.h"
 
 #include <algorithm>
+#include <set>
 
 #include "model/hash.h"
 #include "model/names.h"
@@ -208,7 +209,8 @@ Result<std::vector<size_t>> select(const Project& project, const StageGraph& g,
 
 /// Renders one stage: its `when`, every step's preview and decision, its gates, its key.
 PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Checkpoints& cp,
-                        const CommandContext& ctx, const Fingerprints& fps, Diagnostics& diags) {
+                        const CommandContext& ctx, const Fingerprints& fps,
+                        const CheckpointPolicy& policy, Diagnostics& diags) {
   const RenderScope& scope = ctx.scope;
   auto report = [&](const Error& e, const SourceLoc& fallback) {
     diags.error(e.loc.file.empty() ? fallback : e.loc, e.message);
@@ -242,6 +244,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     facts.key = pstep.preview.key;
     facts.parts = &pstep.preview.parts;
     facts.repeat = step.repeat;
+    facts.force = policy.forced(st.name, step.name);
     facts.output_kept = step.capture && step.visibility == Visibility::Sensitive ? OutputKept::No
                                                                                  : OutputKept::Yes;
     pstep.decision = decide_step(facts);
@@ -272,6 +275,50 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   return ps;
 }
 
+/// The outputs ("stage.name") a `when` refers to.
+std::set<std::string> output_refs(const std::optional<Text>& when) {
+  std::set<std::string> out;
+  if (!when) return out;
+  std::vector<TemplatePart> parts;
+  TemplateError err;
+  if (!parse_template(when->raw, &parts, &err)) return out;
+  for (const auto& p : parts)
+    if (p.ref && p.ref->ns == TemplateRef::Ns::Outputs) out.insert(p.ref->stage + "." + p.ref->name);
+  return out;
+}
+
+bool meets(const std::set<std::string>& a, const std::set<std::string>& b) {
+  return std::any_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) != 0; });
+}
+
+/// Whether a stage refers to any of `outputs` (in its `when`, a step's `when` or a step's body).
+bool uses_any(const PlannedStage& ps, const std::set<std::string>& outputs) {
+  if (outputs.empty()) return false;
+  if (meets(output_refs(ps.stage->when), outputs)) return true;
+  for (const auto& pst : ps.steps)
+    if (meets(pst.preview.use.outputs, outputs) || meets(output_refs(pst.step->when), outputs))
+      return true;
+  return false;
+}
+
+/// Marks the steps that use `stale` outputs as decided at run time, and the stage with them.
+void defer_steps(PlannedStage& ps, const std::set<std::string>& stale) {
+  bool deferred = false;
+  for (auto& pst : ps.steps) {
+    StepDecision& d = pst.decision;
+    if (d.action == StepAction::SkipWhen) continue;
+    if (meets(pst.preview.use.outputs, stale) || meets(output_refs(pst.step->when), stale)) {
+      d.action = StepAction::AtRunTime;
+      d.reason = "it uses an output that is captured again in this run";
+      deferred = true;
+    }
+  }
+  if (deferred && ps.decision.action == StageAction::SkipDone) {
+    ps.decision.action = StageAction::Run;
+    ps.decision.reason = "some step is decided at run time";
+  }
+}
+
 }  // namespace
 
 Result<Plan> make_plan(const Project& project, const StageGraph& g, const Selection& sel,
@@ -291,12 +338,36 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   parallel_for(order->size(), workers, [&](size_t w, size_t i) {
     CommandContext ctx{&project, scope, &caches[w]};
     plan.stages[i] =
-        plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, fps, worker_diags[w]);
+        plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, fps, sel.policy,
+                   worker_diags[w]);
   });
   for (const auto& d : worker_diags) diags.append(d);
   std::vector<int> pos(g.size(), -1);
   for (size_t i = 0; i < plan.stages.size(); ++i) pos[plan.stages[i].vertex] = static_cast<int>(i);
   if (diags.size() != errors_before) return Error{"the plan could not be rendered"};
+
+  // An output captured by a step that runs in this run is not known until it has: what uses it
+  // (a `when`, an argument, a file) is decided at run time, as apply will decide it. In
+  // needs-first order, so that it carries down chains of stages.
+  std::set<std::string> stale;
+  std::map<std::string, std::string> known = scope.outputs ? *scope.outputs
+                                                           : std::map<std::string, std::string>{};
+  for (auto& ps : plan.stages) {
+    if (uses_any(ps, stale)) {
+      for (const auto& o : stale) known.erase(o);
+      CommandContext ctx{&project, scope, nullptr};
+      ctx.scope.outputs = &known;
+      Diagnostics again;  // the same render errors as the first pass, already reported
+      ps = plan_stage(*ps.stage, ps.vertex, g, cp, ctx, fps, sel.policy, again);
+      defer_steps(ps, stale);
+    }
+    for (const auto& pst : ps.steps) {
+      auto a = pst.decision.action;
+      if (pst.step->capture && (a == StepAction::Run || a == StepAction::AtRunTime ||
+                                a == StepAction::NeedsForce))
+        stale.insert(ps.stage->name + "." + pst.step->capture->name);
+    }
+  }
   for (size_t i = 0; i < plan.stages.size(); ++i)
     for (size_t need : g.needs(plan.stages[i].vertex))
       if (pos[need] >= 0) {
@@ -366,6 +437,31 @@ std::optional<std::string> check_selection(const Project& project, const StageGr
   std::vector<bool> in;
   auto roots = select(project, graph, sel, &in);
   if (!roots) return roots.error().message;
+  return std::nullopt;
+}
+
+std::optional<std::string> check_force(const Project& project,
+                                       const std::vector<std::string>& force) {
+  for (const auto& f : force) {
+    auto slash = f.find('/');
+    std::string stage_name = f.substr(0, slash);
+    const Stage* stage = project.find_stage(stage_name);
+    if (!stage) {
+      std::vector<std::string> names;
+      for (const auto& s : project.stages) names.push_back(s.name);
+      std::string msg = "--force " + f + ": unknown stage '" + stage_name + "'";
+      if (auto m = closest_match(stage_name, names)) msg += " (did you mean '" + *m + "'?)";
+      return msg;
+    }
+    if (slash == std::string::npos) continue;
+    std::string step = f.substr(slash + 1);
+    std::vector<std::string> names;
+    for (const auto& s : stage->steps) names.push_back(s.name);
+    if (std::find(names.begin(), names.end(), step) != names.end()) continue;
+    std::string msg = "--force " + f + ": stage '" + stage_name + "' has no step '" + step + "'";
+    if (auto m = closest_match(step, names)) msg += " (did you mean '" + *m + "'?)";
+    return msg;
+  }
   return std::nullopt;
 }
 

@@ -87,12 +87,18 @@ struct Plan {
 struct Selection {
   std::vector<std::string> targets;  // empty: every stage
   std::vector<std::string> only;     // run just these (their needs must already be done)
+  CheckpointPolicy policy;           // --fresh / --force, as apply will use them
 };
 
 /// Why the selection cannot be planned (an unknown target or --only stage, with a did-you-mean),
 /// or nullopt. make_plan checks the same; this lets a verb refuse before it touches any state.
 std::optional<std::string> check_selection(const Project& project, const StageGraph& graph,
                                            const Selection& sel);
+
+/// Why a --force STAGE[/STEP] list cannot be used (an unknown stage or step, with a
+/// did-you-mean), or nullopt.
+std::optional<std::string> check_force(const Project& project,
+                                       const std::vector<std::string>& force);
 
 /// Builds the plan. Unknown targets are an Error; render errors (a `when` that is not a boolean, a
 /// rendered number that is not one) go to `diags`, all of them, and the result is then an Error

@@ -36,15 +36,6 @@ class RunListener {
   }
 };
 
-/// What a run may do with checkpoints.
-struct CheckpointPolicy {
-  bool fresh = false;           // ignore checkpoints
-  std::set<std::string> force;  // "stage" or "stage/step": run even if checkpointed
-  Force forced(const std::string& unit, const std::string& step) const {
-    return fresh || force.count(unit) || force.count(unit + "/" + step) ? Force::Yes : Force::No;
-  }
-};
-
 /// Shared by every step of a run; every pointer outlives the run. The store, the outputs, the
 /// listener and the runners are thread-safe.
 struct RunContext {

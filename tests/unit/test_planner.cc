@@ -81,20 +81,20 @@ TEST_CASE("an unknown need is an error at the need, with a suggestion") {
 
 TEST_CASE("targets select themselves and everything they need, nothing else") {
   Planned t{project_of({"a", "b:a", "c:b", "other", "d:a"})};
-  auto plan = plan_of(t, {{"c"}, {}});
+  auto plan = plan_of(t, {{"c"}, {}, {}});
   REQUIRE(plan.ok());
   std::vector<std::string> names;
   for (const auto& s : plan->stages) names.push_back(s.stage->name);
   CHECK(names == std::vector<std::string>{"a", "b", "c"});
   Planned u{project_of({"a", "b:a"})};
-  auto bad = plan_of(u, {{"nope"}, {}});
+  auto bad = plan_of(u, {{"nope"}, {}, {}});
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message == "unknown stage 'nope'");
 }
 
 TEST_CASE("--only selects just the named stages") {
   Planned t{project_of({"a", "b:a", "c:b"})};
-  auto plan = plan_of(t, {{}, {"b"}});
+  auto plan = plan_of(t, {{}, {"b"}, {}});
   REQUIRE(plan.ok());
   REQUIRE(plan->stages.size() == 1);
   CHECK(plan->stages[0].stage->name == "b");

@@ -45,32 +45,6 @@ std::optional<std::string> check_only(const Plan& full, const std::vector<std::s
   return std::nullopt;
 }
 
-/// --force STAGE[/STEP]: both parts must name what exists, with a did-you-mean.
-std::optional<std::string> check_force(const Project& project,
-                                       const std::vector<std::string>& force) {
-  for (const auto& f : force) {
-    auto slash = f.find('/');
-    std::string stage_name = f.substr(0, slash);
-    const Stage* stage = project.find_stage(stage_name);
-    if (!stage) {
-      std::vector<std::string> names;
-      for (const auto& s : project.stages) names.push_back(s.name);
-      std::string msg = "--force " + f + ": unknown stage '" + stage_name + "'";
-      if (auto m = closest_match(stage_name, names)) msg += " (did you mean '" + *m + "'?)";
-      return msg;
-    }
-    if (slash == std::string::npos) continue;
-    std::string step = f.substr(slash + 1);
-    std::vector<std::string> names;
-    for (const auto& s : stage->steps) names.push_back(s.name);
-    if (std::find(names.begin(), names.end(), step) != names.end()) continue;
-    std::string msg = "--force " + f + ": stage '" + stage_name + "' has no step '" + step + "'";
-    if (auto m = closest_match(step, names)) msg += " (did you mean '" + *m + "'?)";
-    return msg;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
@@ -80,7 +54,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   const Project& project = ws->project;
   if (auto why = check_force(project, o.force)) return fail(kExitInvalid, *why);
 
-  if (auto why = check_selection(project, ws->graph, {o.targets, o.only}))
+  if (auto why = check_selection(project, ws->graph, {o.targets, o.only, {}}))
     return fail(kExitInvalid, *why);  // before anything is written
 
   StatePaths paths = state_paths(g.state_dir, project.inventory.name);
@@ -98,7 +72,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   Checkpoints cp = journal->state().checkpoints;
   if (o.fresh) cp = Checkpoints{};
 
-  auto plan = plan_or_report(*ws, {o.targets, o.only}, cp, g, std::cerr);
+  Selection sel{o.targets, o.only, {}};
+  sel.policy.fresh = o.fresh;
+  sel.policy.force.insert(o.force.begin(), o.force.end());
+  auto plan = plan_or_report(*ws, sel, cp, g, std::cerr);
   if (!plan) return kExitInvalid;
   if (!o.only.empty()) {
     auto full = plan_or_report(*ws, {}, cp, g, std::cerr);

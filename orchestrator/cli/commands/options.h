@@ -46,6 +46,8 @@ struct PlanOptions {
   std::vector<std::string> targets;
   std::vector<std::string> only;
   std::string format = "text";
+  bool fresh = false;
+  std::vector<std::string> force;
 };
 
 }  // namespace gw

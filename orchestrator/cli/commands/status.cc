@@ -46,7 +46,8 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
   const Checkpoints& cp = st->checkpoints;
   // What the plan skips (a `when` that is false) shows as skipped rather than pending.
-  auto plan = plan_or_report(*ws, {}, cp, g, std::cerr);
+  KnownFingerprints fps = known_fingerprints(*ws, g);
+  auto plan = plan_or_report(*ws, {}, cp, g, std::cerr, fps.view());
   if (!plan) return kExitInvalid;
   std::set<std::string> skipped;  // "stage" and "stage/step"
   for (const auto& ps : plan->stages) {

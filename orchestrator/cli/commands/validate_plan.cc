@@ -38,8 +38,16 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto journal =
       read_journal(state_paths(g.state_dir, ws->project.inventory.name).journal(), &warnings);
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
-  Checkpoints checkpoints = journal ? journal->checkpoints : Checkpoints{};
-  auto plan = plan_or_report(*ws, {o.targets, o.only}, checkpoints, g, std::cerr);
+  if (auto why = check_force(ws->project, o.force)) {
+    std::cerr << "groundwork: error: " << *why << "\n";
+    return kExitInvalid;
+  }
+  Checkpoints checkpoints = journal && !o.fresh ? journal->checkpoints : Checkpoints{};
+  Selection sel{o.targets, o.only, {}};
+  sel.policy.fresh = o.fresh;
+  sel.policy.force.insert(o.force.begin(), o.force.end());
+  KnownFingerprints fps = known_fingerprints(*ws, g);
+  auto plan = plan_or_report(*ws, sel, checkpoints, g, std::cerr, fps.view());
   if (!plan) return kExitInvalid;
   write_plan(std::cout, *plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
   return kExitOk;
