@@ -127,14 +127,14 @@ namespace {
 
 /// Parses journal text; returns the byte length of the valid prefix.
 size_t parse_text(const std::string& text, const std::string& path, JournalState& st,
-                  std::vector<std::string>* warnings) {
+                  std::vector<std::string>* warnings, JournalTail tail = JournalTail::Final) {
   size_t pos = 0, good = 0;
   int line = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     ++line;
     if (nl == std::string::npos) {
-      if (warnings)
+      if (warnings && tail == JournalTail::Final)
         warnings->push_back(path + ":" + std::to_string(line) +
                             ": dropped a torn last record (the previous run stopped mid-write)");
       break;
@@ -178,13 +178,14 @@ Status write_all(int fd, const std::string& data) {
 
 }  // namespace
 
-Result<JournalState> read_journal(const std::string& path, std::vector<std::string>* warnings) {
+Result<JournalState> read_journal(const std::string& path, std::vector<std::string>* warnings,
+                                  JournalTail tail) {
   JournalState st;
   std::ifstream in(path, std::ios::binary);
   if (!in) return st;
   std::ostringstream ss;
   ss << in.rdbuf();
-  parse_text(ss.str(), path, st, warnings);
+  parse_text(ss.str(), path, st, warnings, tail);
   return st;
 }
 

@@ -42,9 +42,14 @@ nlohmann::json parts_json(const KeyParts& parts);
 /// Applies one record to a state (shared by reading and appending).
 void apply_record(const nlohmann::json& record, JournalState& state);
 
+/// Whether a journal being read may be growing: a run holding the lock appends to it right now,
+/// so a last line without its newline is a record being written, not the trace of a crash.
+enum class JournalTail { Final, Growing };
+
 /// Reads a journal without changing it. Missing file: empty state. Torn or corrupt lines are
-/// skipped and described in *warnings.
-Result<JournalState> read_journal(const std::string& path, std::vector<std::string>* warnings);
+/// skipped and described in *warnings (a torn last line of a Growing journal silently).
+Result<JournalState> read_journal(const std::string& path, std::vector<std::string>* warnings,
+                                  JournalTail tail = JournalTail::Final);
 
 /// An open journal for appending; holds the fd (RAII). Only one run appends at a time (the lock).
 class Journal {

@@ -22,4 +22,7 @@ class RunLock {
   int fd_ = -1;
 };
 
+/// Whether a run holds the lock at `path` right now (read-only: never creates the file).
+bool run_in_progress(const std::string& path);
+
 }  // namespace gw

@@ -8,6 +8,7 @@
 #include "cli/commands/workspace.h"
 #include "plan/planner.h"
 #include "run/journal.h"
+#include "run/lock.h"
 #include "run/state_dir.h"
 
 namespace gw {
@@ -38,7 +39,8 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   if (!ws) return kExitInvalid;
   StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
   std::vector<std::string> warnings;
-  auto st = read_journal(paths.journal(), &warnings);
+  auto st = read_journal(paths.journal(), &warnings,
+                         run_in_progress(paths.lock()) ? JournalTail::Growing : JournalTail::Final);
   if (!st) {
     std::cerr << "groundwork: error: " << st.error().message << "\n";
     return kExitFailed;

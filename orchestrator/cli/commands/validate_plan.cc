@@ -7,6 +7,7 @@
 #include "plan/planner.h"
 #include "report/plan_writer.h"
 #include "run/journal.h"
+#include "run/lock.h"
 #include "run/state_dir.h"
 
 namespace gw {
@@ -35,8 +36,10 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   if (!ws) return kExitInvalid;
   // Read-only: plan takes no lock and writes nothing.
   std::vector<std::string> warnings;
-  auto journal =
-      read_journal(state_paths(g.state_dir, ws->project.inventory.name).journal(), &warnings);
+  StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
+  auto journal = read_journal(
+      paths.journal(), &warnings,
+      run_in_progress(paths.lock()) ? JournalTail::Growing : JournalTail::Final);
   for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
   if (auto why = check_force(ws->project, o.force)) {
     std::cerr << "groundwork: error: " << *why << "\n";

@@ -1,0 +1,61 @@
+// The journal reader and writer: torn tails, readers during a run.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "run/journal.h"
+#include "run/lock.h"
+#include "test_support.h"
+
+TEST_CASE("a torn last line is a crash only when no run is writing the journal") {
+  gwtest::TempDir dir;
+  std::string journal = (dir.path() / "journal.jsonl").string();
+  std::string lock = (dir.path() / "lock").string();
+  std::ofstream(journal) << "{\"groundwork_journal\":1}\n"
+                         << R"({"t":"step_end","stage":"a","step":"s","status":"passed"})" << "\n"
+                         << R"({"t":"step_start","stage":"a","st)";
+  CHECK_FALSE(gw::run_in_progress(lock));
+  std::vector<std::string> warnings;
+  auto st = gw::read_journal(journal, &warnings, gw::JournalTail::Final);
+  REQUIRE(st.ok());
+  CHECK(st->checkpoints.steps.at("a/s").status == gw::RecordStatus::Passed);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("stopped mid-write") != std::string::npos);
+
+  auto held = gw::RunLock::acquire(lock, "apply");
+  REQUIRE(held.ok());
+  CHECK(gw::run_in_progress(lock));
+  warnings.clear();
+  st = gw::read_journal(journal, &warnings,
+                        gw::run_in_progress(lock) ? gw::JournalTail::Growing
+                                                  : gw::JournalTail::Final);
+  REQUIRE(st.ok());
+  CHECK(warnings.empty());
+  CHECK(st->checkpoints.steps.at("a/s").status == gw::RecordStatus::Passed);
+}
+
+TEST_CASE("journal records carry key parts and maybeApplied through compaction") {
+  gwtest::TempDir dir;
+  std::string path = (dir.path() / "journal.jsonl").string();
+  std::vector<std::string> warnings;
+  auto j = gw::Journal::open(path, &warnings);
+  REQUIRE(j.ok());
+  gw::KeyParts parts;
+  parts.spec = "S";
+  parts.secrets["token"] = "fp";
+  parts.files["/x/values.yaml"] = "h";
+  REQUIRE(j->append({{"t", "step_end"},
+                     {"stage", "a"},
+                     {"step", "once"},
+                     {"status", "failed"},
+                     {"maybeApplied", true},
+                     {"parts", gw::parts_json(parts)}})
+              .ok());
+  REQUIRE(j->compact().ok());
+  auto st = gw::read_journal(path, &warnings);
+  REQUIRE(st.ok());
+  const auto& rec = st->checkpoints.steps.at("a/once");
+  CHECK(rec.maybe_applied);
+  CHECK(rec.parts.spec == "S");
+  CHECK(rec.parts.secrets.at("token") == "fp");
+  CHECK(rec.parts.files.at("/x/values.yaml") == "h");
+}
