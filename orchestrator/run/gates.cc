@@ -165,14 +165,14 @@ Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Int
       HttpProbe p{body.get("url"),      std::stoi(body.get("status", "200")),
                   body.get("contains"), body.get("resolve"),
                   body.get("caFile"),   body.flag("insecure")};
-      return probe_http(p, Millis(10000));
+      return net_->http(p, Millis(10000));
     }
     case GateKind::Dns:
-      return probe_dns(
+      return net_->dns(
           {body.get("server"), body.get("name"), body.get("type", "A"), body.get("expect")},
           Millis(3000));
     case GateKind::Tcp:
-      return probe_tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
+      return net_->tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
     case GateKind::Ssh:
       return {false, "ssh gates need the ssh executor, which this build does not have yet"};
   }

@@ -12,11 +12,14 @@
 
 namespace gw {
 
+/// One probe of a rendered gate: kube gates and command gates through the CommandRunner, http,
+/// dns and tcp through the NetProber (both injected, so tests use fakes).
 class GateProber {
  public:
+  /// `net` null: the real in-process probes.
   GateProber(CommandRunner& runner, const Inventory& inv, const ToolResolver& tools,
-             const Redactor* redactor)
-      : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor) {}
+             const Redactor* redactor, NetProber* net = nullptr)
+      : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor), net_(net ? net : &real_) {}
   virtual ~GateProber() = default;
 
   /// One probe. `log_path` receives the output of commands the probe runs.
@@ -32,6 +35,8 @@ class GateProber {
   const Inventory& inv_;
   const ToolResolver& tools_;
   const Redactor* redactor_;
+  NetProber real_;
+  NetProber* net_;
 };
 
 /// How polling ended.

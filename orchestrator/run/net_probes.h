@@ -33,4 +33,16 @@ Observation probe_dns(const DnsProbe& p, Millis timeout);
 
 Observation probe_tcp(const std::string& host, int port, Millis timeout);
 
+/// The in-process network probes as an interface, so gates are tested with fakes. The default
+/// methods are the real probes above.
+class NetProber {
+ public:
+  virtual ~NetProber() = default;
+  virtual Observation http(const HttpProbe& p, Millis timeout) { return probe_http(p, timeout); }
+  virtual Observation dns(const DnsProbe& p, Millis timeout) { return probe_dns(p, timeout); }
+  virtual Observation tcp(const std::string& host, int port, Millis timeout) {
+    return probe_tcp(host, port, timeout);
+  }
+};
+
 }  // namespace gw
