@@ -13,6 +13,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "model/names.h"
+#include "report/log.h"
 
 namespace {
 
@@ -136,16 +137,22 @@ int main(int argc, char** argv) {
       app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
 
   if (auto problem = verb_problem(app, typed_verb(app, argc, argv))) {
-    std::cerr << "groundwork: error: " << *problem << "\n";
+    gw::log_error(*problem);
     return gw::kExitInvalid;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0 && g.log_format == gw::LogFormat::Json) {
+      gw::init_log(g.log_format, g.verbosity);
+      gw::log_error(std::string(e.what()) + "; see groundwork --help");
+      return gw::kExitInvalid;
+    }
     int rc = app.exit(e);
     return rc == 0 ? gw::kExitOk : gw::kExitInvalid;
   }
 
+  gw::init_log(g.log_format, g.verbosity);
   try {
     if (*validate) return gw::cmd_validate(g);
     if (*plan) return gw::cmd_plan(g, plan_opts);
@@ -154,7 +161,7 @@ int main(int argc, char** argv) {
     if (*reset) return gw::cmd_reset(g, reset_opts);
     if (*doctor) return gw::cmd_doctor(g);
   } catch (const std::exception& e) {
-    std::cerr << "groundwork: internal error: " << e.what() << "\n";
+    gw::log_error(std::string("internal error: ") + e.what());
     return gw::kExitFailed;
   }
   return gw::kExitInvalid;

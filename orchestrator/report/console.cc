@@ -1,12 +1,10 @@
 #include "report/console.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "report/log.h"
 #include "run/journal.h"
 
 namespace gw {
@@ -53,43 +51,25 @@ void Console::line(const std::string& text) {
   status_line_open_ = false;
 }
 
-namespace {
-
-/// The machine-readable log: one JSON object per line on stderr, through spdlog.
-spdlog::logger& json_logger() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    auto l = std::make_shared<spdlog::logger>("groundwork", sink);
-    l->set_pattern("{\"time\":\"%Y-%m-%dT%H:%M:%S.%eZ\",\"level\":\"%l\",%v}",
-                   spdlog::pattern_time_type::utc);
-    l->flush_on(spdlog::level::info);
-    return l;
-  }();
-  return *logger;
-}
-
-}  // namespace
-
 void Console::json(const std::string& event, const std::string& unit, const std::string& step,
                    const std::string& status, const std::string& text) {
+  if (format_ == LogFormat::Text && !log_has_files()) return;
   nlohmann::json j{{"event", event}};
   if (!unit.empty()) j["stage"] = unit;
   if (!step.empty()) j["step"] = step;
   if (!status.empty()) j["status"] = status;
   if (!text.empty()) j["message"] = text;
-  std::string body = j.dump();
-  body = body.substr(1, body.size() - 2);  // the fields, spliced after time and level
-  if (event == "warning" || status == "FAILED")
-    json_logger().warn(body);
-  else
-    json_logger().info(body);
+  LogLevel level = event == "warning" || status == "FAILED" ? LogLevel::Warning
+                   : event == "decided"                       ? LogLevel::Debug
+                                                              : LogLevel::Info;
+  log_event(level, j);  // JSON mode: stderr and the run's debug log; text mode: the debug log
 }
 
 void Console::step_started(const std::string& unit, const std::string& step,
                            const std::string& what) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (format_ == LogFormat::Json) return json("step_started", unit, step, "", what);
-  if (verbosity_ == Verbosity::Quiet) return;
+  json("step_started", unit, step, "", what);
+  if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
   std::string text = prefix() + unit + "/" + step + "  " + what;
   if (tty_) {
     if (text.size() > 160) text = text.substr(0, 157) + "...";
@@ -104,8 +84,8 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
                             const std::string& note) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!step.empty()) ++finished_;
-  if (format_ == LogFormat::Json)
-    return json("step_finished", unit, step, status_word(status), note);
+  json("step_finished", unit, step, status_word(status), note);
+  if (format_ == LogFormat::Json) return;
   bool failed = status == StepStatus::Failed;
   if (verbosity_ == Verbosity::Quiet && !failed) return;
   bool show = failed || verbosity_ >= Verbosity::Verbose || step.empty() ||
@@ -119,25 +99,22 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
 
 void Console::decided(const std::string& unit, const std::string& step, const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (format_ == LogFormat::Json) {
-    if (verbosity_ >= Verbosity::Verbose) json("decided", unit, step, "", why);
-    return;
-  }
-  if (verbosity_ < Verbosity::Verbose) return;
+  json("decided", unit, step, "", why);
+  if (format_ == LogFormat::Json || verbosity_ < Verbosity::Verbose) return;
   line("  decided " + (step.empty() ? unit : unit + "/" + step) + ": " + why);
 }
 
 void Console::warning(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (format_ == LogFormat::Json) return json("warning", "", "", "", text);
-  if (verbosity_ == Verbosity::Quiet) return;
+  json("warning", "", "", "", text);
+  if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
   line("groundwork: warning: " + text);
 }
 
 void Console::info(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (format_ == LogFormat::Json) return json("info", "", "", "", text);
-  if (verbosity_ == Verbosity::Quiet) return;
+  json("info", "", "", "", text);
+  if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
   line(text);
 }
 
@@ -156,8 +133,7 @@ void Console::summary(const RunReport& report, Millis elapsed) {
       }
       j["stages"].push_back(js);
     }
-    std::string body = j.dump();
-    json_logger().info(body.substr(1, body.size() - 2));
+    log_event(report.failed || report.interrupted ? LogLevel::Warning : LogLevel::Info, j);
     return;
   }
   if (tty_ && status_line_open_) err_ << "\r\033[K";

@@ -16,6 +16,7 @@
 #include "run/lock.h"
 #include "run/secrets.h"
 #include "run/state_dir.h"
+#include "report/log.h"
 
 namespace gw {
 
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 namespace {
 
 int fail(ExitCode code, const std::string& message) {
-  std::cerr << "groundwork: error: " << message << "\n";
+  log_error(message);
   return code;
 }
 
@@ -64,10 +65,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) return fail(kExitFailed, journal.error().message);
-  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  for (const auto& w : warnings) log_warning(w);
   if (journal->state().records > 20000) {
     if (auto c = journal->compact(); !c)
-      std::cerr << "groundwork: warning: " << c.error().message << "\n";
+      log_warning(c.error().message);
   }
   Checkpoints cp = journal->state().checkpoints;
   if (o.fresh) cp = Checkpoints{};
@@ -87,8 +88,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   Needs needs = collect_needs(*plan);
   auto missing = missing_tools(needs.tools, tools, project.inventory);
   if (!missing.empty()) {
-    std::cerr << "groundwork: error: preflight failed; nothing was run. Missing programs:\n";
-    for (const auto& m : missing) std::cerr << "  " << m << "\n";
+    std::string list;
+    for (const auto& m : missing) list += "\n  " + m;
+    log_error("preflight failed; nothing was run. Missing programs:" + list);
     return kExitPreflight;
   }
 
@@ -110,6 +112,11 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   std::error_code dir_error;
   fs::create_directories(log_dir, dir_error);
   if (dir_error) return fail(kExitFailed, log_dir + ": " + dir_error.message());
+  if (auto s = add_log_file(paths.runs() + "/" + run_id + "/debug.log"); !s)
+    return fail(kExitFailed, s.error().message);
+  struct CloseLog {
+    ~CloseLog() { close_log_files(); }
+  } close_log;
   size_t total = 0;
   for (const auto& ps : plan->stages)
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
@@ -150,8 +157,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   console.summary(report,
                   std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));
   if (report.journal_error) {
-    std::cerr << "groundwork: error: the journal could not be written (" << *report.journal_error
-              << "); the run stopped. Free space or fix the state folder, then run again.\n";
+    log_error("the journal could not be written (" + *report.journal_error +
+              "); the run stopped. Free space or fix the state folder, then run again.");
     return kExitFailed;
   }
   if (report.interrupted) return kExitInterrupted;

@@ -6,12 +6,13 @@
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/state_dir.h"
+#include "report/log.h"
 
 namespace gw {
 
 int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
   if (o.all == !o.targets.empty()) {
-    std::cerr << "groundwork: error: reset takes STAGE[/STEP]… or --all\n";
+    log_error("reset takes STAGE[/STEP]… or --all");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
@@ -20,8 +21,7 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     auto slash = t.find('/');
     const Stage* s = ws->project.find_stage(t.substr(0, slash));
     if (!s) {
-      std::cerr << "groundwork: error: reset " << t << ": unknown stage '" << t.substr(0, slash)
-                << "'\n";
+      log_error("reset " + t + ": unknown stage '" + t.substr(0, slash) + "'");
       return kExitInvalid;
     }
     if (slash != std::string::npos) {
@@ -29,32 +29,31 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
       bool found = false;
       for (const auto& st : s->steps) found = found || st.name == step;
       if (!found) {
-        std::cerr << "groundwork: error: reset " << t << ": stage '" << s->name << "' has no step '"
-                  << step << "'\n";
+        log_error("reset " + t + ": stage '" + s->name + "' has no step '" + step + "'");
         return kExitInvalid;
       }
     }
   }
   StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
   if (auto s = ensure_state_dirs(paths); !s) {
-    std::cerr << "groundwork: error: " << s.error().message << "\n";
+    log_error(s.error().message);
     return kExitFailed;
   }
   auto lock = RunLock::acquire(paths.lock(), "reset");
   if (!lock) {
-    std::cerr << "groundwork: error: " << lock.error().message << "\n";
+    log_error(lock.error().message);
     return kExitLocked;
   }
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) {
-    std::cerr << "groundwork: error: " << journal.error().message << "\n";
+    log_error(journal.error().message);
     return kExitFailed;
   }
-  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  for (const auto& w : warnings) log_warning(w);
   auto append = [&](nlohmann::json r) {
     if (auto s = journal->append(std::move(r)); !s) {
-      std::cerr << "groundwork: error: " << s.error().message << "\n";
+      log_error(s.error().message);
       return false;
     }
     return true;

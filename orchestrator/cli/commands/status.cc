@@ -10,6 +10,7 @@
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/state_dir.h"
+#include "report/log.h"
 
 namespace gw {
 
@@ -32,7 +33,7 @@ std::string word(RecordStatus s) {
 
 int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   if (o.format != "text" && o.format != "json") {
-    std::cerr << "groundwork: error: unknown status format '" << o.format << "' (text or json)\n";
+    log_error("unknown status format '" + o.format + "' (text or json)");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
@@ -42,10 +43,10 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   auto st = read_journal(paths.journal(), &warnings,
                          run_in_progress(paths.lock()) ? JournalTail::Growing : JournalTail::Final);
   if (!st) {
-    std::cerr << "groundwork: error: " << st.error().message << "\n";
+    log_error(st.error().message);
     return kExitFailed;
   }
-  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  for (const auto& w : warnings) log_warning(w);
   const Checkpoints& cp = st->checkpoints;
   // What the plan skips (a `when` that is false) shows as skipped rather than pending.
   KnownFingerprints fps = known_fingerprints(*ws, g);

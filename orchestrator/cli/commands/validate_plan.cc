@@ -9,6 +9,7 @@
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/state_dir.h"
+#include "report/log.h"
 
 namespace gw {
 
@@ -28,8 +29,7 @@ int cmd_validate(const GlobalOptions& g) {
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto format = parse_plan_format(o.format);
   if (!format) {
-    std::cerr << "groundwork: error: unknown plan format '" << o.format
-              << "' (expected text, json, dot or mermaid)\n";
+    log_error("unknown plan format '" + o.format + "' (expected text, json, dot or mermaid)");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
@@ -40,9 +40,9 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto journal = read_journal(
       paths.journal(), &warnings,
       run_in_progress(paths.lock()) ? JournalTail::Growing : JournalTail::Final);
-  for (const auto& w : warnings) std::cerr << "groundwork: warning: " << w << "\n";
+  for (const auto& w : warnings) log_warning(w);
   if (auto why = check_force(ws->project, o.force)) {
-    std::cerr << "groundwork: error: " << *why << "\n";
+    log_error(*why);
     return kExitInvalid;
   }
   Checkpoints checkpoints = journal && !o.fresh ? journal->checkpoints : Checkpoints{};

@@ -7,11 +7,23 @@
 #include "model/hash.h"
 #include "run/secrets.h"
 #include "run/state_dir.h"
+#include "report/log.h"
 
 namespace gw {
 
 void print_diagnostics(const Diagnostics& diags, std::ostream& err, Color color) {
   auto all = diags.sorted();
+  if (log_format() == LogFormat::Json) {
+    for (const auto& d : all)
+      log_event(LogLevel::Error, {{"event", "diagnostic"},
+                                  {"file", d.loc.file},
+                                  {"line", d.loc.line},
+                                  {"col", d.loc.col},
+                                  {"message", d.message}});
+    log_error(std::to_string(all.size()) + (all.size() == 1 ? " error" : " errors") +
+              "; nothing was run");
+    return;
+  }
   for (const auto& d : all) {
     if (color == Color::On)
       err << d.loc.str() << ": \033[1;31merror:\033[0m " << d.message << "\n";
@@ -39,7 +51,7 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
     if (const char* e = std::getenv("GROUNDWORK_INVENTORY")) inventory = e;
   }
   if (inventory.empty()) {
-    err << "groundwork: error: no inventory: pass -i FILE or set GROUNDWORK_INVENTORY\n";
+    log_error("no inventory: pass -i FILE or set GROUNDWORK_INVENTORY");
     return std::nullopt;
   }
   LoadOptions lo;
@@ -91,7 +103,7 @@ std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, co
   if (!diags.empty())
     print_diagnostics(diags, err, g.color);
   else
-    err << "groundwork: error: " << plan.error().message << "\n";
+    log_error(plan.error().message);
   return std::nullopt;
 }
 
