@@ -61,6 +61,7 @@ void Console::json(const std::string& event, const std::string& unit, const std:
   if (!text.empty()) j["message"] = text;
   LogLevel level = event == "warning" || status == "FAILED" ? LogLevel::Warning
                    : event == "decided"                       ? LogLevel::Debug
+                   : event == "detail"                        ? LogLevel::Trace
                                                               : LogLevel::Info;
   log_event(level, j);  // JSON mode: stderr and the run's debug log; text mode: the debug log
 }
@@ -102,6 +103,13 @@ void Console::decided(const std::string& unit, const std::string& step, const st
   json("decided", unit, step, "", why);
   if (format_ == LogFormat::Json || verbosity_ < Verbosity::Verbose) return;
   line("  decided " + (step.empty() ? unit : unit + "/" + step) + ": " + why);
+}
+
+void Console::detail(const std::string& unit, const std::string& step, const std::string& text) {
+  std::lock_guard<std::mutex> lock(mu_);
+  json("detail", unit, step, "", text);
+  if (format_ == LogFormat::Json || verbosity_ < Verbosity::Debug) return;
+  line("  " + (step.empty() ? unit : unit + "/" + step) + ": " + text);
 }
 
 void Console::warning(const std::string& text) {

@@ -25,6 +25,8 @@ class Console : public RunListener {
   void warning(const std::string& text) override;
   /// With -v: why each step and stage runs or is skipped.
   void decided(const std::string& unit, const std::string& step, const std::string& why) override;
+  /// With -vv: what each gate poll saw.
+  void detail(const std::string& unit, const std::string& step, const std::string& text) override;
   void info(const std::string& text);
 
   /// The table of stages and, for each failure, its last output lines, what it saw, its log.

@@ -180,7 +180,8 @@ Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Int
 }
 
 GateResult poll_gate(GateProber& prober, GateKind kind, const RenderedBody& body, Millis interval,
-                     Millis timeout, const Interrupt& interrupt, const std::string& log_path) {
+                     Millis timeout, const Interrupt& interrupt, const std::string& log_path,
+                     const std::function<void(int poll, const Observation&)>& on_poll) {
   using Clock = std::chrono::steady_clock;
   GateResult res;
   auto deadline = Clock::now() + timeout;
@@ -192,6 +193,7 @@ GateResult poll_gate(GateProber& prober, GateKind kind, const RenderedBody& body
     Observation o = prober.probe(kind, body, interrupt, log_path);
     ++res.polls;
     res.saw = o.saw;
+    if (on_poll) on_poll(res.polls, o);
     if (o.passed) {
       res.passed = true;
       return res;

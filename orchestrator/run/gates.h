@@ -2,6 +2,7 @@
 /// Health gates (SPEC §3): one probe of a rendered gate, and polling until pass or timeout.
 /// Kube gates go through kubectl (a resource that does not exist yet is "not yet", not an error);
 /// http, dns and tcp are probed in-process; command gates run a program.
+#include <functional>
 #include <string>
 
 #include "model/project.h"
@@ -48,8 +49,10 @@ struct GateResult {
 };
 
 /// Probes every `interval` until a probe passes, `timeout` runs out, or an interruption.
+/// `on_poll` (may be empty) sees every observation, for debug logs.
 GateResult poll_gate(GateProber& prober, GateKind kind, const RenderedBody& body, Millis interval,
-                     Millis timeout, const Interrupt& interrupt, const std::string& log_path);
+                     Millis timeout, const Interrupt& interrupt, const std::string& log_path,
+                     const std::function<void(int poll, const Observation&)>& on_poll = {});
 
 /// Judges `kubectl get … -o json` output of a workload for the rollout gate.
 Observation judge_rollout(const std::string& kind, const std::string& json);

@@ -159,12 +159,18 @@ Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderSco
   return a;
 }
 
-StepResult attempt_gate(const RunContext& ctx, const Gate& gate, Millis timeout,
-                        const RenderScope& scope, const std::string& log) {
+StepResult attempt_gate(const RunContext& ctx, const std::string& unit, const std::string& what,
+                        const Gate& gate, Millis timeout, const RenderScope& scope,
+                        const std::string& log) {
   auto body = render_gate(gate, scope, nullptr);
   if (!body) return {StepStatus::Failed, body.error().message};
-  GateResult g =
-      poll_gate(*ctx.prober, gate.kind, *body, gate.interval, timeout, *ctx.interrupt, log);
+  auto on_poll = [&](int poll, const Observation& o) {
+    ctx.listener->detail(unit, what,
+                         "poll " + std::to_string(poll) + (o.passed ? " passed: " : ": ") +
+                             ctx.redactor->redact(o.saw));
+  };
+  GateResult g = poll_gate(*ctx.prober, gate.kind, *body, gate.interval, timeout, *ctx.interrupt,
+                           log, on_poll);
   if (g.interrupted) return {StepStatus::Interrupted, "interrupted"};
   if (!g.passed)
     return {StepStatus::Failed, "gate " + describe_gate(gate.kind, *body) + " not passed after " +
@@ -298,7 +304,7 @@ Attempt StepRun::attempts() {
                               " of " + std::to_string(step_.retry.attempts) + "\n"))
       ctx_.listener->warning(id_ + ": cannot write its log " + log_ + ": " + std::strerror(errno));
     if (step_.gate)
-      a = Attempt(attempt_gate(ctx_, *step_.gate, step_.timeout, scope_, log_));
+      a = Attempt(attempt_gate(ctx_, unit_, step_.name, *step_.gate, step_.timeout, scope_, log_));
     else if (step_.kind == StepKind::Ssh)
       a = Attempt({StepStatus::Failed, "ssh steps need the ssh executor, which this build lacks"});
     else
@@ -408,7 +414,7 @@ StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& 
                              shown ? describe_gate(gate.kind, *shown) : gate.name);
   StepResult r;
   try {
-    r = attempt_gate(ctx, gate, gate.timeout, scope, log);
+    r = attempt_gate(ctx, unit, "gate " + gate.name, gate, gate.timeout, scope, log);
   } catch (const std::exception& e) {
     r = {StepStatus::Failed, std::string("internal error: ") + e.what()};
   }

@@ -34,6 +34,10 @@ class RunListener {
   virtual void decided(const std::string& unit, const std::string& step, const std::string& why) {
     (void)unit, (void)step, (void)why;
   }
+  /// Detail (shown with -vv): what a gate saw on each poll.
+  virtual void detail(const std::string& unit, const std::string& step, const std::string& text) {
+    (void)unit, (void)step, (void)text;
+  }
 };
 
 /// Shared by every step of a run; every pointer outlives the run. The store, the outputs, the
