@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "model/json_text.h"
+#include "model/terminal_text.h"
 #include "run/journal.h"
 
 namespace gw {
@@ -77,7 +79,7 @@ void Console::json(const std::string& event, const std::string& unit, const std:
   if (!step.empty()) j["step"] = step;
   if (!status.empty()) j["status"] = status;
   if (!text.empty()) j["message"] = text;
-  std::string body = j.dump();
+  std::string body = json_dump(j);
   body = body.substr(1, body.size() - 2);  // the fields, spliced after time and level
   if (event == "warning" || status == "FAILED")
     json_logger().warn(body);
@@ -90,7 +92,7 @@ void Console::step_started(const std::string& unit, const std::string& step,
   std::lock_guard<std::mutex> lock(mu_);
   if (format_ == LogFormat::Json) return json("step_started", unit, step, "", what);
   if (verbosity_ == Verbosity::Quiet) return;
-  std::string text = prefix() + unit + "/" + step + "  " + what;
+  std::string text = prefix() + unit + "/" + step + "  " + terminal_text(what);
   if (tty_) {
     if (text.size() > 160) text = text.substr(0, 157) + "...";
     err_ << "\r\033[K" << text << std::flush;
@@ -114,21 +116,21 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
   std::string word = status_word(status);
   if (color_ == Color::On && failed) word = "\033[1;31m" + word + "\033[0m";
   std::string what = step.empty() ? unit : unit + "/" + step;
-  line(prefix() + what + " " + word + (note.empty() ? "" : ": " + note));
+  line(prefix() + what + " " + word + (note.empty() ? "" : ": " + terminal_text(note)));
 }
 
 void Console::warning(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
   if (format_ == LogFormat::Json) return json("warning", "", "", "", text);
   if (verbosity_ == Verbosity::Quiet) return;
-  line("groundwork: warning: " + text);
+  line("groundwork: warning: " + terminal_text(text));
 }
 
 void Console::info(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
   if (format_ == LogFormat::Json) return json("info", "", "", "", text);
   if (verbosity_ == Verbosity::Quiet) return;
-  line(text);
+  line(terminal_text(text));
 }
 
 void Console::summary(const RunReport& report, Millis elapsed) {
@@ -146,7 +148,7 @@ void Console::summary(const RunReport& report, Millis elapsed) {
       }
       j["stages"].push_back(js);
     }
-    std::string body = j.dump();
+    std::string body = json_dump(j);
     json_logger().info(body.substr(1, body.size() - 2));
     return;
   }
@@ -168,14 +170,14 @@ void Console::summary(const RunReport& report, Millis elapsed) {
     if (s.outcome != StageOutcome::Failed) continue;
     out << "\n"
         << (color_ == Color::On ? "\033[1;31mFAILED\033[0m " : "FAILED ") << s.name << "/"
-        << s.failed_step << ": " << s.failure.message << "\n";
+        << s.failed_step << ": " << terminal_text(s.failure.message) << "\n";
     if (!s.failure.tail.empty()) {
       out << "  last output:\n";
-      std::istringstream tail(s.failure.tail);
+      std::istringstream tail(terminal_text(s.failure.tail));
       std::string l;
       while (std::getline(tail, l)) out << "    " << l << "\n";
     }
-    if (!s.failure.log.empty()) out << "  log: " << s.failure.log << "\n";
+    if (!s.failure.log.empty()) out << "  log: " << terminal_text(s.failure.log) << "\n";
   }
   out << "\n"
       << (report.interrupted ? "interrupted"

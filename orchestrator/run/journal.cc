@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/json_text.h"
+
 namespace gw {
 
 std::string now_rfc3339() {
@@ -230,7 +232,7 @@ void Journal::stop_flusher() {
 
 Status Journal::append(nlohmann::json record, Durability durability) {
   if (!record.contains("at")) record["at"] = now_rfc3339();
-  std::string line = record.dump() + "\n";
+  std::string line = json_dump(record) + "\n";
   if (auto w = write_all(fd_, line); !w) return Error{path_ + ": " + w.error().message};
   if (durability == Durability::Sync) {
     if (::fdatasync(fd_) != 0) return Error{path_ + ": fsync failed: " + std::strerror(errno)};
@@ -251,7 +253,7 @@ Status Journal::compact() {
   JournalState fresh;
   auto add = [&](const nlohmann::json& r) {
     apply_record(r, fresh);
-    text += r.dump() + "\n";
+    text += json_dump(r) + "\n";
   };
   const auto& cp = state_.checkpoints;
   for (const auto& [id, rec] : cp.steps) {

@@ -7,9 +7,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <regex>
 
 #include "model/hash.h"
+#include "model/json_text.h"
+#include "model/regex.h"
 
 namespace gw {
 
@@ -119,7 +120,7 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
   ProcessSpec spec;
   spec.program = ctx.tools->resolve(inv.tool);
   if (spec.program.empty())
-    return {StepStatus::Failed, "program '" + inv.tool + "' not found (spec.tools or PATH)"};
+    return {StepStatus::Failed, "program '" + inv.tool + "': " + ctx.tools->why_missing(inv.tool)};
   for (size_t i = 1; i < inv.argv.size(); ++i) {
     const Arg& a = inv.argv[i];
     if (a.file < 0) {
@@ -154,16 +155,18 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
   if (step.capture) {
     std::string value = pr.out;
     if (step.capture->regex) {
-      std::smatch m;
-      if (!std::regex_search(pr.out, m, std::regex(*step.capture->regex)) || m.size() < 2) {
+      auto re = Regex::compile(*step.capture->regex);  // checked when loading
+      auto group = re ? re->search_group1(pr.out) : std::nullopt;
+      if (!group) {
         r.status = StepStatus::Failed;
         r.message = "capture '" + step.capture->name + "': /" + *step.capture->regex +
                     "/ found no group 1 in the output";
         return r;
       }
-      value = m[1].str();
+      value = std::move(*group);
     }
-    *captured = trim(value);
+    // Valid UTF-8 from here on: the value this run uses is the one the journal keeps.
+    *captured = valid_utf8(trim(value));
   }
   r.status = StepStatus::Passed;
   return r;
@@ -303,7 +306,10 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
       r = {StepStatus::Interrupted, "interrupted"};
       break;
     }
-    delay = Millis(static_cast<int64_t>(static_cast<double>(delay.count()) * step.retry.backoff));
+    // Grows by `backoff` (1 to 100, checked when loading), up to an hour (or the delay itself).
+    delay = Millis(static_cast<int64_t>(
+        std::min(static_cast<double>(delay.count()) * step.retry.backoff,
+                 std::max(static_cast<double>(step.retry.delay.count()), 3'600'000.0))));
   }
   r.attempts = std::min(attempt, step.retry.attempts);
   end["status"] = r.status == StepStatus::Passed        ? "passed"

@@ -16,12 +16,19 @@ class ToolResolver {
   virtual ~ToolResolver() = default;
   /// The program to execute, or empty when it cannot be found (looks at the file system).
   virtual std::string resolve(const std::string& tool) const;
+  /// Why resolve() found nothing, in words: "no such file", "not executable", "not on PATH",
+  /// prefixed with "spec.tools: PATH: " when the inventory maps the tool.
+  std::string why_missing(const std::string& tool) const;
   /// Environment every command gets: KUBECONFIG and TALOSCONFIG from the inventory.
   std::vector<std::pair<std::string, std::string>> base_env() const;
 
  private:
   const Inventory& inv_;
 };
+
+/// Why `program` (a path, or a name looked up on $PATH) cannot be run: "no such file", "a folder,
+/// not a program", "not executable", "not on PATH".
+std::string program_problem(const std::string& program);
 
 /// A version number as tools print it: "v1.31.2", "v3.16.3+g1b3bd2c", "1.9.2".
 struct ToolVersion {

@@ -8,6 +8,7 @@
 #include "cli/commands/preflight.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
+#include "model/terminal_text.h"
 #include "report/console.h"
 #include "run/executor.h"
 #include "run/lock.h"
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 int fail(ExitCode code, const std::string& message) {
-  std::cerr << "groundwork: error: " << message << "\n";
+  std::cerr << "groundwork: error: " << terminal_text(message) << "\n";
   return code;
 }
 
@@ -61,8 +62,12 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   StatePaths paths = state_paths(g.state_dir, project.inventory.name);
   if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
-  auto lock = RunLock::acquire(paths.lock(), "apply");
-  if (!lock) return fail(kExitLocked, lock.error().message);
+  LockFailure lock_failure = LockFailure::Held;
+  auto lock = RunLock::acquire(paths.lock(), "apply", &lock_failure);
+  // Exit 4 is only for a lock another run holds; a state folder that cannot be written is 1.
+  if (!lock)
+    return fail(lock_failure == LockFailure::Held ? kExitLocked : kExitFailed,
+                lock.error().message + "; nothing was run");
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) return fail(kExitFailed, journal.error().message);
@@ -84,7 +89,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   ToolResolver tools(project.inventory);
   Needs needs = collect_needs(*plan);
-  auto missing = missing_tools(needs, tools, project.inventory);
+  auto missing = missing_tools(needs, tools);
   if (!missing.empty()) {
     std::cerr << "groundwork: error: preflight failed; nothing was run. Missing programs:\n";
     for (const auto& m : missing) std::cerr << "  " << m << "\n";
@@ -106,7 +111,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   std::string run_id = make_run_id();
   std::string log_dir = paths.runs() + "/" + run_id + "/logs";
-  fs::create_directories(log_dir);
+  if (std::error_code ec; !fs::create_directories(log_dir, ec) && ec)
+    return fail(kExitFailed, log_dir + ": cannot create the run's log folder: " + ec.message() +
+                                 "; nothing was run");
   size_t total = 0;
   for (const auto& ps : plan->stages)
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();

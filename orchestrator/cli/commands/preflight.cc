@@ -39,14 +39,11 @@ Needs collect_needs(const Plan& plan) {
   return n;
 }
 
-std::vector<std::string> missing_tools(const Needs& needs, const ToolResolver& tools,
-                                       const Inventory& inv) {
+std::vector<std::string> missing_tools(const Needs& needs, const ToolResolver& tools) {
   std::vector<std::string> out;
   for (const auto& t : needs.tools) {
     if (!tools.resolve(t).empty()) continue;
-    auto it = inv.tools.find(t);
-    out.push_back(t +
-                  (it == inv.tools.end() ? " (not on PATH)" : " (spec.tools: " + it->second + ")"));
+    out.push_back(t + " (" + tools.why_missing(t) + ")");
   }
   return out;
 }

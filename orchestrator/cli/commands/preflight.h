@@ -17,8 +17,8 @@ struct Needs {
 /// Collects the tools and secrets of every stage of the plan that is not skipped.
 Needs collect_needs(const Plan& plan);
 
-/// Lists missing programs as "kubectl (spec.tools: /x/kubectl)" lines; empty when all are present.
-std::vector<std::string> missing_tools(const Needs& needs, const ToolResolver& tools,
-                                       const Inventory& inv);
+/// Lists missing programs with why ("kubectl (spec.tools: /x/kubectl: no such file)", "helm (not
+/// on PATH)"); empty when all are present.
+std::vector<std::string> missing_tools(const Needs& needs, const ToolResolver& tools);
 
 }  // namespace gw

@@ -40,10 +40,11 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     std::cerr << "groundwork: error: " << s.error().message << "\n";
     return kExitFailed;
   }
-  auto lock = RunLock::acquire(paths.lock(), "reset");
+  LockFailure lock_failure = LockFailure::Held;
+  auto lock = RunLock::acquire(paths.lock(), "reset", &lock_failure);
   if (!lock) {
     std::cerr << "groundwork: error: " << lock.error().message << "\n";
-    return kExitLocked;
+    return lock_failure == LockFailure::Held ? kExitLocked : kExitFailed;
   }
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);

@@ -4,16 +4,19 @@
 #include <ostream>
 
 #include "load/project_loader.h"
+#include "model/terminal_text.h"
 
 namespace gw {
 
 void print_diagnostics(const Diagnostics& diags, std::ostream& err, Color color) {
   auto all = diags.sorted();
   for (const auto& d : all) {
+    // Messages quote the input, which may hold control characters: shown escaped, never obeyed.
     if (color == Color::On)
-      err << d.loc.str() << ": \033[1;31merror:\033[0m " << d.message << "\n";
+      err << terminal_text(d.loc.str()) << ": \033[1;31merror:\033[0m " << terminal_text(d.message)
+          << "\n";
     else
-      err << d.format() << "\n";
+      err << terminal_text(d.format()) << "\n";
   }
   err << all.size() << (all.size() == 1 ? " error" : " errors") << "; nothing was run\n";
 }
@@ -68,7 +71,7 @@ std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, co
   if (!diags.empty())
     print_diagnostics(diags, err, g.color);
   else
-    err << "groundwork: error: " << plan.error().message << "\n";
+    err << "groundwork: error: " << terminal_text(plan.error().message) << "\n";
   return std::nullopt;
 }
 
