@@ -76,20 +76,30 @@ Result<std::string> read_regular_file(const std::string& path, size_t max_bytes)
                  " bytes)"};
   std::string text(static_cast<size_t>(st.st_size), '\0');
   size_t off = 0;
-  for (;;) {
-    if (off == text.size()) {
-      // The file may have grown since fstat: read on, within the limit.
-      if (text.size() >= max_bytes + 1) break;
-      text.resize(std::min(max_bytes + 1, std::max<size_t>(text.size() * 2, 4096)));
+  auto read_some = [&](char* buf, size_t len) -> ssize_t {
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, len);
+      if (n >= 0 || errno != EINTR) return n;
     }
-    ssize_t n = ::read(fd.get(), text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
+  };
+  while (off < text.size()) {
+    ssize_t n = read_some(text.data() + off, text.size() - off);
     if (n < 0) return Error{std::string("cannot read: ") + std::strerror(errno)};
-    if (n == 0) break;
+    if (n == 0) break;  // shorter than fstat said
     off += static_cast<size_t>(n);
   }
-  if (off > max_bytes) return Error{"larger than " + format_size_limit(max_bytes)};
   text.resize(off);
+  // Longer than fstat said (appended to meanwhile, or a /proc file of size 0): read on, within
+  // the limit.
+  char more[4096];
+  for (;;) {
+    ssize_t n = read_some(more, sizeof more);
+    if (n < 0) return Error{std::string("cannot read: ") + std::strerror(errno)};
+    if (n == 0) break;
+    if (text.size() + static_cast<size_t>(n) > max_bytes)
+      return Error{"larger than " + format_size_limit(max_bytes)};
+    text.append(more, static_cast<size_t>(n));
+  }
   return text;
 }
 
