@@ -1,12 +1,12 @@
 #include "load/body_reader.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <regex>
 #include <set>
-#include <sstream>
 
+#include "load/file_reader.h"
+#include "model/regex.h"
 #include "model/template.h"
 
 namespace gw {
@@ -14,6 +14,9 @@ namespace gw {
 namespace fs = std::filesystem;
 
 namespace {
+
+/// The largest retry.backoff factor (the delay after attempt n is delay × backoff^(n-1)).
+constexpr double kMaxBackoff = 100.0;
 
 void read_input_file(LoadContext& ctx, const Text& t, const std::string& dir, FileTable& files) {
   if (!is_plain(t.raw)) {
@@ -24,20 +27,17 @@ void read_input_file(LoadContext& ctx, const Text& t, const std::string& dir, Fi
   }
   std::string abs = resolve_path(t.raw, dir);
   if (files.count(abs)) return;
-  std::ifstream in(abs, std::ios::binary);
-  if (!in || fs::is_directory(abs)) {
-    ctx.error(t.loc, "file not found: '" + t.raw + "' (resolved to " + abs + ")");
-    return;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > kMaxFileBytes) {
-    ctx.error(t.loc, "file '" + t.raw + "' is larger than " + std::to_string(kMaxFileBytes >> 20) +
-                         " MiB; refusing to read it");
+  auto content = read_regular_file(abs, kMaxFileBytes);
+  if (!content) {
+    if (content.error().message == kNoSuchFile)
+      ctx.error(t.loc, "file not found: '" + t.raw + "' (resolved to " + abs + ")");
+    else
+      ctx.error(t.loc, "cannot read file '" + t.raw + "' (resolved to " + abs +
+                           "): " + content.error().message);
     return;
   }
   bool templated = fs::path(abs).filename().string().find(".tmpl") != std::string::npos;
-  files[abs] = InputFile{abs, ss.str(), templated};
+  files[abs] = InputFile{abs, std::move(*content), templated};
 }
 
 bool check_scalar_type(LoadContext& ctx, const Text& t, FieldType type, std::string_view key) {
@@ -59,6 +59,12 @@ bool check_scalar_type(LoadContext& ctx, const Text& t, FieldType type, std::str
     case FieldType::Duration:
       if (!parse_duration(t.raw)) {
         ctx.error(t.loc, "'" + std::string(key) + "': bad duration '" + t.raw + "'");
+        return false;
+      }
+      return true;
+    case FieldType::Regex:
+      if (auto re = Regex::compile(t.raw); !re) {
+        ctx.error(t.loc, "'" + std::string(key) + "': " + re.error().message);
         return false;
       }
       return true;
@@ -198,8 +204,10 @@ void read_common(LoadContext& ctx, MapReader& r, Step& s, const std::string& dir
       }
       if (auto d = rr.duration("delay")) s.retry.delay = *d;
       if (auto b = rr.number("backoff")) {
-        if (*b < 1.0)
-          ctx.error(rr.get("backoff"), "'backoff' must be 1 or more");
+        if (!std::isfinite(*b) || *b < 1.0 || *b > kMaxBackoff)
+          ctx.error(rr.get("backoff"), "'backoff' must be a number from 1 to " +
+                                           std::to_string(static_cast<int>(kMaxBackoff)) +
+                                           ", not '" + rr.get("backoff").Scalar() + "'");
         else
           s.retry.backoff = *b;
       }
@@ -218,13 +226,14 @@ void read_common(LoadContext& ctx, MapReader& r, Step& s, const std::string& dir
     if (c.valid()) {
       Capture cap;
       if (auto name = c.string("name", Presence::Required)) cap.name = *name;
-      cap.regex = c.string("regex");
-      if (cap.regex) {
-        try {
-          std::regex re(*cap.regex);
-        } catch (const std::regex_error& e) {
-          ctx.error(c.get("regex"), "invalid regex: " + std::string(e.what()));
-        }
+      if (auto re = c.text("regex")) {
+        cap.regex = re->raw;
+        if (auto compiled = Regex::compile(re->raw); !compiled)
+          ctx.error(re->loc, "'regex': " + compiled.error().message);
+        else if (compiled->groups() < 1)
+          ctx.error(re->loc, "'regex': /" + re->raw +
+                                 "/ has no group: its group 1 is what is captured, e.g. "
+                                 "'version: (\\S+)'");
       }
       c.finish();
       if (!cap.name.empty()) s.capture = cap;

@@ -21,6 +21,9 @@ EnvLookup process_env() {
 
 namespace {
 
+/// The `*.yaml` / `*.yml` entries of a folder, sorted. Every entry with such a name is listed,
+/// whatever it is: reading it reports a folder, FIFO, device, dangling symlink or symlink loop
+/// by name instead of skipping it silently.
 std::vector<std::string> yaml_files(const std::string& dir, const std::string& what,
                                     bool must_exist, Diagnostics& diags) {
   std::vector<std::string> out;
@@ -29,11 +32,13 @@ std::vector<std::string> yaml_files(const std::string& dir, const std::string& w
     if (must_exist) diags.error({dir, 0, 0}, what + " folder not found");
     return out;
   }
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (!e.is_regular_file()) continue;
-    auto ext = e.path().extension().string();
-    if (ext == ".yaml" || ext == ".yml") out.push_back(e.path().lexically_normal().string());
+  fs::directory_iterator it(dir, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const fs::path& p = it->path();
+    auto ext = p.extension().string();
+    if (ext == ".yaml" || ext == ".yml") out.push_back(p.lexically_normal().string());
   }
+  if (ec) diags.error({dir, 0, 0}, "cannot list the " + what + " folder: " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
 }

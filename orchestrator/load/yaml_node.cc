@@ -2,6 +2,7 @@
 
 #include <yaml.h>
 
+#include <algorithm>
 #include <map>
 
 #include "load/yaml_subset.h"
@@ -78,6 +79,16 @@ std::optional<Document> parse(const std::string& text, const std::string& file,
   return parse_with_libyaml(text, file, diags);
 }
 
+/// The 0-based line and column (in bytes) of a byte offset in `text`.
+std::pair<int, int> line_col_at(const std::string& text, size_t offset) {
+  offset = std::min(offset, text.size());
+  int line = 0;
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset; ++i)
+    if (text[i] == '\n') ++line, line_start = i + 1;
+  return {line, static_cast<int>(offset - line_start)};
+}
+
 std::optional<Document> parse_with_libyaml(const std::string& text, const std::string& file,
                                            Diagnostics& diags) {
   Document doc;
@@ -120,6 +131,11 @@ std::optional<Document> parse_with_libyaml(const std::string& text, const std::s
       std::string problem = parser.p.problem ? parser.p.problem : "malformed document";
       if (parser.p.context) problem = std::string(parser.p.context) + ": " + problem;
       auto m = parser.p.problem_mark;
+      if (parser.p.error == YAML_READER_ERROR) {
+        // The reader (bad UTF-8, control characters, NUL) sets only the byte offset.
+        auto [line, col] = line_col_at(text, parser.p.problem_offset);
+        return fail(line, col, "invalid YAML: " + problem);
+      }
       return fail(static_cast<int>(m.line), static_cast<int>(m.column), "invalid YAML: " + problem);
     }
     const yaml_event_t& e = ev.e;

@@ -1,10 +1,8 @@
 #include "load/yaml_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
+
+#include "load/file_reader.h"
 
 namespace gw {
 
@@ -31,37 +29,19 @@ bool LoadContext::charge(const yaml::Node& n) {
 std::optional<yaml::Document> parse_yaml_text(const std::string& text, const std::string& file,
                                               Diagnostics& diags) {
   if (text.size() > kMaxFileBytes) {
-    diags.error({file, 0, 0}, "file is larger than " + std::to_string(kMaxFileBytes >> 20) +
-                                  " MiB; refusing to read it");
+    diags.error({file, 0, 0}, "cannot read file: larger than " + format_size_limit(kMaxFileBytes));
     return std::nullopt;
   }
   return yaml::parse(text, file, diags);
 }
 
 std::optional<yaml::Document> parse_yaml_file(const std::string& path, Diagnostics& diags) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (fd >= 0) ::close(fd);
-    diags.error({path, 0, 0}, "cannot read file");
+  auto text = read_regular_file(path, kMaxFileBytes);
+  if (!text) {
+    diags.error({path, 0, 0}, "cannot read file: " + text.error().message);
     return std::nullopt;
   }
-  if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    diags.error({path, 0, 0}, "file is larger than " + std::to_string(kMaxFileBytes >> 20) +
-                                  " MiB; refusing to read it");
-    return std::nullopt;
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::read(fd, text.data() + off, text.size() - off);
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
-  text.resize(off);
-  ::close(fd);
-  return parse_yaml_text(text, path, diags);
+  return parse_yaml_text(*text, path, diags);
 }
 
 namespace {

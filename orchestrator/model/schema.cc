@@ -8,6 +8,7 @@ using F = FieldSpec;
 constexpr auto S = FieldType::String;
 constexpr auto I = FieldType::Int;
 constexpr auto B = FieldType::Bool;
+constexpr auto Re = FieldType::Regex;
 constexpr auto L = FieldType::List;
 constexpr auto M = FieldType::Map;
 constexpr auto O = FieldType::Object;
@@ -52,7 +53,7 @@ const std::vector<BodySchema>& gate_schemas() {
       {"exists", {F{"resource", S, Req}, F{"namespace", S}}, {}},
       {"jsonpath",
        {F{"resource", S, Req}, F{"namespace", S}, F{"path", S, Req}, F{"equals", S},
-        F{"matches", S}, F{"nonEmpty", B}},
+        F{"matches", Re}, F{"nonEmpty", B}},
        {{"equals", "matches", "nonEmpty"}}},
       {"http",
        {F{"url", S, Req}, F{"status", I}, F{"contains", S}, F{"resolve", S}, F{"caFile", S},
@@ -62,7 +63,7 @@ const std::vector<BodySchema>& gate_schemas() {
                F{"expect", S}}, {}},
       {"tcp", {F{"host", S, Req}, F{"port", I, Req}}, {}},
       {"ssh", {F{"host", S, Req}, F{"command", S, Req}}, {}},
-      {"command", {F{"argv", L, Req}, F{"expectExit", I}, F{"expectOutput", S}}, {}},
+      {"command", {F{"argv", L, Req}, F{"expectExit", I}, F{"expectOutput", Re}}, {}},
   };
   return kSchemas;
 }

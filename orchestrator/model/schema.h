@@ -13,7 +13,8 @@ namespace gw {
 /// Whether a key must be present.
 enum class Presence { Optional, Required };
 
-enum class FieldType { String, Int, Bool, Duration, List, Map, Object };
+/// Regex: a string in RE2 syntax (model/regex.h), compiled when loading (or after rendering).
+enum class FieldType { String, Int, Bool, Duration, Regex, List, Map, Object };
 /// Whether `${secrets.X}` may appear in the field (only where it cannot reach a command line).
 enum class SecretUse { Forbidden, Allowed };
 /// Whether the field's values are paths of input files, read and hashed at load time.

@@ -192,6 +192,14 @@ Result<std::string> render_template(std::string_view raw, const RenderScope& sco
     }
     auto v = lookup(*p.ref, scope, use);
     if (!v) return v.error();
+    if (out.size() + v->size() > kMaxRenderedBytes) {
+      auto [line, col] = offset_to_line_col(raw, p.ref->offset);
+      return Error{
+          "rendering stops at '${" + p.ref->spelled() + "}': the text would be larger than " +
+              std::to_string(kMaxRenderedBytes >> 20) + " MiB (" + std::to_string(out.size()) +
+              " bytes so far, this value adds " + std::to_string(v->size()) + ")",
+          SourceLoc{{}, line, col}};
+    }
     out += *v;
   }
   return out;

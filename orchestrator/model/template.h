@@ -81,7 +81,12 @@ struct RenderUse {
   std::set<std::string> outputs;
 };
 
-/// Renders raw text. Errors name the reference ("unknown variable 'vars.x'").
+/// The most bytes one rendered text (a string field, or a whole `.tmpl` file) may have.
+inline constexpr size_t kMaxRenderedBytes = 16u << 20;
+
+/// Renders raw text. Errors name the reference ("unknown variable 'vars.x'"). A text that would
+/// render to more than kMaxRenderedBytes stops at the reference that crosses the limit; that
+/// error carries its line and column in `raw` (loc.file empty: the caller knows the file).
 Result<std::string> render_template(std::string_view raw, const RenderScope& scope,
                                     RenderUse* use = nullptr);
 

@@ -5,6 +5,7 @@
 #include "model/duration.h"
 #include "model/hash.h"
 #include "model/names.h"
+#include "model/regex.h"
 
 namespace gw {
 
@@ -45,6 +46,9 @@ std::optional<Error> check_type(const FieldSpec& f, const Text& t, const std::st
     if (l != "true" && l != "false")
       return Error{"'" + key + "' must be true or false, not '" + v + "'" + from, t.loc};
   }
+  if (f.type == FieldType::Regex && t.raw != v)  // a literal pattern was checked when loading
+    if (auto re = Regex::compile(v); !re)
+      return Error{"'" + key + "': " + re.error().message + from, t.loc};
   return std::nullopt;
 }
 
@@ -128,7 +132,8 @@ class ArgvBuilder {
     } else {
       if (it->second.templated) {
         auto r = render_template(it->second.content, ctx.scope, &rf.use);
-        if (!r) return Error{r.error().message, SourceLoc{abs, 0, 0}};
+        if (!r)
+          return Error{r.error().message, SourceLoc{abs, r.error().loc.line, r.error().loc.col}};
         rf.content = std::make_shared<const std::string>(std::move(*r));
       } else {
         rf.content = std::make_shared<const std::string>(it->second.content);

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "model/json_text.h"
+#include "model/terminal_text.h"
 #include "report/log.h"
 #include "run/journal.h"
 
@@ -71,7 +73,7 @@ void Console::step_started(const std::string& unit, const std::string& step,
   std::lock_guard<std::mutex> lock(mu_);
   json("step_started", unit, step, "", what);
   if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
-  std::string text = prefix() + unit + "/" + step + "  " + what;
+  std::string text = prefix() + unit + "/" + step + "  " + terminal_text(what);
   if (tty_) {
     if (text.size() > 160) text = text.substr(0, 157) + "...";
     err_ << "\r\033[K" << text << std::flush;
@@ -95,35 +97,35 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
   std::string word = status_word(status);
   if (color_ == Color::On && failed) word = "\033[1;31m" + word + "\033[0m";
   std::string what = step.empty() ? unit : unit + "/" + step;
-  line(prefix() + what + " " + word + (note.empty() ? "" : ": " + note));
+  line(prefix() + what + " " + word + (note.empty() ? "" : ": " + terminal_text(note)));
 }
 
 void Console::decided(const std::string& unit, const std::string& step, const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   json("decided", unit, step, "", why);
   if (format_ == LogFormat::Json || verbosity_ < Verbosity::Verbose) return;
-  line("  decided " + (step.empty() ? unit : unit + "/" + step) + ": " + why);
+  line("  decided " + (step.empty() ? unit : unit + "/" + step) + ": " + terminal_text(why));
 }
 
 void Console::detail(const std::string& unit, const std::string& step, const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
   json("detail", unit, step, "", text);
   if (format_ == LogFormat::Json || verbosity_ < Verbosity::Debug) return;
-  line("  " + (step.empty() ? unit : unit + "/" + step) + ": " + text);
+  line("  " + (step.empty() ? unit : unit + "/" + step) + ": " + terminal_text(text));
 }
 
 void Console::warning(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
   json("warning", "", "", "", text);
   if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
-  line("groundwork: warning: " + text);
+  line("groundwork: warning: " + terminal_text(text));
 }
 
 void Console::info(const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
   json("info", "", "", "", text);
   if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
-  line(text);
+  line(terminal_text(text));
 }
 
 void Console::summary(const RunReport& report, Millis elapsed) {
@@ -162,14 +164,14 @@ void Console::summary(const RunReport& report, Millis elapsed) {
     if (s.outcome != StageOutcome::Failed) continue;
     out << "\n"
         << (color_ == Color::On ? "\033[1;31mFAILED\033[0m " : "FAILED ") << s.name << "/"
-        << s.failed_step << ": " << s.failure.message << "\n";
+        << s.failed_step << ": " << terminal_text(s.failure.message) << "\n";
     if (!s.failure.tail.empty()) {
       out << "  last output:\n";
-      std::istringstream tail(s.failure.tail);
+      std::istringstream tail(terminal_text(s.failure.tail));
       std::string l;
       while (std::getline(tail, l)) out << "    " << l << "\n";
     }
-    if (!s.failure.log.empty()) out << "  log: " << s.failure.log << "\n";
+    if (!s.failure.log.empty()) out << "  log: " << terminal_text(s.failure.log) << "\n";
   }
   out << "\n"
       << (report.interrupted ? "interrupted"

@@ -1,5 +1,8 @@
 #include "report/log.h"
 
+#include "model/json_text.h"
+#include "model/terminal_text.h"
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/pattern_formatter.h>
@@ -82,18 +85,13 @@ const char* event_of(LogLevel l) {
   return "info";
 }
 
-/// Serializes without throwing on invalid UTF-8 (replaced by U+FFFD).
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 void emit(LogLevel level, std::string_view message) {
   LogState& s = state();
   if (s.format == LogFormat::Json) {
-    std::string body = dump({{"event", event_of(level)}, {"message", std::string(message)}});
+    std::string body = json_dump({{"event", event_of(level)}, {"message", std::string(message)}});
     s.logger->log(to_spd(level), "{}", body.substr(1, body.size() - 2));
   } else {
-    s.logger->log(to_spd(level), "{}{}", prefix(level), message);
+    s.logger->log(to_spd(level), "{}{}", prefix(level), terminal_text(message));
   }
 }
 
@@ -147,7 +145,7 @@ void log_trace(std::string_view m) { emit(LogLevel::Trace, m); }
 void log_event(LogLevel level, const nlohmann::json& fields) {
   LogState& s = state();
   if (s.format == LogFormat::Json) {
-    std::string body = dump(fields);
+    std::string body = json_dump(fields);
     s.logger->log(to_spd(level), "{}", body.substr(1, body.size() - 2));
     return;
   }

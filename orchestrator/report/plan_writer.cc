@@ -3,7 +3,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "model/json_text.h"
 #include "model/parallel.h"
+#include "model/terminal_text.h"
 
 namespace gw {
 
@@ -62,7 +64,7 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
       }
       out << "\n";
       if (s.status == PlanStatus::Skipped) {
-        out << "    (skipped: 'when' is false: " << s.stage->when->raw << ")\n";
+        out << "    (skipped: 'when' is false: " << terminal_text(s.stage->when->raw) << ")\n";
         continue;
       }
       if (s.when == WhenState::AtRunTime)
@@ -70,7 +72,7 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
       for (const auto& st : s.steps) {
         out << "    - " << st.step->name << " ["
             << paint(to_string(st.status), status_color(st.status)) << "] "
-            << st.preview.description;
+            << terminal_text(st.preview.description);
         if (st.step->repeat == Repeat::Once) out << "  (once)";
         out << "\n";
         if (!st.decision.changed_by.empty()) {
@@ -83,7 +85,8 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         if (st.preview.when == WhenState::AtRunTime)
           out << "        when: decided at run time: " << st.step->when->raw << "\n";
       }
-      for (const auto& g : s.gates) out << "    gate " << g.name << ": " << g.description << "\n";
+      for (const auto& g : s.gates)
+        out << "    gate " << g.name << ": " << terminal_text(g.description) << "\n";
     }
   }
   if (!plan.critical_path.empty()) {
@@ -96,50 +99,9 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
   }
 }
 
-/// Appends s as a JSON string, escaped as nlohmann::json::dump() escapes it. Text with non-ASCII
-/// bytes goes through nlohmann, which also checks it is valid UTF-8.
+/// Appends s as a JSON string (model/json_text.h: invalid UTF-8 becomes U+FFFD).
 void append_string(std::string& out, const std::string& s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      out += nlohmann::json(s).dump();
-      return;
-    }
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  append_json_string(out, s);
 }
 
 void append_strings(std::string& out, const std::vector<std::string>& list) {
@@ -247,17 +209,17 @@ std::string stage_json(const PlannedStage& s) {
 
 /// Writes the plan one stage per line; stages are serialized on every core, written in order.
 void write_json(std::ostream& out, const Plan& plan) {
-  out << "{\n  \"inventory\": " << nlohmann::json(plan.inventory).dump() << ",\n  \"stages\": [";
+  out << "{\n  \"inventory\": " << json_dump(plan.inventory) << ",\n  \"stages\": [";
   std::vector<std::string> lines(plan.stages.size());
   parallel_for(lines.size(), worker_count(lines.size()),
                [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[i]); });
   for (size_t i = 0; i < lines.size(); ++i) out << (i ? ",\n    " : "\n    ") << lines[i];
-  out << "\n  ],\n  \"waves\": " << nlohmann::json(plan.waves).dump()
-      << ",\n  \"criticalPath\": " << nlohmann::json(plan.critical_path).dump() << "\n}\n";
+  out << "\n  ],\n  \"waves\": " << json_dump(plan.waves)
+      << ",\n  \"criticalPath\": " << json_dump(plan.critical_path) << "\n}\n";
 }
 
 std::string quoted(const std::string& s) {
-  return nlohmann::json(s).dump();
+  return json_dump(s);
 }
 
 void write_dot(std::ostream& out, const Plan& plan) {

@@ -2,7 +2,8 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <regex>
+
+#include "model/regex.h"
 
 namespace gw {
 
@@ -106,11 +107,9 @@ Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
       std::string saw = "got '" + first_line(got) + "'";
       if (body.scalars.count("equals")) return {got == body.get("equals"), saw};
       if (body.scalars.count("matches")) {
-        try {
-          return {std::regex_search(got, std::regex(body.get("matches"))), saw};
-        } catch (const std::regex_error& e) {
-          return {false, "bad regex '" + body.get("matches") + "': " + e.what()};
-        }
+        auto re = Regex::compile(body.get("matches"));
+        if (!re) return {false, "'matches' /" + body.get("matches") + "/: " + re.error().message};
+        return {re->search(got), saw};
       }
       return {!got.empty(), got.empty() ? "empty" : saw};
     }
@@ -125,7 +124,8 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
   if (argv.empty()) return {false, "empty argv"};
   ProcessSpec spec;
   spec.program = tools_.resolve(argv[0]);
-  if (spec.program.empty()) return {false, "program not found: " + argv[0]};
+  if (spec.program.empty())
+    return {false, "program '" + argv[0] + "': " + tools_.why_missing(argv[0])};
   spec.args.assign(argv.begin() + 1, argv.end());
   spec.env = tools_.base_env();
   spec.timeout = Millis(60000);
@@ -140,13 +140,12 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
     return {false, "exit " + std::to_string(r.exit_code) + " (expected " + std::to_string(want) +
                        ")" + (tail.empty() ? "" : ": " + tail)};
   if (body.scalars.count("expectOutput")) {
-    try {
-      if (!std::regex_search(r.out, std::regex(body.get("expectOutput"))))
-        return {false,
-                "output does not match /" + body.get("expectOutput") + "/: " + first_line(r.out)};
-    } catch (const std::regex_error& e) {
-      return {false, "bad regex: " + std::string(e.what())};
-    }
+    auto re = Regex::compile(body.get("expectOutput"));
+    if (!re)
+      return {false, "'expectOutput' /" + body.get("expectOutput") + "/: " + re.error().message};
+    if (!re->search(r.out))
+      return {false,
+              "output does not match /" + body.get("expectOutput") + "/: " + first_line(r.out)};
   }
   return {true, "exit " + std::to_string(r.exit_code)};
 }

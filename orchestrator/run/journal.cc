@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/json_text.h"
+
 namespace gw {
 
 std::string now_rfc3339() {
@@ -269,7 +271,7 @@ Status Journal::append(nlohmann::json record, Durability durability) {
     if (!flush_error_.empty()) return Error{broken_ = flush_error_};
   }
   if (!record.contains("at")) record["at"] = now_rfc3339();
-  std::string line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::string line = json_dump(record) + "\n";
   if (auto w = write_all(fd_, line); !w) {
     // Cut the torn record off so that the next one starts on a line of its own.
     if (::ftruncate(fd_, size_) != 0 || ::lseek(fd_, size_, SEEK_SET) != size_)
@@ -308,7 +310,7 @@ Status Journal::compact() {
   JournalState fresh;
   auto add = [&](const nlohmann::json& r) {
     apply_record(r, fresh);
-    text += r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    text += json_dump(r) + "\n";
   };
   const auto& cp = state_.checkpoints;
   for (const auto& [id, rec] : cp.steps) {

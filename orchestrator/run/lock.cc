@@ -11,10 +11,25 @@
 
 namespace gw {
 
-Result<RunLock> RunLock::acquire(const std::string& path, const std::string& what) {
+Result<RunLock> RunLock::acquire(const std::string& path, const std::string& what,
+                                 LockFailure* why) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{path + ": cannot open lock: " + std::strerror(errno)};
+  if (fd < 0) {
+    int err = errno;
+    if (why) *why = LockFailure::Unusable;
+    std::string folder = path.substr(0, path.rfind('/'));
+    if (err == EROFS || err == EACCES || err == EPERM)
+      return Error{"the state folder " + folder + " is not writable (" + path + ": " +
+                   std::strerror(err) + "); pass --state-dir with a writable folder"};
+    return Error{path + ": cannot create the lock file: " + std::strerror(err)};
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (int err = errno; err != EWOULDBLOCK) {
+      ::close(fd);
+      if (why) *why = LockFailure::Unusable;
+      return Error{path + ": cannot lock: " + std::strerror(err)};
+    }
+    if (why) *why = LockFailure::Held;
     std::string holder;
     char buf[512];
     ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
@@ -34,12 +49,12 @@ Result<RunLock> RunLock::acquire(const std::string& path, const std::string& wha
   return RunLock(fd);
 }
 
-bool run_in_progress(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
+LockState RunLock::probe(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return LockState::Free;
   bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);
-  return held;
+  ::close(fd);  // releases the shared lock if it was taken
+  return held ? LockState::Held : LockState::Free;
 }
 
 RunLock::~RunLock() {

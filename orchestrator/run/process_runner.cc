@@ -21,10 +21,10 @@
 // clang-format on
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <utility>
 
+#include "model/terminal_text.h"
 #include "run/command_runner.h"
 
 namespace gw {
@@ -104,7 +104,7 @@ void reset_signal_dispositions() {
 /// SIGKILL when groundwork itself dies, stdin/stdout/stderr from the given fds. The child does
 /// only syscalls between vfork and exec (nothing that allocates or touches shared state), so the
 /// parent's memory — which it shares until exec — is left as it was. Returns the pid, or -1 and
-/// *error.
+/// *error, a whole message naming what failed (the program, or the folder it was to run in).
 pid_t spawn_child(const std::string& program, const std::vector<std::string>& args,
                   const std::vector<std::string>& env, const std::string& cwd, int in_fd,
                   int out_fd, int err_fd, std::string* error) {
@@ -116,10 +116,16 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
   envp.push_back(nullptr);
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) {
-    *error = std::string("pipe: ") + std::strerror(errno);
+    *error = program + ": pipe: " + std::strerror(errno);
     return -1;
   }
   Fd report_read(report[0]), report_write(report[1]);
+  // What the child reports when it cannot exec: which step failed, and errno.
+  enum class Failed : int { Redirect, Chdir, Exec };
+  struct ChildError {
+    Failed stage;
+    int err;
+  };
   sigset_t none;
   sigemptyset(&none);
   pid_t pid = ::vfork();
@@ -128,9 +134,10 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     reset_signal_dispositions();
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    int err = 0;
+    ChildError e{Failed::Redirect, 0};
+    int& err = e.err;
     if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) err = errno;
-    if (!err && ::chdir(cwd.c_str()) != 0) err = errno;
+    if (!err && ::chdir(cwd.c_str()) != 0) e = {Failed::Chdir, errno};
     // Nothing but 0-2 and the exec-error pipe (close-on-exec) may reach the command, whatever
     // groundwork itself inherited.
     if (!err) {
@@ -139,23 +146,38 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
     }
     if (!err) {
       ::execve(program.c_str(), argv.data(), envp.data());
-      err = errno;
+      e = {Failed::Exec, errno};
     }
-    ssize_t n = ::write(report[1], &err, sizeof err);
+    ssize_t n = ::write(report[1], &e, sizeof e);
     (void)n;
     ::_exit(127);
   }
   if (pid < 0) {
-    *error = std::string("vfork: ") + std::strerror(errno);
+    *error = program + ": vfork: " + std::strerror(errno);
     return -1;
   }
   report_write.reset();
-  int child_errno = 0;
-  ssize_t n = ::read(report_read.fd, &child_errno, sizeof child_errno);
-  if (n == static_cast<ssize_t>(sizeof child_errno)) {  // exec failed: reap and report
+  ChildError child{};
+  ssize_t n = ::read(report_read.fd, &child, sizeof child);
+  if (n == static_cast<ssize_t>(sizeof child)) {  // exec failed: reap and report
     int status = 0;
     ::waitpid(pid, &status, 0);
-    *error = std::strerror(child_errno) + std::string(cwd.empty() ? "" : " (in " + cwd + ")");
+    switch (child.stage) {
+      case Failed::Chdir:
+        *error = "cwd '" + cwd + "' " +
+                 (child.err == ENOENT ? std::string("does not exist")
+                  : child.err == ENOTDIR
+                      ? std::string("is not a folder")
+                      : std::string("cannot be entered: ") + std::strerror(child.err));
+        break;
+      case Failed::Exec:
+        *error = program + ": " +
+                 (child.err == ENOENT ? std::string("no such file") : std::strerror(child.err));
+        break;
+      case Failed::Redirect:
+        *error = program + ": cannot set up stdin/stdout/stderr: " + std::strerror(child.err);
+        break;
+    }
     return -1;
   }
   ::setpgid(pid, pid);  // also from here, so killpg works whatever the child got to
@@ -192,7 +214,7 @@ class LogSink {
       // A very long line: write most of it, keeping back what could be the start of a secret.
       size_t keep = redactor_ ? redactor_->longest() : 0;
       size_t cut = pending.size() > keep ? pending.size() - keep : 0;
-      emit(pending.substr(0, cut) + "\n");
+      emit(pending.substr(0, cut), Piece::LineGoesOn);
       pending.erase(0, cut);
     }
   }
@@ -202,18 +224,17 @@ class LogSink {
       pending.clear();
     }
   }
-  const std::deque<std::string>& tail() const { return tail_; }
+  /// The last 20 lines, each cut to kTerminalLineMax bytes (a 100 MB line keeps 2 KB).
+  std::string tail() const { return tail_.str(); }
 
  private:
-  void emit(const std::string& text) {
+  /// Whether a piece of output ends its line or is the head of a line too long to hold back
+  /// (the log file gets a newline after it all the same).
+  enum class Piece { Whole, LineGoesOn };
+  void emit(const std::string& text, Piece piece = Piece::Whole) {
     std::string clean = redactor_ ? redactor_->redact(text) : text;
-    size_t start = 0;
-    while (start < clean.size()) {
-      size_t nl = clean.find('\n', start);
-      tail_.push_back(clean.substr(start, nl - start));
-      if (tail_.size() > 20) tail_.pop_front();
-      start = nl == std::string::npos ? clean.size() : nl + 1;
-    }
+    tail_.append(clean);
+    if (piece == Piece::LineGoesOn) clean += "\n";
     if (visibility_ == Visibility::Normal) put(clean);
   }
   void put(const std::string& s) {
@@ -230,7 +251,7 @@ class LogSink {
   const Redactor* redactor_;
   Visibility visibility_;
   std::array<std::string, 2> pending_;
-  std::deque<std::string> tail_;
+  LineTail tail_{20, kTerminalLineMax};
 };
 
 std::vector<std::string> child_environment(const ProcessSpec& spec) {
@@ -304,7 +325,7 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
                            err_child.fd, &spawn_error);
   if (pgid < 0) {
     res.outcome = Outcome::SpawnFailed;
-    res.error = spec.program + ": " + spawn_error;
+    res.error = spawn_error;
     return res;
   }
   in_child.reset();
@@ -382,7 +403,7 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
 
   res.duration = std::chrono::duration_cast<Millis>(Clock::now() - start);
   sink.flush();
-  for (const auto& l : sink.tail()) res.output_tail += l + "\n";
+  res.output_tail = sink.tail();
   if (spec.redactor) res.out = spec.redactor->redact(res.out);
   if (timed_out) {
     res.outcome = Outcome::TimedOut;

@@ -8,9 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 
 #include "model/hash.h"
+#include "model/json_text.h"
+#include "model/regex.h"
 
 namespace gw {
 
@@ -82,7 +83,7 @@ Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const 
   ProcessSpec spec;
   spec.program = ctx.tools->resolve(inv.tool);
   if (spec.program.empty())
-    return Error{"program '" + inv.tool + "' not found (spec.tools or PATH)"};
+    return Error{"program '" + inv.tool + "': " + ctx.tools->why_missing(inv.tool)};
   for (size_t i = 1; i < inv.argv.size(); ++i) {
     const Arg& a = inv.argv[i];
     if (a.file < 0) {
@@ -144,16 +145,18 @@ Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderSco
   if (step.capture) {
     std::string value = pr.out;
     if (step.capture->regex) {
-      std::smatch m;
-      if (!std::regex_search(pr.out, m, std::regex(*step.capture->regex)) || m.size() < 2) {
+      auto re = Regex::compile(*step.capture->regex);  // checked when loading
+      auto group = re ? re->search_group1(pr.out) : std::nullopt;
+      if (!group) {
         a.result.status = StepStatus::Failed;
         a.result.message = "capture '" + step.capture->name + "': /" + *step.capture->regex +
                            "/ found no group 1 in the output";
         return a;
       }
-      value = m[1].str();
+      value = std::move(*group);
     }
-    a.captured = trim(value);
+    // Valid UTF-8 from here on: the value this run uses is the one the journal keeps.
+    a.captured = valid_utf8(trim(value));
   }
   a.result.status = StepStatus::Passed;
   return a;
@@ -318,7 +321,10 @@ Attempt StepRun::attempts() {
       a = Attempt({StepStatus::Interrupted, "interrupted"});
       break;
     }
-    delay = Millis(static_cast<int64_t>(static_cast<double>(delay.count()) * step_.retry.backoff));
+    // Grows by `backoff` (1 to 100, checked when loading), up to an hour (or the delay itself).
+    delay = Millis(static_cast<int64_t>(
+        std::min(static_cast<double>(delay.count()) * step_.retry.backoff,
+                 std::max(static_cast<double>(step_.retry.delay.count()), 3'600'000.0))));
   }
   a.result.attempts = n;
   return a;

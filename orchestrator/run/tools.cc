@@ -1,6 +1,11 @@
 #include "run/tools.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <tuple>
 
 #include "run/command_runner.h"
@@ -10,6 +15,23 @@ namespace gw {
 std::string ToolResolver::resolve(const std::string& tool) const {
   auto it = inv_.tools.find(tool);
   return find_program(it != inv_.tools.end() ? it->second : tool);
+}
+
+std::string ToolResolver::why_missing(const std::string& tool) const {
+  auto it = inv_.tools.find(tool);
+  if (it == inv_.tools.end()) return program_problem(tool);
+  return "spec.tools: " + it->second + ": " + program_problem(it->second);
+}
+
+std::string program_problem(const std::string& program) {
+  if (program.find('/') == std::string::npos) return "not on PATH";
+  struct stat st {};
+  if (::stat(program.c_str(), &st) != 0)
+    return errno == ENOENT ? "no such file" : std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return "a folder, not a program";
+  if (!S_ISREG(st.st_mode)) return "not a regular file";
+  if (::access(program.c_str(), X_OK) != 0) return "not executable";
+  return "cannot be run";
 }
 
 std::vector<std::pair<std::string, std::string>> ToolResolver::base_env() const {
@@ -72,13 +94,11 @@ std::optional<ToolVersion> find_version(std::string_view output) {
 }
 
 std::vector<std::string> missing_tools(const std::set<std::string>& tools,
-                                       const ToolResolver& resolver, const Inventory& inv) {
+                                       const ToolResolver& resolver) {
   std::vector<std::string> out;
   for (const auto& t : tools) {
     if (!resolver.resolve(t).empty()) continue;
-    auto it = inv.tools.find(t);
-    out.push_back(t +
-                  (it == inv.tools.end() ? " (not on PATH)" : " (spec.tools: " + it->second + ")"));
+    out.push_back(t + " (" + resolver.why_missing(t) + ")");
   }
   return out;
 }

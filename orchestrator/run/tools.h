@@ -17,6 +17,9 @@ class ToolResolver {
   virtual ~ToolResolver() = default;
   /// The program to execute, or empty when it cannot be found (looks at the file system).
   virtual std::string resolve(const std::string& tool) const;
+  /// Why resolve() found nothing, in words: "no such file", "not executable", "not on PATH",
+  /// prefixed with "spec.tools: PATH: " when the inventory maps the tool.
+  std::string why_missing(const std::string& tool) const;
   /// Environment every command gets: KUBECONFIG and TALOSCONFIG from the inventory.
   std::vector<std::pair<std::string, std::string>> base_env() const;
 
@@ -24,9 +27,14 @@ class ToolResolver {
   const Inventory& inv_;
 };
 
-/// Lists missing programs as "kubectl (spec.tools: /x/kubectl)" lines; empty when all are present.
+/// Lists missing programs as "kubectl (not on PATH)" lines, each saying why; empty when all are
+/// present.
 std::vector<std::string> missing_tools(const std::set<std::string>& tools,
-                                       const ToolResolver& resolver, const Inventory& inv);
+                                       const ToolResolver& resolver);
+
+/// Why `program` (a path, or a name looked up on $PATH) cannot be run: "no such file", "a folder,
+/// not a program", "not executable", "not on PATH".
+std::string program_problem(const std::string& program);
 
 /// A version number as tools print it: "v1.31.2", "v3.16.3+g1b3bd2c", "1.9.2".
 struct ToolVersion {

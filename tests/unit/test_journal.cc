@@ -13,7 +13,7 @@ TEST_CASE("a torn last line is a crash only when no run is writing the journal")
   std::ofstream(journal) << "{\"groundwork_journal\":1}\n"
                          << R"({"t":"step_end","stage":"a","step":"s","status":"passed"})" << "\n"
                          << R"({"t":"step_start","stage":"a","st)";
-  CHECK_FALSE(gw::run_in_progress(lock));
+  CHECK_FALSE((gw::RunLock::probe(lock) == gw::LockState::Held));
   std::vector<std::string> warnings;
   auto st = gw::read_journal(journal, &warnings, gw::JournalTail::Final);
   REQUIRE(st.ok());
@@ -23,10 +23,10 @@ TEST_CASE("a torn last line is a crash only when no run is writing the journal")
 
   auto held = gw::RunLock::acquire(lock, "apply");
   REQUIRE(held.ok());
-  CHECK(gw::run_in_progress(lock));
+  CHECK((gw::RunLock::probe(lock) == gw::LockState::Held));
   warnings.clear();
   st = gw::read_journal(journal, &warnings,
-                        gw::run_in_progress(lock) ? gw::JournalTail::Growing
+                        (gw::RunLock::probe(lock) == gw::LockState::Held) ? gw::JournalTail::Growing
                                                   : gw::JournalTail::Final);
   REQUIRE(st.ok());
   CHECK(warnings.empty());

@@ -10,6 +10,7 @@
 #include "model/hash.h"
 #include "model/names.h"
 #include "plan/needs.h"
+#include "model/terminal_text.h"
 #include "report/console.h"
 #include "run/checkpoint_store.h"
 #include "run/executor.h"
@@ -60,8 +61,12 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   StatePaths paths = state_paths(g.state_dir, project.inventory.name);
   if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
-  auto lock = RunLock::acquire(paths.lock(), "apply");
-  if (!lock) return fail(kExitLocked, lock.error().message);
+  LockFailure lock_failure = LockFailure::Held;
+  auto lock = RunLock::acquire(paths.lock(), "apply", &lock_failure);
+  // Exit 4 is only for a lock another run holds; a state folder that cannot be written is 1.
+  if (!lock)
+    return fail(lock_failure == LockFailure::Held ? kExitLocked : kExitFailed,
+                lock.error().message + "; nothing was run");
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) return fail(kExitFailed, journal.error().message);
@@ -86,7 +91,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   ToolResolver tools(project.inventory);
   Needs needs = collect_needs(*plan);
-  auto missing = missing_tools(needs.tools, tools, project.inventory);
+  auto missing = missing_tools(needs.tools, tools);
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += "\n  " + m;
@@ -109,9 +114,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   std::string run_id = make_run_id();
   std::string log_dir = paths.runs() + "/" + run_id + "/logs";
-  std::error_code dir_error;
-  fs::create_directories(log_dir, dir_error);
-  if (dir_error) return fail(kExitFailed, log_dir + ": " + dir_error.message());
+  if (std::error_code ec; !fs::create_directories(log_dir, ec) && ec)
+    return fail(kExitFailed, log_dir + ": cannot create the run's log folder: " + ec.message() +
+                                 "; nothing was run");
   if (auto s = add_log_file(paths.runs() + "/" + run_id + "/debug.log"); !s)
     return fail(kExitFailed, s.error().message);
   struct CloseLog {

@@ -8,6 +8,7 @@
 #include "plan/needs.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
+#include "model/terminal_text.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
 #include "run/tools.h"
@@ -64,7 +65,9 @@ class Report {
  public:
   void line(Verdict v, const std::string& what, const std::string& detail) {
     static const char* const kTag[] = {"  ok    ", "  warn  ", "  FAIL  "};
-    std::cout << kTag[static_cast<int>(v)] << what << (detail.empty() ? "" : ": " + detail) << "\n";
+    // `detail` quotes what tools printed: escaped and cut (model/terminal_text.h).
+    std::cout << kTag[static_cast<int>(v)] << terminal_text(what)
+              << (detail.empty() ? "" : ": " + terminal_text(detail)) << "\n";
     if (v == Verdict::Fail) ++problems_;
   }
   int problems() const { return problems_; }

@@ -39,10 +39,11 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     log_error(s.error().message);
     return kExitFailed;
   }
-  auto lock = RunLock::acquire(paths.lock(), "reset");
+  LockFailure lock_failure = LockFailure::Held;
+  auto lock = RunLock::acquire(paths.lock(), "reset", &lock_failure);
   if (!lock) {
     log_error(lock.error().message);
-    return kExitLocked;
+    return lock_failure == LockFailure::Held ? kExitLocked : kExitFailed;
   }
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);

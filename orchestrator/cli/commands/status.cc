@@ -6,6 +6,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "model/json_text.h"
 #include "plan/planner.h"
 #include "run/journal.h"
 #include "run/lock.h"
@@ -16,14 +17,17 @@ namespace gw {
 
 namespace {
 
-std::string word(RecordStatus s) {
+/// `lock`: whether a run holds the lock now. A step whose start has no end yet is running while
+/// a run holds the lock, and was interrupted when none does.
+std::string word(RecordStatus s, LockState lock) {
   switch (s) {
     case RecordStatus::Passed:
       return "done";
     case RecordStatus::Failed:
       return "failed";
-    case RecordStatus::Interrupted:
     case RecordStatus::Running:
+      return lock == LockState::Held ? "running" : "interrupted";
+    case RecordStatus::Interrupted:
       return "interrupted";
   }
   return "pending";
@@ -41,13 +45,14 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
   std::vector<std::string> warnings;
   auto st = read_journal(paths.journal(), &warnings,
-                         run_in_progress(paths.lock()) ? JournalTail::Growing : JournalTail::Final);
+                         RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
   if (!st) {
     log_error(st.error().message);
     return kExitFailed;
   }
   for (const auto& w : warnings) log_warning(w);
   const Checkpoints& cp = st->checkpoints;
+  const LockState lock = RunLock::probe(paths.lock());
   // What the plan skips (a `when` that is false) shows as skipped rather than pending.
   KnownFingerprints fps = known_fingerprints(*ws, g);
   auto plan = plan_or_report(*ws, {}, cp, g, std::cerr, fps.view());
@@ -70,27 +75,29 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     nlohmann::json js{{"name", stage.name},
                       {"status", unrecorded(stage.name)},
                       {"steps", nlohmann::json::array()}};
-    bool any_running = false, any_failed = false;
+    bool any_running = false, any_interrupted = false, any_failed = false;
     for (const auto& step : stage.steps) {
       nlohmann::json jst{{"name", step.name}, {"status", unrecorded(stage.name + "/" + step.name)}};
       auto it = cp.steps.find(stage.name + "/" + step.name);
       if (it != cp.steps.end()) {
-        jst["status"] = word(it->second.status);
+        jst["status"] = word(it->second.status, lock);
         if (!it->second.finished_at.empty()) jst["finishedAt"] = it->second.finished_at;
         jst["durationMs"] = it->second.duration_ms;
-        any_running = any_running || it->second.status == RecordStatus::Running ||
-                      it->second.status == RecordStatus::Interrupted;
+        any_running = any_running || it->second.status == RecordStatus::Running;
+        any_interrupted = any_interrupted || it->second.status == RecordStatus::Interrupted;
         any_failed = any_failed || it->second.status == RecordStatus::Failed;
       }
       js["steps"].push_back(jst);
     }
     if (auto it = cp.stages.find(stage.name); it != cp.stages.end()) {
-      js["status"] = word(it->second.status);
+      js["status"] = word(it->second.status, lock);
       js["finishedAt"] = it->second.finished_at;
       js["durationMs"] = it->second.duration_ms;
     } else if (any_failed) {
       js["status"] = "failed";
     } else if (any_running) {
+      js["status"] = lock == LockState::Held ? "running" : "interrupted";
+    } else if (any_interrupted) {
       js["status"] = "interrupted";
     }
     j["stages"].push_back(js);
@@ -99,7 +106,7 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     j["drills"].push_back(
         {{"playbook", d.playbook}, {"status", d.status}, {"at", d.at}, {"rtoMs", d.rto_ms}});
   if (o.format == "json") {
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_dump(j, 2) << "\n";
     return kExitOk;
   }
   std::cout << "inventory '" << ws->project.inventory.name << "' (journal " << paths.journal()

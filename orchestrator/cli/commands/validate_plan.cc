@@ -39,7 +39,7 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
   auto journal = read_journal(
       paths.journal(), &warnings,
-      run_in_progress(paths.lock()) ? JournalTail::Growing : JournalTail::Final);
+      RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
   for (const auto& w : warnings) log_warning(w);
   if (auto why = check_force(ws->project, o.force)) {
     log_error(*why);

@@ -8,6 +8,7 @@
 #include "run/secrets.h"
 #include "run/state_dir.h"
 #include "report/log.h"
+#include "model/terminal_text.h"
 
 namespace gw {
 
@@ -25,10 +26,12 @@ void print_diagnostics(const Diagnostics& diags, std::ostream& err, Color color)
     return;
   }
   for (const auto& d : all) {
+    // Messages quote the input, which may hold control characters: shown escaped, never obeyed.
     if (color == Color::On)
-      err << d.loc.str() << ": \033[1;31merror:\033[0m " << d.message << "\n";
+      err << terminal_text(d.loc.str()) << ": \033[1;31merror:\033[0m " << terminal_text(d.message)
+          << "\n";
     else
-      err << d.format() << "\n";
+      err << terminal_text(d.format()) << "\n";
   }
   err << all.size() << (all.size() == 1 ? " error" : " errors") << "; nothing was run\n";
 }
