@@ -13,6 +13,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "model/names.h"
+#include "run/containment.h"
 
 namespace {
 
@@ -73,9 +74,20 @@ std::optional<std::string> verb_problem(const CLI::App& app, const std::string& 
   return msg + "; see groundwork --help";
 }
 
+int run_verb(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Orphans of the commands come back to groundwork, which stops them with their step.
+  if (auto s = gw::enable_child_subreaper(); !s)
+    std::cerr << "groundwork: warning: " << s.error().message << "\n";
+  return run_verb(argc, argv);
+}
+
+namespace {
+
+int run_verb(int argc, char** argv) {
   gw::GlobalOptions g;
   if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR")) g.color = gw::Color::Off;
   CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms",
@@ -110,6 +122,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--only", run_opts.only, "STAGE: run just these; their needs must be done")
         ->allow_extra_args(false);
     cmd->add_flag("--verify", run_opts.verify, "re-run the health gates of stages already done");
+    cmd->add_flag("--kill-stale", run_opts.kill_stale,
+                  "stop the still-running processes of a crashed run before starting (else wait)");
   };
   auto* apply = app.add_subcommand("apply", "run the targets and everything they need");
   add_run_options(apply, true);
@@ -154,3 +168,5 @@ int main(int argc, char** argv) {
   }
   return gw::kExitInvalid;
 }
+
+}  // namespace

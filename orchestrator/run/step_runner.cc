@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "model/hash.h"
+#include "run/rendered_files.h"
 
 namespace gw {
 
@@ -17,47 +18,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// A private folder for rendered input files (mode 0700, files 0600), removed with its contents.
-class RenderedFiles {
- public:
-  RenderedFiles() = default;
-  ~RenderedFiles() {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  RenderedFiles(const RenderedFiles&) = delete;
-  RenderedFiles& operator=(const RenderedFiles&) = delete;
-
-  /// Writes the file and returns its path.
-  Result<std::string> write(const FileInput& f, size_t index) {
-    if (dir_.empty()) {
-      const char* tmp = std::getenv("TMPDIR");
-      std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/groundwork-XXXXXX";
-      if (!::mkdtemp(tmpl.data())) return Error{"cannot create a private temp folder"};
-      dir_ = tmpl;
-    }
-    std::string name = std::to_string(index) + "-" + fs::path(f.source).filename().string();
-    std::string path = dir_ + "/" + name;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Error{path + ": cannot write rendered file"};
-    size_t off = 0;
-    const std::string& content = *f.content;
-    while (off < content.size()) {
-      ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    if (off != content.size()) return Error{path + ": short write"};
-    return path;
-  }
-
- private:
-  std::string dir_;
-};
 
 void append_log(const std::string& path, const std::string& line) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -115,7 +75,7 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
   auto built = build_step_command(step, cc, nullptr);
   if (!built) return {StepStatus::Failed, built.error().message};
   const Invocation& inv = **built;
-  RenderedFiles files;
+  RenderedFiles files(ctx.rendered_dir);
   ProcessSpec spec;
   spec.program = ctx.tools->resolve(inv.tool);
   if (spec.program.empty())
@@ -143,6 +103,8 @@ StepResult attempt_command(const RunContext& ctx, const Step& step, const Render
   spec.log_path = log;
   spec.redactor = ctx.redactor;
   spec.visibility = step.visibility;
+  // Issue 7: record the command's process group, so a later run finds it if this one dies.
+  if (ctx.live_groups) spec.on_spawn = ctx.live_groups->recorder(log, step.timeout);
   ProcessResult pr = ctx.runner->run(spec, *ctx.interrupt);
   r.tail = pr.output_tail;
   if (pr.outcome == Outcome::Interrupted) return {StepStatus::Interrupted, "interrupted"};

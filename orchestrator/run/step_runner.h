@@ -12,6 +12,7 @@
 #include "run/command_runner.h"
 #include "run/gates.h"
 #include "run/journal.h"
+#include "run/live_groups.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -53,6 +54,8 @@ struct RunContext {
   const std::map<std::string, std::string>* secrets = nullptr;       // revealed values
   const std::map<std::string, std::string>* fingerprints = nullptr;  // keyed hashes
   std::string log_dir;                                               // runs/<run-id>/logs
+  std::string rendered_dir;  // runs/<run-id>/secrets: rendered .tmpl files (run/rendered_files.h)
+  LiveGroups* live_groups = nullptr;  // records each command's process group; may be null
   std::string run_id;
   CheckpointPolicy policy;
   /// Captured outputs "stage.name" -> value; guarded by outputs_mu.

@@ -10,8 +10,10 @@
 #include "load/project_loader.h"
 #include "report/console.h"
 #include "run/executor.h"
+#include "run/live_groups.h"
 #include "run/lock.h"
 #include "run/secrets.h"
+#include "run/stale.h"
 #include "run/state_dir.h"
 
 namespace gw {
@@ -93,7 +95,22 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   static Interrupt interrupt;  // the signal thread outlives this function
   install_signal_handling(interrupt);
+
+  // What a crashed run left: its processes are waited for (or stopped with --kill-stale) before
+  // anything starts, then its rendered secret files are deleted (docs/architecture.md, Processes).
+  std::string run_id = make_run_id();
+  StaleOptions so;
+  so.action = o.kill_stale ? StaleAction::Kill : StaleAction::Wait;
+  auto say = [](const std::string& m) { std::cerr << "groundwork: " << m << "\n"; };
+  if (auto s = settle_stale_groups(paths.runs(), run_id, so, interrupt, say); !s) {
+    if (interrupt.stopping())
+      return fail(kExitInterrupted, s.error().message + "; nothing was run");
+    return fail(kExitPreflight, s.error().message + "; nothing was run");
+  }
+  sweep_dead_runs(paths.runs(), run_id);
+
   ProcessRunner runner;
+  runner.withhold_env(secret_env_vars(project.inventory));
   auto fkey = fingerprint_key(paths);
   if (!fkey) return fail(kExitFailed, fkey.error().message);
   auto secrets = resolve_secrets(project.inventory, needs.secrets, *fkey, runner, tools, interrupt);
@@ -104,9 +121,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   }
   redact_readable_secrets(project.inventory, secrets->redactor);
 
-  std::string run_id = make_run_id();
-  std::string log_dir = paths.runs() + "/" + run_id + "/logs";
+  std::string run_dir = paths.runs() + "/" + run_id;
+  std::string log_dir = run_dir + "/logs";
   fs::create_directories(log_dir);
+  LiveGroups live_groups(run_dir + "/groups");  // removed when the run ends: nothing is left
   size_t total = 0;
   for (const auto& ps : plan->stages)
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
@@ -129,6 +147,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ctx.secrets = &secrets->values;
   ctx.fingerprints = &secrets->fingerprints;
   ctx.log_dir = log_dir;
+  ctx.rendered_dir = run_dir + "/secrets";
+  ctx.live_groups = &live_groups;
   ctx.run_id = run_id;
   ctx.policy.fresh = o.fresh;
   ctx.policy.force.insert(o.force.begin(), o.force.end());
@@ -144,6 +164,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   eo.keep_going = o.keep_going ? KeepGoing::Yes : KeepGoing::No;
   eo.verify = o.verify ? Verify::Yes : Verify::No;
   RunReport report = execute_plan(*plan, ctx, eo);
+  std::error_code ec;
+  fs::remove_all(ctx.rendered_dir, ec);  // every step is over: nothing in it is needed
   console.summary(report,
                   std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));
   if (report.interrupted) return kExitInterrupted;
