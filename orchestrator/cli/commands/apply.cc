@@ -101,7 +101,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   std::string run_id = make_run_id();
   StaleOptions so;
   so.action = o.kill_stale ? StaleAction::Kill : StaleAction::Wait;
-  auto say = [](const std::string& m) { std::cerr << "groundwork: " << m << "\n"; };
+  Console notices(std::cerr, g.log_format, g.verbosity, g.color, false, 0);
+  auto say = [&notices](const std::string& m) { notices.warning(m); };
   if (auto s = settle_stale_groups(paths.runs(), run_id, so, interrupt, say); !s) {
     if (interrupt.stopping())
       return fail(kExitInterrupted, s.error().message + "; nothing was run");
