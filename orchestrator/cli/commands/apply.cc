@@ -65,6 +65,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
   auto lock = RunLock::acquire(paths.lock(), "apply");
   if (!lock) return fail(kExitLocked, lock.error().message);
+  // Rendered secret files of dead runs go at once, whatever happens next (those of a run whose
+  // processes still live stay until they are settled below).
+  sweep_dead_runs(paths.runs(), "");
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) return fail(kExitFailed, journal.error().message);
@@ -108,7 +111,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
       return fail(kExitInterrupted, s.error().message + "; nothing was run");
     return fail(kExitPreflight, s.error().message + "; nothing was run");
   }
-  sweep_dead_runs(paths.runs(), run_id);
+  sweep_dead_runs(paths.runs(), run_id);  // now those of the runs just settled
 
   ProcessRunner runner;
   runner.withhold_env(secret_env_vars(project.inventory));
