@@ -1,9 +1,12 @@
 // groundwork: the command-line entry point. Parses options, dispatches to a verb, and is the one
 // place that catches exceptions.
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -14,6 +17,7 @@
 #include "cli/commands/exit_codes.h"
 #include "model/names.h"
 #include "report/log.h"
+#include "run/containment.h"
 
 namespace {
 
@@ -76,9 +80,39 @@ std::optional<std::string> verb_problem(const CLI::App& app, const std::string& 
   return msg + "; see groundwork --help";
 }
 
+/// Whether stdout is a pipe or socket whose reader has gone (`groundwork plan | head -1`).
+bool stdout_reader_gone() {
+  pollfd p{STDOUT_FILENO, POLLOUT, 0};
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+/// The verb's exit code once stdout is flushed: a reader that stopped reading (`| head`) is no
+/// error, any other failed write to stdout is (the data did not arrive).
+int finish_stdout(int rc) {
+  std::cout.flush();
+  if (std::cout.good() && std::fflush(stdout) == 0) return rc;
+  if (stdout_reader_gone()) return rc;
+  std::cerr << "groundwork: error: cannot write to standard output\n";
+  return rc == gw::kExitOk ? gw::kExitFailed : rc;
+}
+
+int run_verb(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a closed pipe (stdout into `| head`, a step's stdin it never reads) is an error
+  // to handle, never a reason to die. Commands get SIGPIPE back at its default (process_runner.cc).
+  ::signal(SIGPIPE, SIG_IGN);
+  // Orphans of the commands come back to groundwork, which stops them with their step.
+  if (auto s = gw::enable_child_subreaper(); !s)
+    std::cerr << "groundwork: warning: " << s.error().message << "\n";
+  return finish_stdout(run_verb(argc, argv));
+}
+
+namespace {
+
+int run_verb(int argc, char** argv) {
   gw::GlobalOptions g;
   if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR")) g.color = gw::Color::Off;
   CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms",
@@ -116,6 +150,8 @@ int main(int argc, char** argv) {
     cmd->add_option("--only", run_opts.only, "STAGE: run just these; their needs must be done")
         ->allow_extra_args(false);
     cmd->add_flag("--verify", run_opts.verify, "re-run the health gates of stages already done");
+    cmd->add_flag("--kill-stale", run_opts.kill_stale,
+                  "stop the still-running processes of a crashed run before starting (else wait)");
   };
   auto* apply = app.add_subcommand("apply", "run the targets and everything they need");
   add_run_options(apply, true);
@@ -166,3 +202,5 @@ int main(int argc, char** argv) {
   }
   return gw::kExitInvalid;
 }
+
+}  // namespace

@@ -34,7 +34,8 @@ Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
 Result<RenderedBody> render_gate(const Gate& gate, const RenderScope& scope, RenderUse* use);
 
 /// An input file a command reads: shown and hashed by its source path, materialized at run time
-/// (rendered `.tmpl` files go to a private temp file; plain files are used in place).
+/// (rendered `.tmpl` files go to the run's private secrets folder, run/rendered_files.h; plain
+/// files are used in place).
 struct FileInput {
   std::string source;                          // absolute path as named
   std::shared_ptr<const std::string> content;  // rendered content (shared between steps)

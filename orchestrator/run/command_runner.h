@@ -1,7 +1,12 @@
 #pragma once
 /// The boundary to the outside world for processes: the scheduler and gates run commands only
 /// through CommandRunner, so tests substitute a fake.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +17,15 @@
 #include "run/redactor.h"
 
 namespace gw {
+
+/// A command just started: the leader of its own process group, and the token its environment
+/// (and that of every descendant) carries as GROUNDWORK_STEP (run/containment.h).
+struct SpawnedGroup {
+  pid_t pgid = 0;            // the process group, led by the command itself
+  pid_t pid = 0;             // the command (== pgid)
+  uint64_t start_ticks = 0;  // its start time (/proc/PID/stat field 22): tells a recycled pid apart
+  std::string token;
+};
 
 /// One process to run: no shell, its own process group.
 struct ProcessSpec {
@@ -24,6 +38,9 @@ struct ProcessSpec {
   std::string log_path;  // stdout and stderr are appended here; empty: no log
   const Redactor* redactor = nullptr;
   Visibility visibility = Visibility::Normal;  // Sensitive: output stays out of the log
+  /// Called once, right after the command started and before anything is read or waited for
+  /// (e.g. to record its group so that a later run can find it if this one dies). Must not block.
+  std::function<void(const SpawnedGroup&)> on_spawn;
 };
 
 enum class Outcome { Exited, Signaled, TimedOut, Interrupted, SpawnFailed };
@@ -53,14 +70,20 @@ class CommandRunner {
   virtual ProcessResult run(const ProcessSpec& spec, const Interrupt& interrupt) = 0;
 };
 
-/// The real runner (Boost.Process v2).
+/// The real runner (Boost.Process v2). Whatever a command started is stopped when it ends, also
+/// outside its process group (run/containment.h).
 class ProcessRunner : public CommandRunner {
  public:
   explicit ProcessRunner(Millis grace = Millis(5000)) : grace_(grace) {}
   ProcessResult run(const ProcessSpec& spec, const Interrupt& interrupt) override;
+  /// Environment variables groundwork has but never passes on to a command (the sources of
+  /// secrets: a command gets a secret only where a step puts it, through ProcessSpec::env). Set
+  /// before the first run.
+  void withhold_env(std::set<std::string> names) { withheld_ = std::move(names); }
 
  private:
   Millis grace_;
+  std::set<std::string> withheld_;
 };
 
 /// Finds a program: a path containing '/' as is, else each folder of $PATH. Empty if not found.

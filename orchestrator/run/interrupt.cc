@@ -25,6 +25,10 @@ void install_signal_handling(Interrupt& interrupt) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  // SIGHUP (terminal or ssh session gone) is an interrupt too — unless groundwork was started
+  // with it ignored (nohup): then it stays ignored, as asked.
+  struct sigaction hup {};
+  if (::sigaction(SIGHUP, nullptr, &hup) != 0 || hup.sa_handler != SIG_IGN) sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set, &interrupt] {
     int count = 0;

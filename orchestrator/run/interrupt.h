@@ -1,5 +1,5 @@
 #pragma once
-/// The run-wide interruption state: SIGINT/SIGTERM raise it; everything that waits polls it.
+/// The run-wide interruption state: SIGINT/SIGTERM/SIGHUP raise it; everything that waits polls it.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,9 +27,10 @@ class Interrupt {
   mutable std::condition_variable cv_;
 };
 
-/// Installs SIGINT/SIGTERM handling for the process: the first signal raises Terminate, the second
-/// Kill. Signals are blocked in every thread and taken by a dedicated thread. Children get a clean
-/// signal mask (see process_runner.cc). Call once, before starting threads.
+/// Installs SIGINT/SIGTERM/SIGHUP handling for the process: the first signal raises Terminate, the
+/// second Kill. SIGHUP is left alone when it was ignored at start (nohup). Signals are blocked in
+/// every thread and taken by a dedicated thread. Children get a clean signal mask (see
+/// process_runner.cc). Call once, before starting threads.
 void install_signal_handling(Interrupt& interrupt);
 
 }  // namespace gw

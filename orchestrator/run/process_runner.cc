@@ -26,6 +26,8 @@
 
 #include "model/terminal_text.h"
 #include "run/command_runner.h"
+#include "run/containment.h"
+#include "run/proc_table.h"
 
 namespace gw {
 
@@ -254,16 +256,22 @@ class LogSink {
   LineTail tail_{20, kTerminalLineMax};
 };
 
-std::vector<std::string> child_environment(const ProcessSpec& spec) {
+/// groundwork's environment without the withheld variables and the ones the spec sets, then the
+/// spec's, then the command's token (run/containment.h), which nothing overrides.
+std::vector<std::string> child_environment(const ProcessSpec& spec,
+                                           const std::set<std::string>& withheld,
+                                           const std::string& token) {
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
     std::string kv(*e);
     std::string key = kv.substr(0, kv.find('='));
-    bool overridden = false;
-    for (const auto& [k, v] : spec.env) overridden = overridden || k == key;
-    if (!overridden) env.push_back(std::move(kv));
+    bool dropped = withheld.count(key) > 0 || key == kProcessTokenVar;
+    for (const auto& [k, v] : spec.env) dropped = dropped || k == key;
+    if (!dropped) env.push_back(std::move(kv));
   }
-  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : spec.env)
+    if (k != kProcessTokenVar) env.push_back(k + "=" + v);
+  env.push_back(std::string(kProcessTokenVar) + "=" + token);
   return env;
 }
 
@@ -318,11 +326,14 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     return res;
   }
   Fd err_child(err_fds[1]), err_parent(err_fds[0]);
-  std::vector<std::string> env = child_environment(spec);
+  const std::string token = new_process_token();
+  std::vector<std::string> env = child_environment(spec, withheld_, token);
   std::string cwd = spec.cwd.value_or(std::filesystem::current_path().string());
   std::string spawn_error;
-  pid_t pgid = spawn_child(spec.program, spec.args, env, cwd, in_child.fd, out_child.fd,
-                           err_child.fd, &spawn_error);
+  pid_t pgid = spawn_registered([&] {
+    return spawn_child(spec.program, spec.args, env, cwd, in_child.fd, out_child.fd, err_child.fd,
+                       &spawn_error);
+  });
   if (pgid < 0) {
     res.outcome = Outcome::SpawnFailed;
     res.error = spawn_error;
@@ -331,14 +342,41 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   in_child.reset();
   out_child.reset();
   err_child.reset();
+  // Descendants started at or after the command: older processes are never its leftovers.
+  auto started = read_proc(pgid);
+  const uint64_t start_ticks = started ? started->start_ticks : 0;
+  // Whatever happens below, the command's leftovers are stopped when this returns, wherever they
+  // went (another process group, a new session), and the child is unregistered once reaped.
+  struct Leftovers {
+    pid_t pgid;
+    const std::string& token;
+    uint64_t since;
+    ~Leftovers() {
+      unregister_child(pgid);
+      stop_leftovers(token, since, std::chrono::milliseconds(5000));
+    }
+  } leftovers{pgid, token, start_ticks};
+  auto kill_now = [&] {
+    ::killpg(pgid, SIGKILL);
+    int status = 0;
+    ::waitpid(pgid, &status, 0);
+  };
+  if (spec.on_spawn) {
+    try {
+      spec.on_spawn(SpawnedGroup{pgid, pgid, start_ticks, token});
+    } catch (const std::exception& e) {  // never run a command that could not be recorded
+      kill_now();
+      res.outcome = Outcome::SpawnFailed;
+      res.error = spec.program + ": " + e.what();
+      return res;
+    }
+  }
   // Boost.Process waits for it (pidfd) on the same event loop as its pipes.
   std::optional<bp::process> proc;
   try {
     proc.emplace(ctx.get_executor(), pgid);
   } catch (const std::exception& e) {  // no pidfd (old kernel, seccomp): do not leave it running
-    ::killpg(pgid, SIGKILL);
-    int status = 0;
-    ::waitpid(pgid, &status, 0);
+    kill_now();
     res.outcome = Outcome::SpawnFailed;
     res.error = spec.program + ": cannot wait for the process: " + e.what();
     return res;
@@ -365,6 +403,8 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     exited = true;
     native_status = proc->native_exit_code();
     ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
+    // ... and those that left it (setsid, setpgid): they would hold the pipes open.
+    signal_marked(token, start_ticks, SIGKILL);
     maybe_done();
   });
 
@@ -373,6 +413,8 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   std::optional<Clock::time_point> kill_at;
   std::optional<Clock::time_point> drain_until;
   bool timed_out = false, interrupted = false;
+  bool killed = false;  // SIGKILL sent to the marked processes outside the group
+  int ticks = 0;
   std::function<void()> arm = [&] {
     tick.expires_after(std::chrono::milliseconds(20));
     tick.async_wait([&](bp::error_code ec) {
@@ -388,12 +430,20 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
       } else {
         if (!kill_at && interrupt.stopping()) interrupted = true;
         if (!kill_at && now >= deadline) timed_out = true;
-        if (interrupt.level() == StopLevel::Kill) ::killpg(pgid, SIGKILL);
+        bool kill = interrupt.level() == StopLevel::Kill;
         if (!kill_at && (timed_out || interrupted)) {
           ::killpg(pgid, SIGTERM);
+          signal_marked(token, start_ticks, SIGTERM);
           kill_at = now + grace_;
         }
-        if (kill_at && now >= *kill_at) ::killpg(pgid, SIGKILL);
+        if (kill_at && now >= *kill_at) kill = true;
+        if (kill) {
+          ::killpg(pgid, SIGKILL);
+          if (!killed) signal_marked(token, start_ticks, SIGKILL);
+          killed = true;
+        }
+        // Orphans that exited while the command runs: reaped about once a second.
+        if (++ticks % 50 == 0) reap_orphans();
       }
       arm();
     });

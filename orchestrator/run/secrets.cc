@@ -67,6 +67,13 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
   return out;
 }
 
+std::set<std::string> secret_env_vars(const Inventory& inv) {
+  std::set<std::string> names;
+  for (const auto& [name, src] : inv.secrets)
+    if (src.kind == SecretSourceKind::Env) names.insert(src.env);
+  return names;
+}
+
 namespace {
 
 /// The value of an env or file secret, without running anything; nullopt when unreadable.

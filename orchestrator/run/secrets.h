@@ -29,6 +29,10 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
 std::map<std::string, std::string> readable_fingerprints(const Inventory& inv,
                                                          const std::string& fingerprint_key);
 
+/// The environment variables the inventory's secrets are read from (`secrets: {x: {env: VAR}}`):
+/// never passed on to commands (ProcessRunner::withhold_env); a step that needs a secret names it.
+std::set<std::string> secret_env_vars(const Inventory& inv);
+
 /// Adds to `redactor` the values of every env and file secret of the inventory that can be read,
 /// used or not: a child inherits the whole environment and may print any of them.
 void redact_readable_secrets(const Inventory& inv, Redactor& redactor);

@@ -12,6 +12,7 @@
 #include "model/hash.h"
 #include "model/json_text.h"
 #include "model/regex.h"
+#include "run/rendered_files.h"
 
 namespace gw {
 
@@ -19,47 +20,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// A private folder for rendered input files (mode 0700, files 0600), removed with its contents.
-class RenderedFiles {
- public:
-  RenderedFiles() = default;
-  ~RenderedFiles() {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  RenderedFiles(const RenderedFiles&) = delete;
-  RenderedFiles& operator=(const RenderedFiles&) = delete;
-
-  /// Writes the file and returns its path.
-  Result<std::string> write(const FileInput& f, size_t index) {
-    if (dir_.empty()) {
-      const char* tmp = std::getenv("TMPDIR");
-      std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/groundwork-XXXXXX";
-      if (!::mkdtemp(tmpl.data())) return Error{"cannot create a private temp folder"};
-      dir_ = tmpl;
-    }
-    std::string name = std::to_string(index) + "-" + fs::path(f.source).filename().string();
-    std::string path = dir_ + "/" + name;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Error{path + ": cannot write rendered file"};
-    size_t off = 0;
-    const std::string& content = *f.content;
-    while (off < content.size()) {
-      ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    ::close(fd);
-    if (off != content.size()) return Error{path + ": short write"};
-    return path;
-  }
-
- private:
-  std::string dir_;
-};
 
 /// Appends a line to a step's log; false when it could not be written.
 bool append_log(const std::string& path, const std::string& line) {
@@ -107,6 +67,8 @@ Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const 
   spec.log_path = log;
   spec.redactor = ctx.redactor;
   spec.visibility = step.visibility;
+  // Record the command's process group, so that a later run finds it if this one dies.
+  if (ctx.live_groups) spec.on_spawn = ctx.live_groups->recorder(log, step.timeout);
   return spec;
 }
 
@@ -125,7 +87,7 @@ Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderSco
   CommandContext cc{ctx.project, scope, nullptr};
   auto built = build_step_command(step, cc, nullptr);
   if (!built) return Attempt({StepStatus::Failed, built.error().message});
-  RenderedFiles files;
+  RenderedFiles files(ctx.rendered_dir);
   auto spec = process_spec(ctx, step, **built, files, log);
   if (!spec) return Attempt({StepStatus::Failed, spec.error().message});
   ProcessResult pr = ctx.runner->run(*spec, *ctx.interrupt);

@@ -13,6 +13,7 @@
 #include "run/command_runner.h"
 #include "run/gates.h"
 #include "run/outputs.h"
+#include "run/live_groups.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -54,6 +55,8 @@ struct RunContext {
   const Redactor* redactor = nullptr;
   const std::map<std::string, std::string>* secrets = nullptr;  // revealed values
   std::string log_dir;                                          // runs/<run-id>/logs
+  std::string rendered_dir;  // runs/<run-id>/secrets: rendered .tmpl files (run/rendered_files.h)
+  LiveGroups* live_groups = nullptr;  // records each command's process group; may be null
   CheckpointPolicy policy;
   std::optional<std::string> mode;  // playbooks
   const std::map<std::string, std::string>* params = nullptr;

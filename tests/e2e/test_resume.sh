@@ -51,8 +51,8 @@ import json, os, re, sys
 out = []
 for line in sys.stdin:
     argv = json.loads(line)["argv"]
-    if "apply" in argv:  # rendered .tmpl files are applied from a private temp folder as N-name
-        out += [re.sub(r"^\d+-", "", os.path.basename(a)[:-5]) if "/groundwork-" in a else os.path.basename(a)[:-5]
+    if "apply" in argv:  # rendered .tmpl files are applied from the secrets/ folder of the run as N-name
+        out += [re.sub(r"^\d+-", "", os.path.basename(a)[:-5]) if "/secrets/" in a else os.path.basename(a)[:-5]
                 for a in argv if a.endswith(".yaml")]
     elif argv and any(w in argv for w in ("annotate", "label", "delete", "patch", "create")):
         out.append("annotate" if "annotate" in argv else "other:" + " ".join(argv))

@@ -111,13 +111,14 @@ set_faults <<'YAML'
 - {tool: kubectl, match: "creds.tmpl.yaml", action: slow, seconds: 1}
 YAML
 start_gw -v -i inv.yaml --state-dir st apply sec uses
-rendered() { compgen -G "$WORK/tmp/groundwork-*/*creds.tmpl.yaml" >/dev/null; }
+# Rendered files go to the run's own folder in the state dir, never $TMPDIR (test_secret_files.sh).
+rendered() { compgen -G "$WORK/st/secrety/runs/*/secrets/*/*creds.tmpl.yaml" >/dev/null; }
 if wait_until 15 rendered; then
-  F=$(compgen -G "$WORK/tmp/groundwork-*/*creds.tmpl.yaml" | head -1)
+  F=$(compgen -G "$WORK/st/secrety/runs/*/secrets/*/*creds.tmpl.yaml" | head -1)
   check "rendered file is mode 0600 ($(stat -c %a "$F" 2>/dev/null))" test "$(stat -c %a "$F" 2>/dev/null)" = 600
   check "its folder is private ($(stat -c %a "$(dirname "$F")" 2>/dev/null))" test "$(stat -c %a "$(dirname "$F")" 2>/dev/null)" = 700
 else
-  fail "no rendered .tmpl file seen in \$TMPDIR while the step ran"
+  fail "no rendered .tmpl file seen in the run's folder while the step ran"
 fi
 wait_gw 30
 cp "$WORK/bg.out" "$WORK/out"; cp "$WORK/bg.err" "$WORK/err"
@@ -137,7 +138,7 @@ import json
 for l in open('$GROUNDWORK_SIM_STATE/calls.jsonl'):
     for a in json.loads(l)['argv']:
         if a.endswith('creds.tmpl.yaml'): print(a)" | head -1)
-check "the rendered file was passed to kubectl ($APPLIED)" bash -c "case '$APPLIED' in '$WORK/tmp/'*) true;; *) false;; esac"
+check "the rendered file was passed to kubectl ($APPLIED)" bash -c "case '$APPLIED' in '$WORK/st/secrety/runs/'*) true;; *) false;; esac"
 check "the rendered file is deleted" test ! -e "$APPLIED"
 check "its private folder is deleted" test ! -e "$(dirname "$APPLIED")"
 check "nothing left in TMPDIR" test -z "$(ls -A "$WORK/tmp")"

@@ -14,8 +14,10 @@
 #include "report/console.h"
 #include "run/checkpoint_store.h"
 #include "run/executor.h"
+#include "run/live_groups.h"
 #include "run/lock.h"
 #include "run/secrets.h"
+#include "run/stale.h"
 #include "run/state_dir.h"
 #include "report/log.h"
 
@@ -67,6 +69,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (!lock)
     return fail(lock_failure == LockFailure::Held ? kExitLocked : kExitFailed,
                 lock.error().message + "; nothing was run");
+  // Rendered secret files of dead runs go at once, whatever happens next (those of a run whose
+  // processes still live stay until they are settled below).
+  sweep_dead_runs(paths.runs(), "");
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) return fail(kExitFailed, journal.error().message);
@@ -101,7 +106,23 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   static Interrupt interrupt;  // the signal thread outlives this function
   install_signal_handling(interrupt);
+
+  // What a crashed run left: its processes are waited for (or stopped with --kill-stale) before
+  // anything starts, then its rendered secret files are deleted (docs/architecture.md, Processes).
+  std::string run_id = make_run_id();
+  StaleOptions so;
+  so.action = o.kill_stale ? StaleAction::Kill : StaleAction::Wait;
+  Console notices(std::cerr, g.log_format, g.verbosity, g.color, false, 0);
+  auto say = [&notices](const std::string& m) { notices.warning(m); };
+  if (auto s = settle_stale_groups(paths.runs(), run_id, so, interrupt, say); !s) {
+    if (interrupt.stopping())
+      return fail(kExitInterrupted, s.error().message + "; nothing was run");
+    return fail(kExitPreflight, s.error().message + "; nothing was run");
+  }
+  sweep_dead_runs(paths.runs(), run_id);  // now those of the runs just settled
+
   ProcessRunner runner;
+  runner.withhold_env(secret_env_vars(project.inventory));
   auto fkey = fingerprint_key(paths);
   if (!fkey) return fail(kExitFailed, fkey.error().message);
   auto secrets = resolve_secrets(project.inventory, needs.secrets, *fkey, runner, tools, interrupt);
@@ -112,16 +133,17 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   }
   redact_readable_secrets(project.inventory, secrets->redactor);
 
-  std::string run_id = make_run_id();
-  std::string log_dir = paths.runs() + "/" + run_id + "/logs";
+  std::string run_dir = paths.runs() + "/" + run_id;
+  std::string log_dir = run_dir + "/logs";
   if (std::error_code ec; !fs::create_directories(log_dir, ec) && ec)
     return fail(kExitFailed, log_dir + ": cannot create the run's log folder: " + ec.message() +
                                  "; nothing was run");
-  if (auto s = add_log_file(paths.runs() + "/" + run_id + "/debug.log"); !s)
+  if (auto s = add_log_file(run_dir + "/debug.log"); !s)
     return fail(kExitFailed, s.error().message);
   struct CloseLog {
     ~CloseLog() { close_log_files(); }
   } close_log;
+  LiveGroups live_groups(run_dir + "/groups");  // removed when the run ends: nothing is left
   size_t total = 0;
   for (const auto& ps : plan->stages)
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
@@ -147,6 +169,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ctx.redactor = &secrets->redactor;
   ctx.secrets = &secrets->values;
   ctx.log_dir = log_dir;
+  ctx.rendered_dir = run_dir + "/secrets";
+  ctx.live_groups = &live_groups;
   ctx.policy.fresh = o.fresh;
   ctx.policy.force.insert(o.force.begin(), o.force.end());
 
@@ -159,6 +183,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   eo.keep_going = o.keep_going ? KeepGoing::Yes : KeepGoing::No;
   eo.verify = o.verify ? Verify::Yes : Verify::No;
   RunReport report = execute_plan(*plan, ctx, eo);
+  std::error_code ec;
+  fs::remove_all(ctx.rendered_dir, ec);  // every step is over: nothing in it is needed
   console.summary(report,
                   std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));
   if (report.journal_error) {

@@ -11,6 +11,7 @@
 #include "model/terminal_text.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
+#include "run/secrets.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -163,6 +164,7 @@ int cmd_doctor(const GlobalOptions& g) {
   if (!plan) return kExitInvalid;
   ToolResolver tools(inv);
   ProcessRunner runner(Millis(1000));
+  runner.withhold_env(secret_env_vars(inv));
   Report report;
   auto kubectl = check_tools(*plan, tools, runner, report);
   if (!inv.kubeconfig.empty() || !inv.context.empty())

@@ -5,6 +5,7 @@
 #include "cli/commands/workspace.h"
 #include "run/journal.h"
 #include "run/lock.h"
+#include "run/stale.h"
 #include "run/state_dir.h"
 #include "report/log.h"
 
@@ -45,6 +46,8 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     log_error(lock.error().message);
     return lock_failure == LockFailure::Held ? kExitLocked : kExitFailed;
   }
+  // Rendered secret files left by crashed runs go now (those whose processes still run stay).
+  sweep_dead_runs(paths.runs(), "");
   std::vector<std::string> warnings;
   auto journal = Journal::open(paths.journal(), &warnings);
   if (!journal) {
