@@ -4,9 +4,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "load/file_reader.h"
 #include "model/hash.h"
 
 namespace gw {
+
+/// A secret file is a password or a key, never more than this.
+constexpr size_t kSecretFileMax = 1u << 20;
 
 namespace {
 
@@ -26,11 +30,9 @@ Result<std::string> resolve_one(const std::string& name, const SecretSource& src
       return std::string(v);
     }
     case SecretSourceKind::File: {
-      std::ifstream in(src.file, std::ios::binary);
-      if (!in) return Error{"secret '" + name + "': cannot read " + src.file};
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      return strip_newline(ss.str());
+      auto text = read_regular_file(src.file, kSecretFileMax);  // a FIFO or device never hangs
+      if (!text) return Error{"secret '" + name + "': " + src.file + ": " + text.error().message};
+      return strip_newline(*text);
     }
     case SecretSourceKind::Command: {
       ProcessSpec spec;
@@ -81,11 +83,9 @@ std::optional<std::string> read_without_running(const SecretSource& src) {
   if (src.kind == SecretSourceKind::Env) {
     if (const char* v = std::getenv(src.env.c_str())) return std::string(v);
   } else if (src.kind == SecretSourceKind::File) {
-    std::ifstream in(src.file, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return strip_newline(ss.str());
+    auto text = read_regular_file(src.file, kSecretFileMax);
+    if (!text) return std::nullopt;
+    return strip_newline(*text);
   }
   return std::nullopt;
 }

@@ -102,4 +102,28 @@ run_gw -i inv.yaml --log-format json apply bad
 expect_rc 1 "again, JSON log"
 expect_not_in "$WORK/err" "leak-me-4711" "JSON log"
 
+# A FIFO as a secret file is refused at once, never waited on.
+mkfifo fifo-secret
+cat >inv-fifo.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Inventory
+metadata: {name: fifo}
+spec:
+  stages: [./fifo-stages]
+  secrets:
+    pw: {file: ./fifo-secret}
+YAML
+mkdir -p fifo-stages
+cat >fifo-stages/s.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: s}
+spec:
+  steps:
+    - {name: use, run: {argv: ["true"], env: {P: "${secrets.pw}"}}}
+YAML
+RC=0; timeout 20 "$GW" --no-color -i inv-fifo.yaml apply >"$WORK/out" 2>"$WORK/err" || RC=$?
+expect_rc 2 "a FIFO secret file"
+expect_in "$WORK/err" "secret 'pw':" "the error names the secret"
+expect_in "$WORK/err" "FIFO" "and what is wrong"
 finish
