@@ -1,5 +1,6 @@
 #include "run/gates.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -76,14 +77,15 @@ Observation judge_condition(const std::string& condition, const std::string& tex
 }
 
 Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
-                                   const Interrupt& interrupt, const std::string& log_path) {
+                                   const Interrupt& interrupt, const std::string& log_path,
+                                   Millis budget) {
   Invocation q = build_gate_query(kind, body, inv_);
   ProcessSpec spec;
   spec.program = tools_.resolve("kubectl");
   if (spec.program.empty()) return {false, "kubectl not found"};
   for (size_t i = 1; i < q.argv.size(); ++i) spec.args.push_back(q.argv[i].text);
   spec.env = tools_.base_env();
-  spec.timeout = Millis(60000);
+  spec.timeout = budget;
   spec.log_path = log_path;
   spec.redactor = redactor_;
   ProcessResult r = runner_.run(spec, interrupt);
@@ -119,7 +121,7 @@ Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
 }
 
 Observation GateProber::probe_command(const RenderedBody& body, const Interrupt& interrupt,
-                                      const std::string& log_path) {
+                                      const std::string& log_path, Millis budget) {
   const auto& argv = body.lists.at("argv");
   if (argv.empty()) return {false, "empty argv"};
   ProcessSpec spec;
@@ -128,7 +130,7 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
     return {false, "program '" + argv[0] + "': " + tools_.why_missing(argv[0])};
   spec.args.assign(argv.begin() + 1, argv.end());
   spec.env = tools_.base_env();
-  spec.timeout = Millis(60000);
+  spec.timeout = budget;
   spec.log_path = log_path;
   spec.redactor = redactor_;
   ProcessResult r = runner_.run(spec, interrupt);
@@ -151,27 +153,27 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
 }
 
 Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
-                              const std::string& log_path) {
+                              const std::string& log_path, Millis budget) {
   switch (kind) {
     case GateKind::Rollout:
     case GateKind::Condition:
     case GateKind::Exists:
     case GateKind::JsonPath:
-      return probe_kube(kind, body, interrupt, log_path);
+      return probe_kube(kind, body, interrupt, log_path, budget);
     case GateKind::Command:
-      return probe_command(body, interrupt, log_path);
+      return probe_command(body, interrupt, log_path, budget);
     case GateKind::Http: {
       HttpProbe p{body.get("url"),      std::stoi(body.get("status", "200")),
                   body.get("contains"), body.get("resolve"),
                   body.get("caFile"),   body.flag("insecure")};
-      return net_->http(p, Millis(10000));
+      return net_->http(p, std::min(budget, Millis(10000)));
     }
     case GateKind::Dns:
       return net_->dns(
           {body.get("server"), body.get("name"), body.get("type", "A"), body.get("expect")},
-          Millis(3000));
+          std::min(budget, Millis(3000)));
     case GateKind::Tcp:
-      return net_->tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
+      return net_->tcp(body.get("host"), std::stoi(body.get("port")), std::min(budget, Millis(3000)));
     case GateKind::Ssh:
       return {false, "ssh gates need the ssh executor, which this build does not have yet"};
   }
@@ -189,7 +191,10 @@ GateResult poll_gate(GateProber& prober, GateKind kind, const RenderedBody& body
       res.interrupted = true;
       return res;
     }
-    Observation o = prober.probe(kind, body, interrupt, log_path);
+    // A probe may not outlast the gate's timeout (but gets a moment even at the very end).
+    auto left_now = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+    Millis budget = std::clamp(left_now, Millis(1000), GateProber::kProbeBudget);
+    Observation o = prober.probe(kind, body, interrupt, log_path, budget);
     ++res.polls;
     res.saw = o.saw;
     if (on_poll) on_poll(res.polls, o);

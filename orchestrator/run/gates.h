@@ -23,15 +23,19 @@ class GateProber {
       : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor), net_(net ? net : &real_) {}
   virtual ~GateProber() = default;
 
-  /// One probe. `log_path` receives the output of commands the probe runs.
+  /// One probe, taking at most `budget` (a command it runs is stopped then). `log_path`
+  /// receives the output of commands the probe runs.
   virtual Observation probe(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
-                            const std::string& log_path);
+                            const std::string& log_path, Millis budget = kProbeBudget);
+
+  /// The longest one probe may take.
+  static constexpr Millis kProbeBudget{60000};
 
  private:
   Observation probe_kube(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
-                         const std::string& log_path);
+                         const std::string& log_path, Millis budget);
   Observation probe_command(const RenderedBody& body, const Interrupt& interrupt,
-                            const std::string& log_path);
+                            const std::string& log_path, Millis budget);
   CommandRunner& runner_;
   const Inventory& inv_;
   const ToolResolver& tools_;
