@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "run/ssh_step.h"
+
 namespace gw {
 
 namespace {
@@ -174,7 +176,7 @@ Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Int
     case GateKind::Tcp:
       return probe_tcp(body.get("host"), std::stoi(body.get("port")), Millis(3000));
     case GateKind::Ssh:
-      return {false, "ssh gates need the ssh executor, which this build does not have yet"};
+      return probe_ssh_gate(remote_, body, interrupt, log_path, redactor_);
   }
   return {false, "unknown gate"};
 }

@@ -8,6 +8,7 @@
 #include "plan/commands.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
+#include "run/remote_runner.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -15,8 +16,8 @@ namespace gw {
 class GateProber {
  public:
   GateProber(CommandRunner& runner, const Inventory& inv, const ToolResolver& tools,
-             const Redactor* redactor)
-      : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor) {}
+             const Redactor* redactor, RemoteRunner* remote = nullptr)
+      : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor), remote_(remote) {}
   virtual ~GateProber() = default;
 
   /// One probe. `log_path` receives the output of commands the probe runs.
@@ -32,6 +33,7 @@ class GateProber {
   const Inventory& inv_;
   const ToolResolver& tools_;
   const Redactor* redactor_;
+  RemoteRunner* remote_;  // ssh gates
 };
 
 /// How polling ended.

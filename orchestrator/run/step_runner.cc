@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "model/hash.h"
+#include "run/ssh_step.h"
 
 namespace gw {
 
@@ -291,8 +292,7 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
     if (step.gate) {
       r = attempt_gate(ctx, *step.gate, step.timeout, scope, log);
     } else if (step.kind == StepKind::Ssh) {
-      r = {StepStatus::Failed,
-           "ssh steps need the ssh executor, which this build does not have yet"};
+      r = run_ssh_step(ctx, step, scope, log, &captured);
     } else {
       r = attempt_command(ctx, step, scope, log, &captured);
     }

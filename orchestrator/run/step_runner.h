@@ -16,6 +16,8 @@
 
 namespace gw {
 
+class RemoteRunner;
+
 /// How a step ended.
 enum class StepStatus { Passed, AlreadyDone, Skipped, Failed, Interrupted };
 
@@ -45,6 +47,7 @@ struct RunContext {
   Journal* journal = nullptr;  // appends are serialized by journal_mu
   std::mutex* journal_mu = nullptr;
   CommandRunner* runner = nullptr;
+  RemoteRunner* remote = nullptr;  // ssh steps (run/remote_runner.h)
   GateProber* prober = nullptr;
   const ToolResolver* tools = nullptr;
   RunListener* listener = nullptr;

@@ -12,6 +12,7 @@
 #include "run/executor.h"
 #include "run/lock.h"
 #include "run/secrets.h"
+#include "run/ssh_step.h"
 #include "run/state_dir.h"
 
 namespace gw {
@@ -84,6 +85,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   ToolResolver tools(project.inventory);
   Needs needs = collect_needs(*plan);
+  for (const auto& s : ssh_secret_needs(*plan, project.inventory)) needs.secrets.insert(s);
   auto missing = missing_tools(needs, tools, project.inventory);
   if (!missing.empty()) {
     std::cerr << "groundwork: error: preflight failed; nothing was run. Missing programs:\n";
@@ -112,7 +114,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
   Console console(std::cerr, g.log_format, g.verbosity, g.color, g.color == Color::On && isatty(2),
                   total);
-  GateProber prober(runner, project.inventory, tools, &secrets->redactor);
+  SshOptions ssh_options;
+  ssh_options.secrets = &secrets->values;
+  SshRemoteRunner remote(project.inventory, ssh_options);
+  GateProber prober(runner, project.inventory, tools, &secrets->redactor, &remote);
   std::mutex journal_mu, outputs_mu;
   std::map<std::string, std::string> outputs =
       o.fresh ? std::map<std::string, std::string>{} : journal->state().checkpoints.outputs;
@@ -121,6 +126,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ctx.journal = &*journal;
   ctx.journal_mu = &journal_mu;
   ctx.runner = &runner;
+  ctx.remote = &remote;
   ctx.prober = &prober;
   ctx.tools = &tools;
   ctx.listener = &console;
