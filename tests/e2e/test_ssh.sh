@@ -153,6 +153,23 @@ GW_TEST_PASS=wrong run_gw -i "$D/inventory.yaml" apply --fresh
 expect_rc 1 "a wrong passphrase fails"
 expect_in "$WORK/err" "id_locked" "names the identity"
 
+# ---- ssh-agent (no identity), hashed known_hosts names -------------------------------------------
+D="$WORK/agent"; inventory "$D"; known_host box >"$D/known_hosts"
+ssh-keygen -H -f "$D/known_hosts" >/dev/null 2>&1 && rm -f "$D/known_hosts.old"
+check "known_hosts is hashed" bash -c "! grep -q 127.0.0.1 '$D/known_hosts'"
+sed -i "s|identity: $WORK/id_user, ||" "$D/inventory.yaml"
+stage "$D" s '  steps:
+    - {name: a, ssh: {host: box, command: "echo via-agent"}}'
+AGENT_OUT=$(ssh-agent -s -a "$WORK/agent.sock") && eval "$AGENT_OUT" >/dev/null
+ssh-add -q "$WORK/id_user" 2>/dev/null
+run_gw -i "$D/inventory.yaml" apply
+expect_rc 0 "authentication through ssh-agent, host key found under a hashed name"
+kill "$SSH_AGENT_PID" 2>/dev/null
+unset SSH_AUTH_SOCK SSH_AGENT_PID
+run_gw -i "$D/inventory.yaml" apply --fresh
+expect_rc 1 "no identity and no agent"
+expect_in "$WORK/err" "no identity set and no ssh-agent" "says there is nothing to authenticate with"
+
 # ---- upload, download ----------------------------------------------------------------------------
 D="$WORK/sftp"; inventory "$D"; known_host box >"$D/known_hosts"
 mkdir -p "$D/stages/files" "$WORK/remote"
