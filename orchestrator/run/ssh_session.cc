@@ -228,7 +228,8 @@ class SshTunnel {
         if (rc < 0 && rc != LIBSSH2_ERROR_EAGAIN) break;
       }
       if (!down.empty()) {
-        ssize_t n = ::write(local_, down.data(), down.size());
+        // MSG_NOSIGNAL: the target session may have closed its end; no SIGPIPE for the process.
+        ssize_t n = ::send(local_, down.data(), down.size(), MSG_NOSIGNAL);
         if (n > 0) down.erase(0, static_cast<size_t>(n)), moved = true;
         if (n < 0 && errno != EAGAIN && errno != EINTR) break;
       }
@@ -355,6 +356,8 @@ Status SshSession::handshake(const Inventory&, const SshOptions& opt, const Inte
   if (rc != 0) return Error{"ssh handshake failed: " + last_error()};
   // Keepalives every 15s: the server answers, so a dead peer shows as a socket error.
   libssh2_keepalive_config(session_, 1, 15);
+  // libssh2 sends with MSG_NOSIGNAL (src/libssh2_priv.h LIBSSH2_SOCKET_SEND_FLAGS, unless
+  // LIBSSH2_FLAG_SIGPIPE is set): a peer gone mid-write is an error, not a SIGPIPE.
   *reached = SshPhase::HostKey;
   if (auto st = check_host_key(opt); !st) return st;
   *reached = SshPhase::Auth;

@@ -199,6 +199,21 @@ expect_rc 0 "20 concurrent ssh steps on one host"
 check "every one ran" [ "$(cat "$WORK"/many-*.out | wc -l)" -eq 20 ]
 check "one connection for the whole run" [ "$(($(grep -c 'Accepted publickey' "$WORK/box/sshd.log") - BEFORE))" -eq 1 ]
 
+# ---- a connection that died between two steps is reopened once -----------------------------------
+D="$WORK/reopen"; inventory "$D"; known_host box >"$D/known_hosts"
+# The middle step kills the server's processes for this connection (children of the listener
+# and theirs; by parent pid): the next ssh step finds its connection dead and reconnects.
+stage "$D" r "  steps:
+    - {name: first, ssh: {host: box, command: \"echo first\"}}
+    - name: drop-connection
+      run: {argv: [sh, -c, 'for c in \$(pgrep -P $(cat "$WORK/box/pid")); do pkill -KILL -P \$c; kill -KILL \$c; done; sleep 0.5']}
+    - {name: second, ssh: {host: box, command: \"echo second > $WORK/reopen.out\"}}"
+BEFORE=$(grep -c 'Accepted publickey' "$WORK/box/sshd.log")
+run_gw -i "$D/inventory.yaml" apply
+expect_rc 0 "a dead connection is reopened for the next step"
+check "the step after it ran" [ "$(cat "$WORK/reopen.out" 2>/dev/null)" = second ]
+check "two connections in that run" [ "$(($(grep -c 'Accepted publickey' "$WORK/box/sshd.log") - BEFORE))" -eq 2 ]
+
 # ---- jump host -----------------------------------------------------------------------------------
 start_sshd jump
 JUMP=$SSHD_PORT
