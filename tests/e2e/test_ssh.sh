@@ -10,7 +10,19 @@ trap '[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null; stop_all
 ssh-keygen -q -t ed25519 -N '' -C user -f "$WORK/id_user"
 ssh-keygen -q -t ed25519 -N '' -C stranger -f "$WORK/id_stranger"
 ssh-keygen -q -t ed25519 -N 'correct horse' -C locked -f "$WORK/id_locked"
-start_sshd box
+# sudo is not installed here: a stand-in on the sessions' PATH checks what groundwork passes and
+# reads its password from stdin, as `sudo -S` does.
+mkdir -p "$WORK/bin"
+cat >"$WORK/bin/sudo" <<'SH'
+#!/bin/sh
+[ "$1" = -S ] && [ "$2" = -p ] && [ "$3" = "" ] && [ "$4" = -- ] || { echo "fake sudo: unexpected arguments: $*" >&2; exit 90; }
+shift 4
+IFS= read -r pw
+[ "$pw" = sudo-pw-1234 ] || { echo "fake sudo: wrong password" >&2; exit 91; }
+exec "$@"
+SH
+chmod +x "$WORK/bin/sudo"
+start_sshd box "SetEnv PATH=$WORK/bin:/usr/bin:/bin"
 BOX=$SSHD_PORT
 cat "$WORK/id_user.pub" "$WORK/id_locked.pub" >"$WORK/box/authorized_keys"
 BOX_FP=$(ssh-keygen -lf "$WORK/box/host_ed25519.pub" | cut -d' ' -f2)
@@ -34,6 +46,7 @@ ${3:-}
   secrets:
     token: {env: GW_TEST_TOKEN}
     locked_pass: {env: GW_TEST_PASS}
+    sudo_pw: {env: GW_TEST_SUDO}
 YAML
 }
 
@@ -42,7 +55,7 @@ stage() {
   printf 'apiVersion: groundwork/v1\nkind: Stage\nmetadata: {name: %s}\nspec:\n%s\n' "$2" "$3" >"$1/stages/$2.yaml"
 }
 
-export GW_TEST_TOKEN=tok-s3cr3t-value GW_TEST_PASS='correct horse'
+export GW_TEST_TOKEN=tok-s3cr3t-value GW_TEST_PASS='correct horse' GW_TEST_SUDO=sudo-pw-1234
 cd "$WORK"  # state folders: $WORK/.groundwork/<inventory name>, one per case
 
 # ---- success with output, a gate, shell quoting, stdin secrets, sensitive output ---------------
@@ -55,6 +68,8 @@ stage "$D" hello '  steps:
     - name: hidden
       sensitive: true
       ssh: {host: box, command: "echo sensitive-output-here"}
+    - name: as-root
+      ssh: {host: box, sudo: true, stdin: "${secrets.sudo_pw}\nline2\n", command: "read l; echo sudo-got-$l"}
     - name: version
       ssh: {host: box, command: "echo v1.2.3"}
       capture: {name: v}
@@ -72,6 +87,9 @@ check "a template value reaches the remote command as one word, unchanged" \
   [ "$(cat "$WORK/tricky.out")" = "it's a \$(test) & more" ]
 expect_in "$LOGS/hello.secret-in.log" "got ***" "a secret on stdin reaches the command and is redacted"
 expect_not_in "$LOGS/hello.secret-in.log" "tok-s3cr3t-value" "the secret never in the log"
+expect_in "$LOGS/hello.as-root.log" "sudo-got-line2" "sudo -S takes its password from the first line of stdin, the command the rest"
+expect_not_in "$LOGS/hello.as-root.log" "sudo-pw-1234" "the sudo password never in the log"
+expect_not_in "$LOGS/hello.as-root.log" "fake sudo" "sudo got the arguments and password it expects"
 expect_not_in "$LOGS/hello.hidden.log" "sensitive-output-here" "a sensitive step's output is not logged"
 expect_in "$WORK/.groundwork/ok/journal.jsonl" '"v":"v1.2.3"' "capture of remote stdout"
 run_gw -i "$D/inventory.yaml" apply
