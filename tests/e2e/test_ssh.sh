@@ -118,6 +118,24 @@ check "the timed-out step returned long before the command would have ended" [ $
 SLEEPER=$(cat "$WORK/sleeper.pid" 2>/dev/null)
 check "the remote command of a timed-out step is stopped" wait_until 15 gone "${SLEEPER:-1}"
 
+# Ctrl-C: the step is interrupted (exit 130) and the remote command stopped.
+D="$WORK/intr"; inventory "$D"; known_host box >"$D/known_hosts"
+stage "$D" i '  steps:
+    - {name: long, ssh: {host: box, command: "echo $$ > ${vars.work}/intr.pid; exec sleep 60"}}'
+start_gw -i "$D/inventory.yaml" apply
+check "the interrupted step started" wait_until 20 test -s "$WORK/intr.pid"
+kill -INT "$BG_PID"
+wait_gw 30
+check "SIGINT during an ssh step exits 130" [ "$RC" -eq 130 ]
+check "the remote command of an interrupted step is stopped" wait_until 15 gone "$(cat "$WORK/intr.pid")"
+# kill -9 of groundwork itself: the connection closes, and the remote command goes with it.
+rm -f "$WORK/intr.pid"
+start_gw -i "$D/inventory.yaml" apply
+check "the step started again" wait_until 20 test -s "$WORK/intr.pid"
+kill -KILL "$BG_PID"
+wait_gw 10
+check "the remote command of a killed groundwork is stopped" wait_until 15 gone "$(cat "$WORK/intr.pid")"
+
 # ---- host keys -----------------------------------------------------------------------------------
 D="$WORK/strict"; inventory "$D"; : >"$D/known_hosts"
 stage "$D" s '  steps:
