@@ -37,7 +37,8 @@ std::string RemoteResult::describe(Millis timeout) const {
 }
 
 std::string remote_wrapper(const std::string& command, size_t stdin_bytes) {
-  // $1: the command, $2: how many bytes of stdin are its input. fd 3 keeps the channel's stdin
+  // $1: the command, $2: how many bytes of stdin are its input. `kill -TERM -PGID`, not
+  // `kill -s TERM -- -PGID`: dash's kill takes no `--`. fd 3 keeps the channel's stdin
   // for the watchdog (an asynchronous command's stdin is /dev/null without job control). The
   // fifo carries the input without writing it to disk.
   static const std::string kScript =
@@ -49,12 +50,12 @@ std::string remote_wrapper(const std::string& command, size_t stdin_bytes) {
       "p=$!\n"
       "head -c \"$2\" >\"$d/i\"\n"
       "rm -rf \"$d\"\n"
-      "$S /bin/sh -c 'cat >/dev/null; kill -TERM -- -\"$1\" 2>/dev/null || kill -TERM \"$1\";"
-      " sleep 5; kill -KILL -- -\"$1\" 2>/dev/null' watchdog \"$p\" <&3 >/dev/null 2>&1 &\n"
+      "$S /bin/sh -c 'cat >/dev/null; kill -TERM -\"$1\" 2>/dev/null || kill -TERM \"$1\";"
+      " sleep 5; kill -KILL -\"$1\" 2>/dev/null' watchdog \"$p\" <&3 >/dev/null 2>&1 &\n"
       "w=$!\n"
       "exec 3<&-\n"
       "wait \"$p\"; rc=$?\n"
-      "kill -TERM -- -\"$w\" 2>/dev/null || kill -TERM \"$w\" 2>/dev/null\n"
+      "kill -TERM -\"$w\" 2>/dev/null || kill -TERM \"$w\" 2>/dev/null\n"
       "if [ \"$rc\" -gt 128 ] && [ \"$rc\" -lt 160 ]; then trap - $((rc - 128)); kill -$((rc - "
       "128)) $$;"
       " fi\n"
@@ -343,8 +344,9 @@ Status SshRemoteRunner::upload(const std::string& host, const std::string& conte
     f.sftp = s.call_ptr<LIBSSH2_SFTP>([&] { return libssh2_sftp_init(s.get()); }, deadline,
                                       interrupt, &rc);
     if (!f.sftp) {
+      std::string why = s.last_error();
       lease->discard();
-      return Error{where + ": cannot start sftp: " + s.last_error()};
+      return Error{where + ": cannot start sftp: " + why};
     }
     f.handle = s.call_ptr<LIBSSH2_SFTP_HANDLE>(
         [&] {
@@ -415,8 +417,9 @@ Status SshRemoteRunner::download(const std::string& host, const std::string& src
   f.sftp = s.call_ptr<LIBSSH2_SFTP>([&] { return libssh2_sftp_init(s.get()); }, deadline, interrupt,
                                     &rc);
   if (!f.sftp) {
+    std::string why = s.last_error();
     lease->discard();
-    return Error{where + ": cannot start sftp: " + s.last_error()};
+    return Error{where + ": cannot start sftp: " + why};
   }
   f.handle = s.call_ptr<LIBSSH2_SFTP_HANDLE>(
       [&] {
@@ -468,7 +471,10 @@ Status SshRemoteRunner::download(const std::string& host, const std::string& src
   }
   if (!ok) {
     ::unlink(tmp.c_str());
-    if (why == "timed out" || why == "interrupted") lease->discard();
+    if (why == "timed out" || why == "interrupted") {
+      f.reset();  // the SFTP handles go before the session they belong to
+      lease->discard();
+    }
     return Error{where + " to " + dest + " failed: " + why};
   }
   return Ok{};

@@ -103,7 +103,7 @@ stage "$D" code '  steps:
 stage "$D" sig '  steps:
     - {name: killed, ssh: {host: box, command: "kill -KILL $$"}}'
 stage "$D" slow '  steps:
-    - {name: sleeper, ssh: {host: box, command: "echo $$ > ${vars.work}/sleeper.pid; exec sleep 60"}, timeout: 2s}'
+    - {name: sleeper, ssh: {host: box, command: "sleep 60 & echo $! > ${vars.work}/sleeper.pid; wait"}, timeout: 2s}'
 run_gw -i "$D/inventory.yaml" apply code
 expect_rc 1 "non-zero remote exit fails the step"
 expect_in "$WORK/err" "host 'box': exit 7" "the exit code is shown"
@@ -116,7 +116,7 @@ expect_rc 1 "a remote command over its timeout fails the step"
 expect_in "$WORK/err" "timed out after 2s" "the timeout is shown"
 check "the timed-out step returned long before the command would have ended" [ $(($(date +%s) - start)) -lt 30 ]
 SLEEPER=$(cat "$WORK/sleeper.pid" 2>/dev/null)
-check "the remote command of a timed-out step is stopped" wait_until 15 gone "${SLEEPER:-1}"
+check "the remote command of a timed-out step is stopped, its children too" wait_until 15 gone "${SLEEPER:-1}"
 
 # Ctrl-C: the step is interrupted (exit 130) and the remote command stopped.
 D="$WORK/intr"; inventory "$D"; known_host box >"$D/known_hosts"

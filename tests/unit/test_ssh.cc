@@ -1,7 +1,11 @@
 // The pure parts of ssh support: shell quoting of template values, fingerprints as ssh-keygen -l
 // prints them, known_hosts names, and the remote wrapper (run here by a local /bin/sh).
 #include <catch2/catch.hpp>
+#include <signal.h>
+
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "model/shell.h"
 #include "run/command_runner.h"
@@ -11,10 +15,17 @@
 
 namespace {
 
+/// Runs the wrapper as sshd would, with `input` on its stdin, which then stays open (as the
+/// channel does: end of file there means the channel closed). Exits as the wrapper did.
 gw::ProcessResult run_local(const std::string& command, const std::string& input) {
   gw::ProcessSpec spec;
   spec.program = "/bin/sh";
-  spec.args = {"-c", gw::remote_wrapper(command, input.size())};
+  spec.args = {"-c", "exec 3<&0; d=$(mktemp -d) && mkfifo \"$d/in\" || exit 125;"
+                     " { cat <&3; exec sleep 60; } >\"$d/in\" & (" +
+                         gw::remote_wrapper(command, input.size()) +
+                         ") <\"$d/in\"; rc=$?; rm -rf \"$d\";"
+                         " if [ $rc -gt 128 ] && [ $rc -lt 160 ]; then kill -$((rc - 128)) $$; fi;"
+                         " exit $rc"};
   spec.stdin_data = input;
   spec.timeout = gw::Millis(20000);
   gw::ProcessRunner runner(gw::Millis(1000));
@@ -90,13 +101,25 @@ TEST_CASE("remote wrapper: closing its input stops the command's whole process g
   std::string pidfile = (dir.path() / "pid").string();
   gw::ProcessSpec spec;
   spec.program = "/bin/sh";
-  // Input at end of file is what the ssh channel closing looks like from the remote side.
-  spec.args = {"-c",
-               gw::remote_wrapper("echo $$ > " + pidfile + "; exec sleep 60", 0) + " </dev/null"};
+  // Input at end of file is what the ssh channel closing looks like from the remote side. The
+  // command's own child must go too (the whole group gets SIGTERM).
+  spec.args = {"-c", gw::remote_wrapper("sleep 60 & echo $! > " + pidfile + "; wait", 0) +
+                         " </dev/null"};
   spec.timeout = gw::Millis(20000);
   gw::ProcessRunner runner(gw::Millis(1000));
   gw::Interrupt never;
   auto r = runner.run(spec, never);
   CHECK(r.outcome == gw::Outcome::Signaled);  // the command got SIGTERM; the wrapper says so
   CHECK(r.signal == 15);
+  std::ifstream in(pidfile);
+  pid_t child = 0;
+  in >> child;
+  if (child > 0) {  // the TERM may have come before the command wrote it
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      gone = ::kill(child, 0) != 0;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(gone);
+  }
 }
