@@ -8,10 +8,11 @@
 #include "plan/commands.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
-#include "run/remote_runner.h"
 #include "run/tools.h"
 
 namespace gw {
+
+class RemoteRunner;  // run/remote_runner.h
 
 class GateProber {
  public:
