@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace gw {
 
@@ -125,6 +127,34 @@ std::mutex& known_hosts_mutex() {
   static std::mutex mu;
   return mu;
 }
+
+/// The host key algorithms for a known_hosts key type, best first.
+std::vector<std::string> algorithms_for(int keytype) {
+  switch (keytype) {
+    case LIBSSH2_KNOWNHOST_KEY_ED25519:
+      return {"ssh-ed25519"};
+    case LIBSSH2_KNOWNHOST_KEY_ECDSA_256:
+      return {"ecdsa-sha2-nistp256"};
+    case LIBSSH2_KNOWNHOST_KEY_ECDSA_384:
+      return {"ecdsa-sha2-nistp384"};
+    case LIBSSH2_KNOWNHOST_KEY_ECDSA_521:
+      return {"ecdsa-sha2-nistp521"};
+    case LIBSSH2_KNOWNHOST_KEY_SSHRSA:
+      return {"rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"};
+    default:
+      return {};
+  }
+}
+
+/// OpenSSH's client order (ssh_config HostKeyAlgorithms, without certificates); libssh2's own
+/// starts with ECDSA, so a known_hosts written by ssh (ed25519 first) would look "unknown".
+constexpr const char* kHostKeyOrder[] = {"ssh-ed25519",
+                                         "ecdsa-sha2-nistp256",
+                                         "ecdsa-sha2-nistp384",
+                                         "ecdsa-sha2-nistp521",
+                                         "rsa-sha2-512",
+                                         "rsa-sha2-256",
+                                         "ssh-rsa"};
 
 std::string default_known_hosts() {
   const char* home = std::getenv("HOME");
@@ -350,6 +380,7 @@ Status SshSession::handshake(const Inventory&, const SshOptions& opt, const Inte
   session_ = libssh2_session_init();
   if (!session_) return Error{"cannot create an ssh session"};
   libssh2_session_set_blocking(session_, 0);
+  prefer_known_key_types();
   int rc = call([&] { return libssh2_session_handshake(session_, fd_); }, deadline, interrupt);
   if (rc == kSshInterrupted) return Error{"interrupted"};
   if (rc == LIBSSH2_ERROR_TIMEOUT) return Error{"ssh handshake timed out"};
@@ -362,6 +393,36 @@ Status SshSession::handshake(const Inventory&, const SshOptions& opt, const Inte
   if (auto st = check_host_key(opt); !st) return st;
   *reached = SshPhase::Auth;
   return authenticate(opt, deadline, interrupt);
+}
+
+void SshSession::prefer_known_key_types() {
+  // Like ssh, ask first for the key types knownHosts has for this host (names in clear text;
+  // hashed names cannot be matched without the key), then OpenSSH's default order.
+  std::string file = host_.known_hosts.empty() ? default_known_hosts() : host_.known_hosts;
+  std::vector<std::string> order;
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    std::lock_guard<std::mutex> lock(known_hosts_mutex());
+    KnownHosts kh(session_);
+    if (kh.kh &&
+        libssh2_knownhost_readfile(kh.kh, file.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH) >= 0) {
+      std::string name = known_hosts_name(host_.address, host_.port);
+      libssh2_knownhost* entry = nullptr;
+      libssh2_knownhost* prev = nullptr;
+      while (libssh2_knownhost_get(kh.kh, &entry, prev) == 0) {
+        prev = entry;
+        if (!entry->name || (name != entry->name)) continue;
+        for (auto& a : algorithms_for(entry->typemask & LIBSSH2_KNOWNHOST_KEY_MASK))
+          if (std::find(order.begin(), order.end(), a) == order.end()) order.push_back(a);
+      }
+    }
+  }
+  for (const char* a : kHostKeyOrder)
+    if (std::find(order.begin(), order.end(), a) == order.end()) order.emplace_back(a);
+  std::string prefs;
+  for (const auto& a : order) prefs += (prefs.empty() ? "" : ",") + a;
+  // Unsupported names are skipped by libssh2 (docs/libssh2_session_method_pref.3).
+  libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY, prefs.c_str());
 }
 
 Status SshSession::check_host_key(const SshOptions& opt) {

@@ -109,6 +109,8 @@ class SshSession {
   SshSession(Host host, int fd);
   Status handshake(const Inventory& inv, const SshOptions& opt, const Interrupt& interrupt,
                    Clock::time_point deadline, SshPhase* reached);
+  /// Asks the server for a host key of a type knownHosts has for this host, when it has one.
+  void prefer_known_key_types();
   Status check_host_key(const SshOptions& opt);
   Status authenticate(const SshOptions& opt, Clock::time_point deadline,
                       const Interrupt& interrupt);

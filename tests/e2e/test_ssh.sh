@@ -170,6 +170,23 @@ sed -i 's/hostKeyPolicy: accept-new/hostKeyPolicy: strict/' "$D/inventory.yaml"
 run_gw -i "$D/inventory.yaml" apply --fresh
 expect_rc 0 "the recorded key satisfies strict afterwards"
 
+# A server with an ECDSA and an ed25519 host key: whichever one knownHosts has is the one asked for
+# (libssh2 alone would ask for ECDSA first).
+mkdir -p "$WORK/multi"
+ssh-keygen -q -t ecdsa -N '' -C multi-ecdsa -f "$WORK/multi/host_ecdsa"
+start_sshd multi "HostKey $WORK/multi/host_ecdsa"
+MULTI=$SSHD_PORT
+cp "$WORK/id_user.pub" "$WORK/multi/authorized_keys"
+for kind in ed25519 ecdsa; do
+  D="$WORK/multi-$kind"; inventory "$D"
+  sed -i "s|port: $BOX,|port: $MULTI,|" "$D/inventory.yaml"
+  echo "[127.0.0.1]:$MULTI $(cut -d' ' -f1,2 "$WORK/multi/host_$kind.pub")" >"$D/known_hosts"
+  stage "$D" s '  steps:
+    - {name: a, ssh: {host: box, command: "true"}}'
+  run_gw -i "$D/inventory.yaml" apply
+  expect_rc 0 "strict: the server's $kind key, the only one knownHosts has, is the one checked"
+done
+
 # ---- user keys -----------------------------------------------------------------------------------
 D="$WORK/wrongkey"; inventory "$D"; known_host box >"$D/known_hosts"
 sed -i "s|identity: $WORK/id_user|identity: $WORK/id_stranger|" "$D/inventory.yaml"
