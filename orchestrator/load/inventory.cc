@@ -92,7 +92,11 @@ void read_talos(LoadContext& ctx, const yaml::Node& n, const std::string& dir, I
   inv.talos = std::move(t);
 }
 
-void read_hosts(LoadContext& ctx, const yaml::Node& n, const std::string& dir, Inventory& inv) {
+/// Reads spec.hosts. Names other parts of the inventory refer to (a passphrase's secret, a
+/// proxyJump host) are checked once secrets are read, by check_host_refs.
+void read_hosts(LoadContext& ctx, const yaml::Node& n, const std::string& dir, Inventory& inv,
+                std::vector<std::pair<std::string, SourceLoc>>& passphrases,
+                std::vector<std::pair<std::string, SourceLoc>>& jumps) {
   MapReader r(ctx, n, "'hosts'");
   if (!r.valid()) return;
   for (const auto& key : r.keys()) {
@@ -108,7 +112,21 @@ void read_hosts(LoadContext& ctx, const yaml::Node& n, const std::string& dir, I
     }
     if (auto v = m.string("user", Presence::Required)) h.user = *v;
     if (auto v = m.string("identity")) h.identity = resolve_path(*v, dir);
+    if (auto p = m.get("passphrase"); p.IsDefined()) {
+      MapReader pm(ctx, p, "'passphrase' of host '" + key + "'");
+      if (pm.valid()) {
+        if (auto s = pm.string("secret", Presence::Required)) {
+          h.passphrase_secret = *s;
+          passphrases.emplace_back(key, ctx.loc(pm.get("secret")));
+        }
+        pm.finish();
+      }
+    }
     if (auto v = m.string("knownHosts")) h.known_hosts = resolve_path(*v, dir);
+    if (auto v = m.string("proxyJump")) {
+      h.proxy_jump = *v;
+      jumps.emplace_back(key, ctx.loc(m.get("proxyJump")));
+    }
     if (auto v = m.string("hostKeyPolicy")) {
       if (*v == "accept-new")
         h.host_key_policy = HostKeyPolicy::AcceptNew;
@@ -118,6 +136,43 @@ void read_hosts(LoadContext& ctx, const yaml::Node& n, const std::string& dir, I
     }
     m.finish();
     inv.hosts[key] = std::move(h);
+  }
+}
+
+/// A passphrase names a secret of the inventory; a proxyJump names another host, and following
+/// proxyJumps never comes back to where it started.
+void check_host_refs(LoadContext& ctx, const Inventory& inv,
+                     const std::vector<std::pair<std::string, SourceLoc>>& passphrases,
+                     const std::vector<std::pair<std::string, SourceLoc>>& jumps) {
+  for (const auto& [name, loc] : passphrases) {
+    const Host& h = inv.hosts.at(name);
+    if (!inv.secrets.count(h.passphrase_secret))
+      ctx.error(loc, "host '" + name + "': passphrase secret '" + h.passphrase_secret +
+                         "' is not in spec.secrets");
+  }
+  for (const auto& [name, loc] : jumps) {
+    const Host& h = inv.hosts.at(name);
+    if (!inv.hosts.count(h.proxy_jump)) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : inv.hosts) names.push_back(k);
+      std::string msg =
+          "host '" + name + "': proxyJump '" + h.proxy_jump + "' is not in spec.hosts";
+      if (auto m = closest_match(h.proxy_jump, names)) msg += " (did you mean '" + *m + "'?)";
+      ctx.error(loc, msg);
+      continue;
+    }
+    std::string path = name;
+    const Host* at = &h;
+    for (size_t hops = 0; hops <= inv.hosts.size() && !at->proxy_jump.empty(); ++hops) {
+      path += " -> " + at->proxy_jump;
+      if (at->proxy_jump == name) {
+        ctx.error(loc, "host '" + name + "': proxyJump loops: " + path);
+        break;
+      }
+      auto it = inv.hosts.find(at->proxy_jump);
+      if (it == inv.hosts.end()) break;
+      at = &it->second;
+    }
   }
 }
 
@@ -135,6 +190,7 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
   inv.loc = h->name_loc;
   inv.file = path;
   inv.dir = fs::absolute(path).parent_path().lexically_normal().string();
+  std::vector<std::pair<std::string, SourceLoc>> passphrases, jumps;
   {
     MapReader spec(ctx, h->spec, "spec");
     if (spec.valid()) {
@@ -147,7 +203,8 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
         }
       }
       if (auto t = spec.get("talos"); t.IsDefined()) read_talos(ctx, t, inv.dir, inv);
-      if (auto h = spec.get("hosts"); h.IsDefined()) read_hosts(ctx, h, inv.dir, inv);
+      if (auto h = spec.get("hosts"); h.IsDefined())
+        read_hosts(ctx, h, inv.dir, inv, passphrases, jumps);
       if (auto t = spec.get("tools"); t.IsDefined()) {
         MapReader tm(ctx, t, "'tools'");
         if (tm.valid()) {
@@ -169,6 +226,7 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
       spec.finish();
     }
   }
+  check_host_refs(ctx, inv, passphrases, jumps);
   if (diags.size() != before) return std::nullopt;
   return inv;
 }

@@ -68,7 +68,8 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
                "' does not define it";
       if (secrets == SecretUse::Forbidden)
         return "secret '${secrets." + ref.name +
-               "}' would reach a command line; use it in a .tmpl file, run.env or run.stdin";
+               "}' would reach a command line; use it in a .tmpl file, run.env, run.stdin or "
+               "ssh.stdin";
       return std::nullopt;
     case Ns::Env:
       if (c.env && (*c.env)(ref.name)) return std::nullopt;
@@ -178,9 +179,8 @@ void check_body(const Body& b, const BodySchema& schema, const std::string& dir,
   }
 }
 
-/// An ssh step or gate must name a host of the inventory.
-void check_ssh_host(const Body& b, const RefContext& c, Diagnostics& diags) {
-  const Text* host = b.scalar("host");
+/// A host name written in an ssh step or gate is a key of the inventory's hosts.
+void check_one_host(const Text* host, const RefContext& c, Diagnostics& diags) {
   if (!host || !is_plain(host->raw)) return;
   const auto& hosts = c.project->inventory.hosts;
   if (hosts.count(host->raw)) return;
@@ -191,6 +191,13 @@ void check_ssh_host(const Body& b, const RefContext& c, Diagnostics& diags) {
                     "' has no spec.hosts." + host->raw;
   if (auto m = closest_match(host->raw, names)) msg += " (did you mean '" + *m + "'?)";
   diags.error(host->loc, msg);
+}
+
+/// An ssh step or gate must name hosts of the inventory (`host`, or each of `hosts`).
+void check_ssh_host(const Body& b, const RefContext& c, Diagnostics& diags) {
+  check_one_host(b.scalar("host"), c, diags);
+  if (const TextList* l = b.list("hosts"))
+    for (const auto& t : *l) check_one_host(&t, c, diags);
 }
 
 void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diagnostics& diags) {

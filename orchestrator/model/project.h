@@ -146,9 +146,11 @@ struct Host {
   std::string address;
   int port = 22;
   std::string user;
-  std::string identity;
-  std::string known_hosts;
+  std::string identity;           // private key file (absolute), or empty: ssh-agent
+  std::string passphrase_secret;  // the identity's passphrase: a key of Inventory::secrets
+  std::string known_hosts;        // absolute, or empty: ~/.ssh/known_hosts
   HostKeyPolicy host_key_policy = HostKeyPolicy::Strict;
+  std::string proxy_jump;  // another host of the inventory to tunnel through (`ssh -J`)
   SourceLoc loc;
 };
 

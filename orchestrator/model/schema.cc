@@ -31,7 +31,7 @@ const std::vector<BodySchema>& step_schemas() {
        {{"apply", "delete", "args"}}},
       {"talosctl", {F{"args", L, Req}, F{"nodes", L}}, {}},
       {"ssh",
-       {F{"host", S, Req}, F{"command", S},
+       {F{"host", S}, F{"hosts", L}, F{"command", S}, F{"sudo", B}, F{"stdin", S, Opt, Sec},
         F{"upload",
           O,
           Opt,
@@ -39,7 +39,7 @@ const std::vector<BodySchema>& step_schemas() {
           NoPath,
           {F{"src", S, Req, NoSec, File}, F{"dest", S, Req}, F{"mode", S}}},
         F{"download", O, Opt, NoSec, NoPath, {F{"src", S, Req}, F{"dest", S, Req}}}},
-       {{"command", "upload", "download"}}},
+       {{"host", "hosts"}, {"command", "upload", "download"}}},
       {"run", {F{"argv", L, Req}, F{"env", M, Opt, Sec}, F{"cwd", S}, F{"stdin", S, Opt, Sec}}, {}},
       {"gate", {}, {}},
   };

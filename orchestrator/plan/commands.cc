@@ -6,6 +6,7 @@
 #include "model/hash.h"
 #include "model/names.h"
 #include "model/regex.h"
+#include "model/shell.h"
 
 namespace gw {
 
@@ -62,8 +63,10 @@ Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
                                  const RenderScope& scope, RenderUse* use) {
   RenderedBody out;
   for (const auto& [k, t] : body.scalars) {
-    auto r = render_at(t, scope, use);
-    if (!r) return r.error();
+    // A remote command is shell code: the values put into it are quoted (model/shell.h).
+    bool shell = schema.kind == "ssh" && k == "command";
+    auto r = shell ? render_shell_command(t.raw, scope, use) : render_at(t, scope, use);
+    if (!r) return Error{r.error().message, t.loc};
     if (const FieldSpec* f = find_field(schema, k))
       if (auto bad = check_type(*f, t, *r)) return *bad;
     out.scalars[k] = std::move(*r);
@@ -347,7 +350,7 @@ std::string describe_gate(GateKind kind, const RenderedBody& b) {
     case GateKind::Tcp:
       return "tcp " + b.get("host") + ":" + b.get("port");
     case GateKind::Ssh:
-      return "ssh " + b.get("host") + " -- " + b.get("command");
+      return "ssh " + b.get("host") + " " + shell_quote(b.get("command"));
     case GateKind::Command: {
       auto it = b.lists.find("argv");
       std::string s = "command " + (it == b.lists.end() ? "" : join_argv(it->second));
@@ -360,17 +363,30 @@ std::string describe_gate(GateKind kind, const RenderedBody& b) {
 }
 
 std::string describe_ssh(const RenderedBody& b, const Inventory& inv) {
-  std::string host = b.get("host");
-  auto it = inv.hosts.find(host);
-  std::string target = host;
-  if (it != inv.hosts.end())
-    target = it->second.user + "@" + it->second.address + ":" + std::to_string(it->second.port);
-  if (b.scalars.count("command")) return "ssh " + target + " -- " + b.get("command");
-  if (auto u = b.maps.find("upload"); u != b.maps.end())
-    return "ssh upload " + u->second.at("src") + " -> " + target + ":" + u->second.at("dest");
-  if (auto d = b.maps.find("download"); d != b.maps.end())
-    return "ssh download " + target + ":" + d->second.at("src") + " -> " + d->second.at("dest");
-  return "ssh " + target;
+  auto target = [&](const std::string& host) {
+    auto it = inv.hosts.find(host);
+    if (it == inv.hosts.end()) return host;
+    return it->second.user + "@" + it->second.address + ":" + std::to_string(it->second.port);
+  };
+  std::vector<std::string> hosts;
+  if (b.scalars.count("host")) hosts.push_back(b.get("host"));
+  if (auto l = b.lists.find("hosts"); l != b.lists.end()) hosts = l->second;
+  std::string out;
+  for (const auto& h : hosts) {
+    std::string t = target(h);
+    std::string one;
+    if (b.scalars.count("command"))
+      one = "ssh " + t + " " + shell_quote(b.get("command")) + (b.flag("sudo") ? " (sudo)" : "");
+    else if (auto u = b.maps.find("upload"); u != b.maps.end())
+      one = "ssh upload " + u->second.at("src") + " -> " + t + ":" + u->second.at("dest") +
+            (u->second.count("mode") ? " (mode " + u->second.at("mode") + ")" : "");
+    else if (auto d = b.maps.find("download"); d != b.maps.end())
+      one = "ssh download " + t + ":" + d->second.at("src") + " -> " + d->second.at("dest");
+    else
+      one = "ssh " + t;
+    out += (out.empty() ? "" : "; ") + one;
+  }
+  return out;
 }
 
 }  // namespace gw

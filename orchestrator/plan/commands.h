@@ -88,7 +88,8 @@ Invocation build_gate_query(GateKind kind, const RenderedBody& body, const Inven
 /// A one-line description of a rendered gate, e.g. "rollout deployment/traefik -n traefik".
 std::string describe_gate(GateKind kind, const RenderedBody& body);
 
-/// A one-line description of an ssh step: "ssh admin@nas:22 -- uptime".
+/// A one-line description of an ssh step: "ssh admin@10.0.0.5:22 'uptime'" (the command
+/// shell-quoted as one word; several hosts joined by "; ").
 std::string describe_ssh(const RenderedBody& body, const Inventory& inv);
 
 /// Shell-style quoting of argv for display (never executed through a shell).

@@ -6,6 +6,8 @@
 
 #include "model/regex.h"
 
+#include "run/ssh_step.h"
+
 namespace gw {
 
 namespace {
@@ -175,7 +177,7 @@ Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Int
     case GateKind::Tcp:
       return net_->tcp(body.get("host"), std::stoi(body.get("port")), std::min(budget, Millis(3000)));
     case GateKind::Ssh:
-      return {false, "ssh gates need the ssh executor, which this build does not have yet"};
+      return probe_ssh_gate(remote_, body, interrupt, log_path, redactor_);
   }
   return {false, "unknown gate"};
 }

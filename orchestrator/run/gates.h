@@ -13,14 +13,21 @@
 
 namespace gw {
 
+class RemoteRunner;  // run/remote_runner.h
+
 /// One probe of a rendered gate: kube gates and command gates through the CommandRunner, http,
 /// dns and tcp through the NetProber (both injected, so tests use fakes).
 class GateProber {
  public:
   /// `net` null: the real in-process probes.
   GateProber(CommandRunner& runner, const Inventory& inv, const ToolResolver& tools,
-             const Redactor* redactor, NetProber* net = nullptr)
-      : runner_(runner), inv_(inv), tools_(tools), redactor_(redactor), net_(net ? net : &real_) {}
+             const Redactor* redactor, RemoteRunner* remote = nullptr, NetProber* net = nullptr)
+      : runner_(runner),
+        inv_(inv),
+        tools_(tools),
+        redactor_(redactor),
+        remote_(remote),
+        net_(net ? net : &real_) {}
   virtual ~GateProber() = default;
 
   /// One probe, taking at most `budget` (a command it runs is stopped then). `log_path`
@@ -40,6 +47,7 @@ class GateProber {
   const Inventory& inv_;
   const ToolResolver& tools_;
   const Redactor* redactor_;
+  RemoteRunner* remote_;  // ssh gates
   NetProber real_;
   NetProber* net_;
 };

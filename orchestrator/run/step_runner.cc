@@ -13,6 +13,7 @@
 #include "model/json_text.h"
 #include "model/regex.h"
 #include "run/rendered_files.h"
+#include "run/ssh_step.h"
 
 namespace gw {
 
@@ -172,6 +173,7 @@ class StepRun {
   StepResult passed_by_skip_if();
   StepResult execute();
   Attempt attempts();
+  Attempt attempt_ssh();
   std::optional<StepResult> journal_end(const Attempt& a);
 
   const RunContext& ctx_;
@@ -260,6 +262,14 @@ StepResult StepRun::execute() {
   return finish(a.result);
 }
 
+Attempt StepRun::attempt_ssh() {
+  Attempt a;
+  a.result = run_ssh_step(ctx_, step_, scope_, log_, &a.captured);
+  a.maybe_applied = a.result.maybe_applied;
+  if (a.captured) a.captured = valid_utf8(*a.captured);
+  return a;
+}
+
 Attempt StepRun::attempts() {
   Attempt a;
   Millis delay = step_.retry.delay;
@@ -271,7 +281,7 @@ Attempt StepRun::attempts() {
     if (step_.gate)
       a = Attempt(attempt_gate(ctx_, unit_, step_.name, *step_.gate, step_.timeout, scope_, log_));
     else if (step_.kind == StepKind::Ssh)
-      a = Attempt({StepStatus::Failed, "ssh steps need the ssh executor, which this build lacks"});
+      a = attempt_ssh();
     else
       a = attempt_command(ctx_, step_, scope_, log_);
     if (a.result.status != StepStatus::Failed || n >= step_.retry.attempts) break;

@@ -18,6 +18,8 @@
 
 namespace gw {
 
+class RemoteRunner;
+
 /// How a step ended.
 enum class StepStatus { Passed, AlreadyDone, Skipped, Failed, Interrupted };
 
@@ -48,6 +50,7 @@ struct RunContext {
   CheckpointStore* store = nullptr;
   Outputs* outputs = nullptr;
   CommandRunner* runner = nullptr;
+  RemoteRunner* remote = nullptr;  // ssh steps (run/remote_runner.h)
   GateProber* prober = nullptr;
   const ToolResolver* tools = nullptr;
   RunListener* listener = nullptr;
@@ -72,6 +75,8 @@ struct StepResult {
   std::string log;      // log file path
   int attempts = 0;
   Millis duration{0};
+  /// Failed in a way that may have left the work done: timed out, killed, connection lost.
+  bool maybe_applied = false;
 };
 
 /// Runs `step` of `unit` (a stage name, or "playbook:phase"). Journals start and end records. Never

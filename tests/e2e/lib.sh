@@ -147,3 +147,58 @@ sim_kubectl() { "$SIM_BIN/kubectl" --kubeconfig "$ROOT/tests/sim/kubeconfig" --c
 
 # gone PID: no such process any more (or only its zombie).
 gone() { ! alive "$1"; }
+
+# ---- A throwaway OpenSSH server on loopback (tests/e2e/test_ssh.sh, scripts/demo.sh) -------------
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start_sshd NAME [EXTRA_CONFIG_LINE…]: sshd -D on 127.0.0.1 with its own ed25519 host key in
+# $WORK/NAME, accepting the keys in $WORK/NAME/authorized_keys for the current user. Sets
+# SSHD_PORT and SSHD_PID, and writes $WORK/NAME/port. Its log is $WORK/NAME/sshd.log.
+start_sshd() {
+  local name="$1"; shift
+  local dir="$WORK/$name"
+  mkdir -p "$dir" /run/sshd
+  [ -f "$dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$name-host" -f "$dir/host_ed25519"
+  touch "$dir/authorized_keys"
+  SSHD_PORT=$(free_port)
+  cat >"$dir/sshd_config" <<CONF
+ListenAddress 127.0.0.1:$SSHD_PORT
+HostKey $dir/host_ed25519
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+AllowTcpForwarding yes
+Subsystem sftp internal-sftp
+LogLevel DEBUG1
+$(printf '%s\n' "$@")
+CONF
+  /usr/sbin/sshd -D -f "$dir/sshd_config" -E "$dir/sshd.log" </dev/null >/dev/null 2>&1 &
+  SSHD_PID=$!
+  disown "$SSHD_PID"  # stopped with SIGKILL by stop_sshd: no job report
+  echo "$SSHD_PORT" >"$dir/port"
+  echo "$SSHD_PID" >"$dir/pid"
+  wait_until 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSHD_PORT" 2>/dev/null || fail "sshd $name did not start"
+}
+
+# stop_sshd NAME: SIGKILL the server and every session process it started (by pid, no patterns).
+stop_sshd() {
+  local pid kids
+  pid=$(cat "$WORK/$1/pid" 2>/dev/null) || return 0
+  kids=$(pgrep -P "$pid" 2>/dev/null || true)
+  kill -KILL "$pid" $kids 2>/dev/null
+  for k in $kids; do pkill -KILL -P "$k" 2>/dev/null; done
+  wait_until 5 gone "$pid"
+  rm -f "$WORK/$1/pid"
+}
+
+# known_host NAME: the known_hosts line for server NAME.
+known_host() { echo "[127.0.0.1]:$(cat "$WORK/$1/port") $(cut -d' ' -f1,2 "$WORK/$1/host_ed25519.pub")"; }
+
+# stop_all_sshd: stop_sshd for every server start_sshd started in $WORK (for an EXIT trap).
+stop_all_sshd() { local p; for p in "$WORK"/*/pid; do [ -f "$p" ] && stop_sshd "$(basename "$(dirname "$p")")"; done; }

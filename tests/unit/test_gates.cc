@@ -67,7 +67,7 @@ struct Fixture {
   AnyTool tools{inv};
   FakeNet net;
   gw::Interrupt interrupt;
-  gw::GateProber prober{runner, inv, tools, nullptr, &net};
+  gw::GateProber prober{runner, inv, tools, nullptr, nullptr, &net};
   gw::Observation probe(gw::GateKind kind, gw::RenderedBody body) {
     return prober.probe(kind, body, interrupt, "");
   }
@@ -180,7 +180,7 @@ TEST_CASE("poll_gate polls until a probe passes, and stops at its timeout") {
   ScriptedRunner runner;
   AnyTool tools{inv};
   Countdown net;
-  gw::GateProber prober(runner, inv, tools, nullptr, &net);
+  gw::GateProber prober(runner, inv, tools, nullptr, nullptr, &net);
   gw::Interrupt interrupt;
   gw::RenderedBody body{{{"host", "h"}, {"port", "1"}}, {}, {}};
   auto r = gw::poll_gate(prober, gw::GateKind::Tcp, body, gw::Millis(1), gw::Millis(60000),

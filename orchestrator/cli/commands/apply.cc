@@ -18,6 +18,7 @@
 #include "run/lock.h"
 #include "run/secrets.h"
 #include "run/stale.h"
+#include "run/ssh_step.h"
 #include "run/state_dir.h"
 #include "report/log.h"
 
@@ -96,6 +97,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
 
   ToolResolver tools(project.inventory);
   Needs needs = collect_needs(*plan);
+  for (const auto& s : ssh_secret_needs(*plan, project.inventory)) needs.secrets.insert(s);
   auto missing = missing_tools(needs.tools, tools);
   if (!missing.empty()) {
     std::string list;
@@ -149,7 +151,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
   Console console(std::cerr, g.log_format, g.verbosity, g.color, g.color == Color::On && isatty(2),
                   total);
-  GateProber prober(runner, project.inventory, tools, &secrets->redactor);
+  SshOptions ssh_options;
+  ssh_options.secrets = &secrets->values;
+  SshRemoteRunner remote(project.inventory, ssh_options);
+  GateProber prober(runner, project.inventory, tools, &secrets->redactor, &remote);
   CheckpointStore store(*journal, run_id,
                         {&secrets->fingerprints, [k = *fkey](std::string_view v) {
                            return hmac_sha256_hex(k, v);
@@ -162,6 +167,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ctx.store = &store;
   ctx.outputs = &outputs;
   ctx.runner = &runner;
+  ctx.remote = &remote;
   ctx.prober = &prober;
   ctx.tools = &tools;
   ctx.listener = &console;
