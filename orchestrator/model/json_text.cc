@@ -4,11 +4,8 @@
 
 namespace gw {
 
-namespace {
-
-/// The length of the well-formed UTF-8 sequence starting at s[i], or 0 when it is ill-formed.
-/// (Table 3-7 of the Unicode standard: the second byte's range depends on the first.)
-size_t sequence_length(std::string_view s, size_t i) {
+// Table 3-7 of the Unicode standard: the second byte's range depends on the first.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
   if (c < 0x80) return 1;
@@ -34,11 +31,10 @@ size_t sequence_length(std::string_view s, size_t i) {
   return len;
 }
 
-}  // namespace
 
 bool is_valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
-    size_t n = sequence_length(s, i);
+    size_t n = utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;
   }
@@ -50,7 +46,7 @@ std::string valid_utf8(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 16);
   for (size_t i = 0; i < s.size();) {
-    size_t n = sequence_length(s, i);
+    size_t n = utf8_sequence_length(s, i);
     if (n > 0) {
       out.append(s.substr(i, n));
       i += n;
@@ -59,7 +55,7 @@ std::string valid_utf8(std::string_view s) {
     out += "\xEF\xBF\xBD";  // U+FFFD for the lead byte; what follows is looked at afresh
     ++i;
     while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80 &&
-           sequence_length(s, i) == 0)
+           utf8_sequence_length(s, i) == 0)
       ++i;  // stray continuation bytes of the same broken sequence
   }
   return out;

@@ -8,6 +8,10 @@
 
 namespace gw {
 
+/// The length of the well-formed UTF-8 sequence starting at s[i] (1 for ASCII), or 0 when it is
+/// ill-formed (overlong, a surrogate, past U+10FFFF, or cut short by the end of `s`).
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
 /// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 

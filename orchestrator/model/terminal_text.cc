@@ -1,34 +1,10 @@
 #include "model/terminal_text.h"
 
+#include "model/json_text.h"
+
 namespace gw {
 
 namespace {
-
-/// The length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), or 0 when ill-formed.
-size_t utf8_length(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size() || b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return len;
-}
 
 void append_hex(std::string& out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -85,7 +61,7 @@ std::string escape_terminal(std::string_view s) {
       ++i;
       continue;
     }
-    size_t n = utf8_length(s, i);
+    size_t n = utf8_sequence_length(s, i);
     if (n == 0) {  // not UTF-8: a raw 0x9b is a CSI on some terminals
       append_hex(out, c);
       ++i;

@@ -27,6 +27,7 @@
 #include "model/terminal_text.h"
 #include "run/command_runner.h"
 #include "run/containment.h"
+#include "run/log_sink.h"
 #include "run/proc_table.h"
 
 namespace gw {
@@ -185,76 +186,6 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
   ::setpgid(pid, pid);  // also from here, so killpg works whatever the child got to
   return pid;
 }
-
-/// The step log: appends output line by line, redacted; owns the fd. Each stream has its own
-/// line buffer, so a secret written whole on one stream is never split by the other's output.
-class LogSink {
- public:
-  enum class Stream { Out = 0, Err = 1 };
-
-  LogSink(const std::string& path, const Redactor* r, Visibility v) : redactor_(r), visibility_(v) {
-    if (path.empty()) return;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd_ >= 0 && v == Visibility::Sensitive) put("(output hidden: sensitive step)\n");
-  }
-  ~LogSink() {
-    flush();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  LogSink(const LogSink&) = delete;
-  LogSink& operator=(const LogSink&) = delete;
-
-  void write(Stream s, std::string_view chunk) {
-    std::string& pending = pending_[static_cast<int>(s)];
-    pending.append(chunk);
-    size_t nl = pending.rfind('\n');
-    if (nl != std::string::npos) {
-      emit(pending.substr(0, nl + 1));
-      pending.erase(0, nl + 1);
-    }
-    if (pending.size() > 65536) {
-      // A very long line: write most of it, keeping back what could be the start of a secret.
-      size_t keep = redactor_ ? redactor_->longest() : 0;
-      size_t cut = pending.size() > keep ? pending.size() - keep : 0;
-      emit(pending.substr(0, cut), Piece::LineGoesOn);
-      pending.erase(0, cut);
-    }
-  }
-  void flush() {
-    for (auto& pending : pending_) {
-      if (!pending.empty()) emit(pending + "\n");
-      pending.clear();
-    }
-  }
-  /// The last 20 lines, each cut to kTerminalLineMax bytes (a 100 MB line keeps 2 KB).
-  std::string tail() const { return tail_.str(); }
-
- private:
-  /// Whether a piece of output ends its line or is the head of a line too long to hold back
-  /// (the log file gets a newline after it all the same).
-  enum class Piece { Whole, LineGoesOn };
-  void emit(const std::string& text, Piece piece = Piece::Whole) {
-    std::string clean = redactor_ ? redactor_->redact(text) : text;
-    tail_.append(clean);
-    if (piece == Piece::LineGoesOn) clean += "\n";
-    if (visibility_ == Visibility::Normal) put(clean);
-  }
-  void put(const std::string& s) {
-    if (fd_ < 0) return;
-    size_t off = 0;
-    while (off < s.size()) {
-      ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
-      if (n <= 0) return;
-      off += static_cast<size_t>(n);
-    }
-  }
-
-  int fd_ = -1;
-  const Redactor* redactor_;
-  Visibility visibility_;
-  std::array<std::string, 2> pending_;
-  LineTail tail_{20, kTerminalLineMax};
-};
 
 /// groundwork's environment without the withheld variables and the ones the spec sets, then the
 /// spec's, then the command's token (run/containment.h), which nothing overrides.

@@ -14,6 +14,7 @@
 
 #include "model/shell.h"
 #include "run/command_runner.h"
+#include "run/log_sink.h"
 
 namespace gw {
 
@@ -70,75 +71,6 @@ std::string sudo_command(const std::string& command) {
 
 namespace {
 
-/// The step log for remote output: appended line by line, redacted, like local commands'
-/// (run/process_runner.cc LogSink); keeps the last lines for failure reports.
-class RemoteLog {
- public:
-  RemoteLog(const std::string& path, const Redactor* r, Visibility v) : redactor_(r), vis_(v) {
-    if (path.empty()) return;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd_ >= 0 && v == Visibility::Sensitive) put("(output hidden: sensitive step)\n");
-  }
-  ~RemoteLog() {
-    flush();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RemoteLog(const RemoteLog&) = delete;
-  RemoteLog& operator=(const RemoteLog&) = delete;
-
-  void write(int stream, std::string_view chunk) {
-    std::string& pending = pending_[stream ? 1 : 0];
-    pending.append(chunk);
-    size_t nl = pending.rfind('\n');
-    if (nl != std::string::npos) {
-      emit(pending.substr(0, nl + 1));
-      pending.erase(0, nl + 1);
-    }
-    if (pending.size() > 65536) {
-      size_t keep = redactor_ ? redactor_->longest() : 0;
-      size_t cut = pending.size() > keep ? pending.size() - keep : 0;
-      emit(pending.substr(0, cut) + "\n");
-      pending.erase(0, cut);
-    }
-  }
-  void flush() {
-    for (auto& p : pending_) {
-      if (!p.empty()) emit(p + "\n");
-      p.clear();
-    }
-  }
-  std::string tail() const {
-    std::string t;
-    for (const auto& l : tail_) t += l + "\n";
-    return t;
-  }
-
- private:
-  void emit(const std::string& text) {
-    std::string clean = redactor_ ? redactor_->redact(text) : text;
-    size_t start = 0;
-    while (start < clean.size()) {
-      size_t nl = clean.find('\n', start);
-      tail_.push_back(clean.substr(start, nl - start));
-      if (tail_.size() > 20) tail_.pop_front();
-      start = nl == std::string::npos ? clean.size() : nl + 1;
-    }
-    if (vis_ == Visibility::Normal) put(clean);
-  }
-  void put(const std::string& s) {
-    size_t off = 0;
-    while (fd_ >= 0 && off < s.size()) {
-      ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
-      if (n <= 0) return;
-      off += static_cast<size_t>(n);
-    }
-  }
-  int fd_ = -1;
-  const Redactor* redactor_;
-  Visibility vis_;
-  std::array<std::string, 2> pending_;
-  std::deque<std::string> tail_;
-};
 
 /// Owns a channel; frees it (libssh2_channel_free never blocks on a non-blocking session).
 struct Channel {
@@ -201,7 +133,7 @@ std::string sftp_error(SshSession& s, LIBSSH2_SFTP* sftp) {
 RemoteResult SshRemoteRunner::exec(const RemoteSpec& spec, const Interrupt& interrupt) {
   RemoteResult res;
   auto deadline = Clock::now() + spec.timeout;
-  RemoteLog log(spec.log_path, spec.redactor, spec.visibility);
+  LogSink log(spec.log_path, spec.redactor, spec.visibility);
   const std::string input = spec.stdin_data.value_or("");
   const std::string wrapped = remote_wrapper(spec.command, input.size());
   auto stopped = [&](int rc) {
@@ -261,7 +193,7 @@ RemoteResult SshRemoteRunner::exec(const RemoteSpec& spec, const Interrupt& inte
           moved = true;
           drained = false;
           std::string_view chunk(buf.data(), static_cast<size_t>(n));
-          log.write(stream, chunk);
+          log.write(stream ? LogSink::Stream::Err : LogSink::Stream::Out, chunk);
           if (stream == 0 && res.out.size() < kCaptureLimit)
             res.out.append(chunk.substr(0, kCaptureLimit - res.out.size()));
         } else if (n == LIBSSH2_ERROR_EAGAIN) {
