@@ -27,7 +27,7 @@ struct FieldSpec {
   SecretUse secrets = SecretUse::Forbidden;
   PathUse path = PathUse::None;
   std::vector<struct FieldSpec> object_fields = {};  // for Object
-  std::vector<std::string_view> one_of = {};          // String: the only values allowed, if any
+  std::vector<std::string_view> one_of = {};         // String: the only values allowed, if any
 };
 
 struct BodySchema {

@@ -19,7 +19,7 @@ RecordStatus parse_record_status(const std::string& s);
 /// The pieces a checkpoint key is made of, kept apart so that a changed key can say what changed
 /// (SPEC §6 `changedBy`). Hashes and keyed fingerprints only, never values.
 struct KeyParts {
-  std::string spec;                            // the step rendered with secrets and outputs as placeholders, files by path
+  std::string spec;  // the step rendered with secrets and outputs as placeholders, files by path
   std::map<std::string, std::string> files;    // absolute path -> hash of its rendered content
   std::map<std::string, std::string> outputs;  // "stage.name" -> keyed fingerprint of the value
   std::map<std::string, std::string> secrets;  // secret name -> keyed fingerprint

@@ -179,11 +179,11 @@ StepDecision decide_step(const StepFacts& f) {
   }
   if (once_unfinished(f)) {
     d.action = StepAction::NeedsForce;
-    d.reason = std::string("'once' and its last run (") +
-               (f.last->started_at.empty() ? "?" : f.last->started_at) + ") " +
-               (f.last->status == RecordStatus::Failed ? "timed out or was killed"
-                                                       : "was interrupted") +
-               ": it may have taken effect";
+    d.reason =
+        std::string("'once' and its last run (") +
+        (f.last->started_at.empty() ? "?" : f.last->started_at) + ") " +
+        (f.last->status == RecordStatus::Failed ? "timed out or was killed" : "was interrupted") +
+        ": it may have taken effect";
     return d;
   }
   d.action = StepAction::Run;

@@ -56,7 +56,8 @@ enum class OutputKept { Yes, No };
 
 /// Everything decide_step looks at.
 struct StepFacts {
-  WhenState when = WhenState::True;  // the step's own `when`; a false stage `when` is passed here too
+  WhenState when =
+      WhenState::True;  // the step's own `when`; a false stage `when` is passed here too
   const StepRecord* last = nullptr;  // its last journal record, if any
   std::string key;                   // its checkpoint key now
   const KeyParts* parts = nullptr;   // the parts of that key (for changedBy)

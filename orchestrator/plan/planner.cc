@@ -147,7 +147,8 @@ void complete_key(StepPreview& p, const RenderScope& scope, const Fingerprints& 
   for (const auto& key : p.use.outputs) {
     std::string fp;
     if (scope.outputs && fps.keyed)
-      if (auto it = scope.outputs->find(key); it != scope.outputs->end()) fp = fps.keyed(it->second);
+      if (auto it = scope.outputs->find(key); it != scope.outputs->end())
+        fp = fps.keyed(it->second);
     p.parts.outputs[key] = fp;
     if (scope.sensitive_outputs && scope.sensitive_outputs->count(key)) sensitive.push_back(key);
   }
@@ -245,8 +246,8 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     facts.parts = &pstep.preview.parts;
     facts.repeat = step.repeat;
     facts.force = policy.forced(st.name, step.name);
-    facts.output_kept = step.capture && step.visibility == Visibility::Sensitive ? OutputKept::No
-                                                                                 : OutputKept::Yes;
+    facts.output_kept =
+        step.capture && step.visibility == Visibility::Sensitive ? OutputKept::No : OutputKept::Yes;
     pstep.decision = decide_step(facts);
     pstep.status = pstep.decision.status;
     decisions.push_back(pstep.decision);
@@ -283,7 +284,8 @@ std::set<std::string> output_refs(const std::optional<Text>& when) {
   TemplateError err;
   if (!parse_template(when->raw, &parts, &err)) return out;
   for (const auto& p : parts)
-    if (p.ref && p.ref->ns == TemplateRef::Ns::Outputs) out.insert(p.ref->stage + "." + p.ref->name);
+    if (p.ref && p.ref->ns == TemplateRef::Ns::Outputs)
+      out.insert(p.ref->stage + "." + p.ref->name);
   return out;
 }
 
@@ -337,9 +339,8 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   plan.stages.resize(order->size());
   parallel_for(order->size(), workers, [&](size_t w, size_t i) {
     CommandContext ctx{&project, scope, &caches[w]};
-    plan.stages[i] =
-        plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, fps, sel.policy,
-                   worker_diags[w]);
+    plan.stages[i] = plan_stage(project.stages[(*order)[i]], (*order)[i], g, cp, ctx, fps,
+                                sel.policy, worker_diags[w]);
   });
   for (const auto& d : worker_diags) diags.append(d);
   std::vector<int> pos(g.size(), -1);
@@ -350,8 +351,8 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   // (a `when`, an argument, a file) is decided at run time, as apply will decide it. In
   // needs-first order, so that it carries down chains of stages.
   std::set<std::string> stale;
-  std::map<std::string, std::string> known = scope.outputs ? *scope.outputs
-                                                           : std::map<std::string, std::string>{};
+  std::map<std::string, std::string> known =
+      scope.outputs ? *scope.outputs : std::map<std::string, std::string>{};
   for (auto& ps : plan.stages) {
     if (uses_any(ps, stale)) {
       for (const auto& o : stale) known.erase(o);
@@ -363,8 +364,8 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
     }
     for (const auto& pst : ps.steps) {
       auto a = pst.decision.action;
-      if (pst.step->capture && (a == StepAction::Run || a == StepAction::AtRunTime ||
-                                a == StepAction::NeedsForce))
+      if (pst.step->capture &&
+          (a == StepAction::Run || a == StepAction::AtRunTime || a == StepAction::NeedsForce))
         stale.insert(ps.stage->name + "." + pst.step->capture->name);
     }
   }

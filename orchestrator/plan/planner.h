@@ -35,7 +35,7 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx);
 /// What is known of secret values and how output values are fingerprinted (keyed hashes).
 struct Fingerprints {
   const std::map<std::string, std::string>* secrets = nullptr;  // name -> fingerprint, if known
-  std::function<std::string(std::string_view)> keyed;          // empty: outputs not fingerprinted
+  std::function<std::string(std::string_view)> keyed;           // empty: outputs not fingerprinted
 };
 
 /// Adds the fingerprints of the secrets and outputs a preview uses and computes its checkpoint
@@ -104,8 +104,8 @@ std::optional<std::string> check_force(const Project& project,
 /// rendered number that is not one) go to `diags`, all of them, and the result is then an Error
 /// too.
 Result<Plan> make_plan(const Project& project, const StageGraph& graph, const Selection& sel,
-                       const Checkpoints& checkpoints, const RenderScope& scope,
-                       Diagnostics& diags, const Fingerprints& fps = {});
+                       const Checkpoints& checkpoints, const RenderScope& scope, Diagnostics& diags,
+                       const Fingerprints& fps = {});
 
 /// The RenderScope for previews of a project: vars, inventory name, env, placeholder secrets,
 /// outputs known from checkpoints.

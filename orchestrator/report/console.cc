@@ -62,9 +62,9 @@ void Console::json(const std::string& event, const std::string& unit, const std:
   if (!status.empty()) j["status"] = status;
   if (!text.empty()) j["message"] = text;
   LogLevel level = event == "warning" || status == "FAILED" ? LogLevel::Warning
-                   : event == "decided"                       ? LogLevel::Debug
-                   : event == "detail"                        ? LogLevel::Trace
-                                                              : LogLevel::Info;
+                   : event == "decided"                     ? LogLevel::Debug
+                   : event == "detail"                      ? LogLevel::Trace
+                                                            : LogLevel::Info;
   log_event(level, j);  // JSON mode: stderr and the run's debug log; text mode: the debug log
 }
 

@@ -1,15 +1,15 @@
 #include "report/log.h"
 
-#include "model/json_text.h"
-#include "model/terminal_text.h"
-
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <mutex>
+
+#include "model/json_text.h"
+#include "model/terminal_text.h"
 
 namespace gw {
 
@@ -136,11 +136,21 @@ void close_log_files() {
   sinks.erase(sinks.begin() + 1, sinks.end());
 }
 
-void log_error(std::string_view m) { emit(LogLevel::Error, m); }
-void log_warning(std::string_view m) { emit(LogLevel::Warning, m); }
-void log_info(std::string_view m) { emit(LogLevel::Info, m); }
-void log_debug(std::string_view m) { emit(LogLevel::Debug, m); }
-void log_trace(std::string_view m) { emit(LogLevel::Trace, m); }
+void log_error(std::string_view m) {
+  emit(LogLevel::Error, m);
+}
+void log_warning(std::string_view m) {
+  emit(LogLevel::Warning, m);
+}
+void log_info(std::string_view m) {
+  emit(LogLevel::Info, m);
+}
+void log_debug(std::string_view m) {
+  emit(LogLevel::Debug, m);
+}
+void log_trace(std::string_view m) {
+  emit(LogLevel::Trace, m);
+}
 
 void log_event(LogLevel level, const nlohmann::json& fields) {
   LogState& s = state();
@@ -169,8 +179,12 @@ void log_event(LogLevel level, const nlohmann::json& fields) {
   }
 }
 
-LogFormat log_format() { return state().format; }
+LogFormat log_format() {
+  return state().format;
+}
 
-bool log_has_files() { return state().logger->sinks().size() > 1; }
+bool log_has_files() {
+  return state().logger->sinks().size() > 1;
+}
 
 }  // namespace gw

@@ -38,19 +38,15 @@ Status CheckpointStore::append(nlohmann::json record, Journal::Durability durabi
 
 nlohmann::json CheckpointStore::step_record(const char* type, const std::string& unit,
                                             const std::string& step, const StepPreview& p) const {
-  return {{"t", type},
-          {"stage", unit},
-          {"step", step},
-          {"specKey", p.spec_key},
-          {"key", p.key},
-          {"parts", parts_json(p.parts)}};
+  return {{"t", type},    {"stage", unit},
+          {"step", step}, {"specKey", p.spec_key},
+          {"key", p.key}, {"parts", parts_json(p.parts)}};
 }
 
 Status CheckpointStore::step_started(const std::string& unit, const std::string& step,
                                      const StepPreview& p, Repeat repeat) {
-  return append(step_record("step_start", unit, step, p), repeat == Repeat::Once
-                                                              ? Journal::Durability::Sync
-                                                              : Journal::Durability::Deferred);
+  return append(step_record("step_start", unit, step, p),
+                repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
 }
 
 Status CheckpointStore::step_finished(const std::string& unit, const std::string& step,
@@ -63,8 +59,8 @@ Status CheckpointStore::step_finished(const std::string& unit, const std::string
   if (!end.outputs.empty()) r["outputs"] = end.outputs;
   // An end lost in a crash only makes an idempotent step run again: group-commit it. A `once`
   // step's end must be durable before anything else happens.
-  return append(std::move(r), repeat == Repeat::Once ? Journal::Durability::Sync
-                                                     : Journal::Durability::Deferred);
+  return append(std::move(r),
+                repeat == Repeat::Once ? Journal::Durability::Sync : Journal::Durability::Deferred);
 }
 
 Status CheckpointStore::stage_finished(const std::string& name, const std::string& spec_key,

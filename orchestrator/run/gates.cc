@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include "model/regex.h"
-
 #include "run/ssh_step.h"
 
 namespace gw {
@@ -175,7 +174,8 @@ Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Int
           {body.get("server"), body.get("name"), body.get("type", "A"), body.get("expect")},
           std::min(budget, Millis(3000)));
     case GateKind::Tcp:
-      return net_->tcp(body.get("host"), std::stoi(body.get("port")), std::min(budget, Millis(3000)));
+      return net_->tcp(body.get("host"), std::stoi(body.get("port")),
+                       std::min(budget, Millis(3000)));
     case GateKind::Ssh:
       return probe_ssh_gate(remote_, body, interrupt, log_path, redactor_);
   }

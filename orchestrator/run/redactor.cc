@@ -37,7 +37,8 @@ void Redactor::add(std::string_view secret) {
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
   for (auto line : lines)
-    if (std::find(values_.begin(), values_.end(), line) == values_.end()) values_.emplace_back(line);
+    if (std::find(values_.begin(), values_.end(), line) == values_.end())
+      values_.emplace_back(line);
   std::sort(values_.begin(), values_.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
 }

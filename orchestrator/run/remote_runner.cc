@@ -71,7 +71,6 @@ std::string sudo_command(const std::string& command) {
 
 namespace {
 
-
 /// Owns a channel; frees it (libssh2_channel_free never blocks on a non-blocking session).
 struct Channel {
   explicit Channel(LIBSSH2_CHANNEL* c) : ch(c) {}

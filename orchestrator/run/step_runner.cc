@@ -203,8 +203,8 @@ StepResult StepRun::run() {
   RenderScope placeholders = scope_;
   placeholders.secret_mode = SecretMode::Placeholder;
   auto preview = preview_step(step_, {ctx_.project, placeholders, nullptr});
-  if (!preview) return finish({StepStatus::Failed, preview.error().loc.str() + ": " +
-                                                       preview.error().message});
+  if (!preview)
+    return finish({StepStatus::Failed, preview.error().loc.str() + ": " + preview.error().message});
   preview_ = std::move(*preview);
   if (step_.when) {  // decided on the real values: a sensitive output shows only as a placeholder
     auto w = evaluate_when(*step_.when, scope_);
@@ -220,8 +220,8 @@ StepResult StepRun::run() {
   facts.parts = &preview_.parts;
   facts.repeat = step_.repeat;
   facts.force = ctx_.policy.forced(unit_, step_.name);
-  facts.output_kept = step_.capture && step_.visibility == Visibility::Sensitive ? OutputKept::No
-                                                                                 : OutputKept::Yes;
+  facts.output_kept =
+      step_.capture && step_.visibility == Visibility::Sensitive ? OutputKept::No : OutputKept::Yes;
   StepDecision d = decide_step(facts);
   ctx_.listener->decided(unit_, step_.name, std::string(to_string(d.action)) + ": " + d.reason);
   switch (d.action) {
@@ -234,8 +234,8 @@ StepResult StepRun::run() {
     case StepAction::NeedsForce:
       if (step_.skip_if && skip_if_passes(ctx_, *step_.skip_if, scope_, log_))
         return passed_by_skip_if();
-      return finish({StepStatus::Failed, "step is " + d.reason +
-                                             ". Check by hand, then rerun with --force " + id_});
+      return finish({StepStatus::Failed,
+                     "step is " + d.reason + ". Check by hand, then rerun with --force " + id_});
     case StepAction::Run:
       break;
   }
@@ -287,8 +287,8 @@ Attempt StepRun::attempts() {
     if (a.result.status != StepStatus::Failed || n >= step_.retry.attempts) break;
     // A `once` step that timed out or was killed may have taken effect: never again by itself.
     if (step_.repeat == Repeat::Once && a.maybe_applied) break;
-    ctx_.listener->warning(id_ + ": attempt " + std::to_string(n) + " failed (" +
-                           a.result.message + "); retrying in " + format_duration(delay));
+    ctx_.listener->warning(id_ + ": attempt " + std::to_string(n) + " failed (" + a.result.message +
+                           "); retrying in " + format_duration(delay));
     if (!ctx_.interrupt->sleep_for(delay)) {
       a = Attempt({StepStatus::Interrupted, "interrupted"});
       break;
@@ -342,8 +342,7 @@ std::string encode_name(const std::string& s) {
 
 }  // namespace
 
-std::string log_path(const std::string& log_dir, const std::string& unit,
-                     const std::string& name) {
+std::string log_path(const std::string& log_dir, const std::string& unit, const std::string& name) {
   return log_dir + "/" + encode_name(unit) + "." + encode_name(name) + ".log";
 }
 

@@ -12,8 +12,8 @@
 #include "run/checkpoint_store.h"
 #include "run/command_runner.h"
 #include "run/gates.h"
-#include "run/outputs.h"
 #include "run/live_groups.h"
+#include "run/outputs.h"
 #include "run/tools.h"
 
 namespace gw {

@@ -91,18 +91,21 @@ TEST_CASE("judge_rollout: deployments, daemonsets, statefulsets") {
   auto stale = gw::judge_rollout("deployment", deploy(3, 2, 3, 3, 3, 3));
   CHECK_FALSE(stale.passed);
   CHECK(stale.saw == "rollout: generation 3 not yet observed");
-  CHECK(gw::judge_rollout(
-            "daemonset",
-            R"({"metadata":{"generation":1},"status":{"observedGeneration":1,"desiredNumberScheduled":2,"updatedNumberScheduled":2,"numberAvailable":2}})")
-            .passed);
-  CHECK_FALSE(gw::judge_rollout(
-                  "ds",
-                  R"({"metadata":{"generation":1},"status":{"observedGeneration":1,"desiredNumberScheduled":0}})")
-                  .passed);
-  CHECK_FALSE(gw::judge_rollout(
-                  "statefulset",
-                  R"({"metadata":{"generation":1},"spec":{"replicas":2},"status":{"observedGeneration":1,"updatedReplicas":2,"readyReplicas":1,"availableReplicas":2}})")
-                  .passed);
+  CHECK(
+      gw::judge_rollout(
+          "daemonset",
+          R"({"metadata":{"generation":1},"status":{"observedGeneration":1,"desiredNumberScheduled":2,"updatedNumberScheduled":2,"numberAvailable":2}})")
+          .passed);
+  CHECK_FALSE(
+      gw::judge_rollout(
+          "ds",
+          R"({"metadata":{"generation":1},"status":{"observedGeneration":1,"desiredNumberScheduled":0}})")
+          .passed);
+  CHECK_FALSE(
+      gw::judge_rollout(
+          "statefulset",
+          R"({"metadata":{"generation":1},"spec":{"replicas":2},"status":{"observedGeneration":1,"updatedReplicas":2,"readyReplicas":1,"availableReplicas":2}})")
+          .passed);
   CHECK(gw::judge_rollout("deployment", "not json").saw == "rollout: unreadable kubectl output");
 }
 
@@ -120,10 +123,12 @@ TEST_CASE("judge_condition: the named condition, with reason and message") {
 TEST_CASE("kube gates query kubectl and judge its answer") {
   Fixture f;
   f.runner.next = exited(1, "", "Error from server (NotFound): configmaps \"x\" not found\n");
-  auto o = f.probe(gw::GateKind::Exists, {{{"resource", "configmap/x"}, {"namespace", "d"}}, {}, {}});
+  auto o =
+      f.probe(gw::GateKind::Exists, {{{"resource", "configmap/x"}, {"namespace", "d"}}, {}, {}});
   CHECK_FALSE(o.passed);
   CHECK(o.saw.rfind("not found yet: ", 0) == 0);
-  CHECK(std::find(f.runner.args.begin(), f.runner.args.end(), "configmap/x") != f.runner.args.end());
+  CHECK(std::find(f.runner.args.begin(), f.runner.args.end(), "configmap/x") !=
+        f.runner.args.end());
   f.runner.next = exited(0, "  \n");
   CHECK(f.probe(gw::GateKind::Exists, {{{"resource", "configmap/x"}}, {}, {}}).saw ==
         "none found yet");
@@ -149,8 +154,10 @@ TEST_CASE("command gates check the exit code and the output") {
 
 TEST_CASE("http, dns and tcp gates hand their fields to the network prober") {
   Fixture f;
-  CHECK(f.probe(gw::GateKind::Http, {{{"url", "https://a.test/"}, {"contains", "ok"},
-                                      {"resolve", "127.0.0.9"}, {"insecure", "true"}},
+  CHECK(f.probe(gw::GateKind::Http, {{{"url", "https://a.test/"},
+                                      {"contains", "ok"},
+                                      {"resolve", "127.0.0.9"},
+                                      {"insecure", "true"}},
                                      {},
                                      {}})
             .passed);
@@ -159,9 +166,8 @@ TEST_CASE("http, dns and tcp gates hand their fields to the network prober") {
   CHECK(f.net.http_seen.contains == "ok");
   CHECK(f.net.http_seen.resolve == "127.0.0.9");
   CHECK(f.net.http_seen.insecure);
-  f.probe(gw::GateKind::Dns, {{{"server", "127.0.0.53"}, {"name", "a.test"}, {"type", "AAAA"}},
-                              {},
-                              {}});
+  f.probe(gw::GateKind::Dns,
+          {{{"server", "127.0.0.53"}, {"name", "a.test"}, {"type", "AAAA"}}, {}, {}});
   CHECK(f.net.dns_seen.type == "AAAA");
   CHECK(f.net.dns_seen.server == "127.0.0.53");
   f.probe(gw::GateKind::Tcp, {{{"host", "127.0.0.1"}, {"port", "6443"}}, {}, {}});

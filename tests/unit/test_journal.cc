@@ -11,7 +11,8 @@ TEST_CASE("a torn last line is a crash only when no run is writing the journal")
   std::string journal = (dir.path() / "journal.jsonl").string();
   std::string lock = (dir.path() / "lock").string();
   std::ofstream(journal) << "{\"groundwork_journal\":1}\n"
-                         << R"({"t":"step_end","stage":"a","step":"s","status":"passed"})" << "\n"
+                         << R"({"t":"step_end","stage":"a","step":"s","status":"passed"})"
+                         << "\n"
                          << R"({"t":"step_start","stage":"a","st)";
   CHECK_FALSE((gw::RunLock::probe(lock) == gw::LockState::Held));
   std::vector<std::string> warnings;
@@ -27,7 +28,7 @@ TEST_CASE("a torn last line is a crash only when no run is writing the journal")
   warnings.clear();
   st = gw::read_journal(journal, &warnings,
                         (gw::RunLock::probe(lock) == gw::LockState::Held) ? gw::JournalTail::Growing
-                                                  : gw::JournalTail::Final);
+                                                                          : gw::JournalTail::Final);
   REQUIRE(st.ok());
   CHECK(warnings.empty());
   CHECK(st->checkpoints.steps.at("a/s").status == gw::RecordStatus::Passed);

@@ -1,8 +1,8 @@
 // The pure parts of ssh support: shell quoting of template values, fingerprints as ssh-keygen -l
 // prints them, known_hosts names, and the remote wrapper (run here by a local /bin/sh).
-#include <catch2/catch.hpp>
 #include <signal.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -20,12 +20,13 @@ namespace {
 gw::ProcessResult run_local(const std::string& command, const std::string& input) {
   gw::ProcessSpec spec;
   spec.program = "/bin/sh";
-  spec.args = {"-c", "exec 3<&0; d=$(mktemp -d) && mkfifo \"$d/in\" || exit 125;"
-                     " { cat <&3; exec sleep 60; } >\"$d/in\" & (" +
-                         gw::remote_wrapper(command, input.size()) +
-                         ") <\"$d/in\"; rc=$?; rm -rf \"$d\";"
-                         " if [ $rc -gt 128 ] && [ $rc -lt 160 ]; then kill -$((rc - 128)) $$; fi;"
-                         " exit $rc"};
+  spec.args = {"-c",
+               "exec 3<&0; d=$(mktemp -d) && mkfifo \"$d/in\" || exit 125;"
+               " { cat <&3; exec sleep 60; } >\"$d/in\" & (" +
+                   gw::remote_wrapper(command, input.size()) +
+                   ") <\"$d/in\"; rc=$?; rm -rf \"$d\";"
+                   " if [ $rc -gt 128 ] && [ $rc -lt 160 ]; then kill -$((rc - 128)) $$; fi;"
+                   " exit $rc"};
   spec.stdin_data = input;
   spec.timeout = gw::Millis(20000);
   gw::ProcessRunner runner(gw::Millis(1000));
@@ -103,8 +104,8 @@ TEST_CASE("remote wrapper: closing its input stops the command's whole process g
   spec.program = "/bin/sh";
   // Input at end of file is what the ssh channel closing looks like from the remote side. The
   // command's own child must go too (the whole group gets SIGTERM).
-  spec.args = {"-c", gw::remote_wrapper("sleep 60 & echo $! > " + pidfile + "; wait", 0) +
-                         " </dev/null"};
+  spec.args = {"-c",
+               gw::remote_wrapper("sleep 60 & echo $! > " + pidfile + "; wait", 0) + " </dev/null"};
   spec.timeout = gw::Millis(20000);
   gw::ProcessRunner runner(gw::Millis(1000));
   gw::Interrupt never;

@@ -9,18 +9,18 @@
 #include "load/project_loader.h"
 #include "model/hash.h"
 #include "model/names.h"
-#include "plan/needs.h"
 #include "model/terminal_text.h"
+#include "plan/needs.h"
 #include "report/console.h"
+#include "report/log.h"
 #include "run/checkpoint_store.h"
 #include "run/executor.h"
 #include "run/live_groups.h"
 #include "run/lock.h"
 #include "run/secrets.h"
-#include "run/stale.h"
 #include "run/ssh_step.h"
+#include "run/stale.h"
 #include "run/state_dir.h"
-#include "report/log.h"
 
 namespace gw {
 
@@ -78,8 +78,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (!journal) return fail(kExitFailed, journal.error().message);
   for (const auto& w : warnings) log_warning(w);
   if (journal->state().records > 20000) {
-    if (auto c = journal->compact(); !c)
-      log_warning(c.error().message);
+    if (auto c = journal->compact(); !c) log_warning(c.error().message);
   }
   Checkpoints cp = journal->state().checkpoints;
   if (o.fresh) cp = Checkpoints{};
@@ -155,13 +154,12 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ssh_options.secrets = &secrets->values;
   SshRemoteRunner remote(project.inventory, ssh_options);
   GateProber prober(runner, project.inventory, tools, &secrets->redactor, &remote);
-  CheckpointStore store(*journal, run_id,
-                        {&secrets->fingerprints, [k = *fkey](std::string_view v) {
-                           return hmac_sha256_hex(k, v);
-                         }});
-  Outputs outputs(o.fresh ? std::map<std::string, std::string>{}
-                          : journal->state().checkpoints.outputs,
-                  ws->sensitive_outputs, &secrets->redactor);
+  CheckpointStore store(*journal, run_id, {&secrets->fingerprints, [k = *fkey](std::string_view v) {
+                                             return hmac_sha256_hex(k, v);
+                                           }});
+  Outputs outputs(
+      o.fresh ? std::map<std::string, std::string>{} : journal->state().checkpoints.outputs,
+      ws->sensitive_outputs, &secrets->redactor);
   RunContext ctx;
   ctx.project = &project;
   ctx.store = &store;

@@ -7,10 +7,10 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
-#include "plan/needs.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "model/terminal_text.h"
+#include "plan/needs.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
 #include "run/secrets.h"

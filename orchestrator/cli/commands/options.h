@@ -7,7 +7,6 @@
 
 namespace gw {
 
-
 struct GlobalOptions {
   std::string inventory;  // -i, else $GROUNDWORK_INVENTORY
   std::string stages_dir = "stages";

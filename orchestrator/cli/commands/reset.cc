@@ -3,11 +3,11 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "report/log.h"
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/stale.h"
 #include "run/state_dir.h"
-#include "report/log.h"
 
 namespace gw {
 

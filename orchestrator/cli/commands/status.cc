@@ -8,10 +8,10 @@
 #include "cli/commands/workspace.h"
 #include "model/json_text.h"
 #include "plan/planner.h"
+#include "report/log.h"
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/state_dir.h"
-#include "report/log.h"
 
 namespace gw {
 
@@ -44,8 +44,9 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   if (!ws) return kExitInvalid;
   StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
   std::vector<std::string> warnings;
-  auto st = read_journal(paths.journal(), &warnings,
-                         RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
+  auto st = read_journal(
+      paths.journal(), &warnings,
+      RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
   if (!st) {
     log_error(st.error().message);
     return kExitFailed;

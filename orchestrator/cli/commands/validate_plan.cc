@@ -5,11 +5,11 @@
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "plan/planner.h"
+#include "report/log.h"
 #include "report/plan_writer.h"
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/state_dir.h"
-#include "report/log.h"
 
 namespace gw {
 

@@ -5,10 +5,10 @@
 
 #include "load/project_loader.h"
 #include "model/hash.h"
+#include "model/terminal_text.h"
+#include "report/log.h"
 #include "run/secrets.h"
 #include "run/state_dir.h"
-#include "report/log.h"
-#include "model/terminal_text.h"
 
 namespace gw {
 
@@ -81,8 +81,7 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
 Fingerprints KnownFingerprints::view() const {
   Fingerprints f;
   f.secrets = &secrets;
-  if (!key.empty())
-    f.keyed = [k = key](std::string_view v) { return hmac_sha256_hex(k, v); };
+  if (!key.empty()) f.keyed = [k = key](std::string_view v) { return hmac_sha256_hex(k, v); };
   return f;
 }
 
@@ -99,9 +98,9 @@ std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, co
                                    const GlobalOptions& g, std::ostream& err,
                                    const Fingerprints& fps) {
   Diagnostics diags;
-  auto plan = make_plan(ws.project, ws.graph, sel, cp,
-                        preview_scope(ws.project, cp, process_env(), &ws.sensitive_outputs), diags,
-                        fps);
+  auto plan =
+      make_plan(ws.project, ws.graph, sel, cp,
+                preview_scope(ws.project, cp, process_env(), &ws.sensitive_outputs), diags, fps);
   if (plan) return std::move(*plan);
   if (!diags.empty())
     print_diagnostics(diags, err, g.color);
