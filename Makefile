@@ -35,6 +35,7 @@ ASAN_DIR ?= build-asan
 TSAN_DIR ?= build-tsan
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
+SAN_LOGS = $(CURDIR)/$(ASAN_DIR)/sanitizer-logs
 CCACHE_FLAG := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
 SAN_BUILD := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1  # -O1 -g: readable stacks, quicker build
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
@@ -48,7 +49,15 @@ test-sanitize: test-asan test-tsan
 test-asan: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DGW_SANITIZE=address,undefined $(SAN_BUILD) $(CCACHE_FLAG)
 	cmake --build $(ASAN_DIR) -j 2
-	cd $(ASAN_DIR) && ctest --output-on-failure -j 2
+	rm -rf $(ASAN_DIR)/sanitizer-logs && mkdir -p $(ASAN_DIR)/sanitizer-logs
+	cd $(ASAN_DIR) && ASAN_OPTIONS=$(ASAN_OPTIONS):log_path=$(SAN_LOGS)/asan \
+	  UBSAN_OPTIONS=$(UBSAN_OPTIONS):log_path=$(SAN_LOGS)/ubsan ctest --output-on-failure -j 2
+	@# A report from a process whose exit status a test expects to be non-zero, or whose stderr
+	@# it keeps to itself, would otherwise go unnoticed: every report is a file here.
+	@if [ -n "$$(ls -A $(ASAN_DIR)/sanitizer-logs)" ]; then \
+	  echo "test-asan: sanitizer reports in $(ASAN_DIR)/sanitizer-logs:"; \
+	  head -n 40 $(ASAN_DIR)/sanitizer-logs/*; exit 1; fi
+	@echo "test-asan: the whole suite ran without a sanitizer report"
 
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DGW_SANITIZE=thread $(SAN_BUILD) $(CCACHE_FLAG)
