@@ -5,7 +5,8 @@ GW := $(BUILD_DIR)/groundwork
 JOBS ?= 4
 SIM_STATE ?= $(BUILD_DIR)/sim-state
 
-.PHONY: all deps configure build test plan bootstrap drill demo bench clean
+.PHONY: all deps configure build test test-sanitize test-asan test-tsan fuzz plan bootstrap drill demo \
+        bench clean
 
 all: build
 
@@ -29,6 +30,48 @@ test: deps
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
+# ---- Checking builds (docs/reliability.md); not part of `make test`. Each has its own build folder.
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+SAN_LOGS = $(CURDIR)/$(ASAN_DIR)/sanitizer-logs
+CCACHE_FLAG := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
+SAN_BUILD := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1  # -O1 -g: readable stacks, quicker build
+export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
+
+# ASan+UBSan: the whole ctest suite (the e2e tests run the sanitized binary), then TSan over the
+# scheduler and process-runner unit tests.
+test-sanitize: test-asan test-tsan
+
+test-asan: deps
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DGW_SANITIZE=address,undefined $(SAN_BUILD) $(CCACHE_FLAG)
+	cmake --build $(ASAN_DIR) -j 2
+	rm -rf $(ASAN_DIR)/sanitizer-logs && mkdir -p $(ASAN_DIR)/sanitizer-logs
+	cd $(ASAN_DIR) && ASAN_OPTIONS=$(ASAN_OPTIONS):log_path=$(SAN_LOGS)/asan \
+	  UBSAN_OPTIONS=$(UBSAN_OPTIONS):log_path=$(SAN_LOGS)/ubsan ctest --output-on-failure -j 2
+	@# A report from a process whose exit status a test expects to be non-zero, or whose stderr
+	@# it keeps to itself, would otherwise go unnoticed: every report is a file here.
+	@if [ -n "$$(ls -A $(ASAN_DIR)/sanitizer-logs)" ]; then \
+	  echo "test-asan: sanitizer reports in $(ASAN_DIR)/sanitizer-logs:"; \
+	  head -n 40 $(ASAN_DIR)/sanitizer-logs/*; exit 1; fi
+	@echo "test-asan: the whole suite ran without a sanitizer report"
+
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DGW_SANITIZE=thread $(SAN_BUILD) $(CCACHE_FLAG)
+	cmake --build $(TSAN_DIR) -j 2 --target groundwork_tests
+	setarch $$(uname -m) -R $(TSAN_DIR)/groundwork_tests -# "[#test_executor],[#test_process_runner]"
+
+# libFuzzer targets of tests/fuzz, each run for FUZZ_SECONDS; fails when one finds a crash
+# (the input is left in $(FUZZ_DIR)/artifacts/). Needs clang (installed by install-deps.sh fuzz).
+fuzz:
+	@bash scripts/install-deps.sh fuzz
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DGW_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 $(CCACHE_FLAG)
+	cmake --build $(FUZZ_DIR) -j 2
+	bash tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
 plan: build
 	$(GW) -i $(INVENTORY) plan
 
@@ -46,4 +89,4 @@ bench: build
 	bash bench/run.sh $(GW)
 
 clean:
-	rm -rf $(BUILD_DIR) .groundwork
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) .groundwork

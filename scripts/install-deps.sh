@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages groundwork needs to build and test, only those missing.
+# `install-deps.sh fuzz` adds clang and its libFuzzer/sanitizer runtimes for `make fuzz`
+# (make test and make test-sanitize need only gcc).
 set -euo pipefail
 
 packages=(
@@ -8,7 +10,9 @@ packages=(
   libyaml-dev libssh2-1-dev libssl-dev libspdlog-dev libfmt-dev
   catch2 libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libc-ares-dev libmimalloc-dev libre2-dev ccache
   python3 python3-yaml openssh-server openssh-client procps openssl time
+  iproute2 util-linux  # ip, unshare: each e2e test in a network namespace of its own
 )
+if [ "${1:-}" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,15 @@
 
 namespace gw {
 
+namespace {
+
+/// The longest duration accepted: 100000h (11 years). A longer one would overflow a steady_clock
+/// time point (nanoseconds) when a deadline is computed, and its format_duration spelling could
+/// need a number over the per-number limit, so it would not parse back.
+constexpr int64_t kMaxDurationMs = 100'000LL * 3'600'000;
+
+}  // namespace
+
 std::optional<Millis> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   int64_t total = 0;
@@ -37,6 +46,7 @@ std::optional<Millis> parse_duration(std::string_view text) {
     if (rank >= last_rank) return std::nullopt;
     last_rank = rank;
     total += n * unit;
+    if (total > kMaxDurationMs) return std::nullopt;
     i += len;
   }
   return Millis(total);

@@ -34,9 +34,16 @@ std::string str(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+/// A whole number field; anything else (a float, a number past int64's range) reads as 0.
 int64_t num(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+  if (it == j.end()) return 0;
+  if (it->is_number_integer() && !it->is_number_unsigned()) return it->get<int64_t>();
+  if (it->is_number_unsigned()) {
+    auto u = it->get<uint64_t>();
+    return u <= static_cast<uint64_t>(INT64_MAX) ? static_cast<int64_t>(u) : 0;
+  }
+  return 0;
 }
 
 std::map<std::string, std::string> str_map(const nlohmann::json& j, const char* key) {

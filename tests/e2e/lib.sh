@@ -1,6 +1,22 @@
 # Shared helpers for the end-to-end tests: each test_*.sh sources this, gets the groundwork
 # binary as $1, works in a private temp folder, and exits non-zero on the first failed check.
 set -uo pipefail
+
+# Each test runs in a network namespace of its own (root and unshare permitting): its loopback and
+# ports — the sim's netsim on 127.0.0.200:53 and 127.0.0.201:443 above all — are its own, so
+# `ctest -j`, a running `make demo` or anything else on the machine never collide with it
+# (tests/e2e/test_net_isolation.sh proves it). The script re-executes itself under
+# `unshare --net`; exec keeps the pid, which is how the re-executed script knows it is there (a
+# test started by a test has another pid and gets a namespace of its own too).
+# GW_E2E_NETNS=host keeps a test in the machine's namespace.
+if [ "${GW_E2E_NETNS:-}" != host ] && [ "${GW_E2E_NETNS:-}" != "own:$$" ] &&
+  [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && unshare --net true 2>/dev/null; then
+  export GW_E2E_NETNS="own:$$"
+  exec unshare --net -- "$BASH" "$0" "$@"
+fi
+if [ "${GW_E2E_NETNS:-}" = "own:$$" ]; then
+  ip link set lo up || { echo "FAIL: cannot bring up lo in the test's network namespace" >&2; exit 1; }
+fi
 GW="$(realpath "$1")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/gw-e2e.XXXXXX)"

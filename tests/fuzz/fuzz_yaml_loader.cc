@@ -1,0 +1,18 @@
+// libFuzzer target 'yaml_loader': see gwfuzz::yaml_loader in harness.h.
+// Built by `make fuzz` (GW_FUZZ=ON).
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "harness.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string why =
+      gwfuzz::yaml_loader(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!why.empty()) {
+    std::fprintf(stderr, "fuzz target 'yaml_loader': %s\n", why.c_str());
+    std::abort();
+  }
+  return 0;
+}
