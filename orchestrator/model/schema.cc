@@ -38,8 +38,9 @@ const std::vector<BodySchema>& step_schemas() {
           NoSec,
           NoPath,
           {F{"src", S, Req, NoSec, File}, F{"dest", S, Req}, F{"mode", S}}},
-        F{"download", O, Opt, NoSec, NoPath, {F{"src", S, Req}, F{"dest", S, Req}}}},
-       {{"host", "hosts"}, {"command", "upload", "download"}}},
+        F{"download", O, Opt, NoSec, NoPath, {F{"src", S, Req}, F{"dest", S, Req}}},
+        F{"push", O, Opt, NoSec, NoPath, {F{"src", S, Req}, F{"dest", S, Req}, F{"mode", S}}}},
+       {{"host", "hosts"}, {"command", "upload", "download", "push"}}},
       {"run", {F{"argv", L, Req}, F{"env", M, Opt, Sec}, F{"cwd", S}, F{"stdin", S, Opt, Sec}}, {}},
       {"gate", {}, {}},
   };

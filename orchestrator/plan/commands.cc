@@ -380,6 +380,9 @@ std::string describe_ssh(const RenderedBody& b, const Inventory& inv) {
     else if (auto u = b.maps.find("upload"); u != b.maps.end())
       one = "ssh upload " + u->second.at("src") + " -> " + t + ":" + u->second.at("dest") +
             (u->second.count("mode") ? " (mode " + u->second.at("mode") + ")" : "");
+    else if (auto p = b.maps.find("push"); p != b.maps.end())
+      one = "ssh push " + p->second.at("src") + " -> " + t + ":" + p->second.at("dest") +
+            (p->second.count("mode") ? " (mode " + p->second.at("mode") + ")" : "");
     else if (auto d = b.maps.find("download"); d != b.maps.end())
       one = "ssh download " + t + ":" + d->second.at("src") + " -> " + d->second.at("dest");
     else

@@ -3,12 +3,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <regex>
 
+#include "load/file_reader.h"
 #include "model/names.h"
+#include "model/regex.h"
 #include "model/template.h"
 
 namespace gw {
+
+/// The largest file a `push` sends (it is read into memory: an etcd snapshot fits).
+constexpr size_t kMaxPushBytes = size_t{2} << 30;
 
 namespace {
 
@@ -118,6 +122,27 @@ StepResult run_ssh_step(const RunContext& ctx, const Step& step, const RenderSco
         if (ctx.interrupt->stopping()) return {StepStatus::Interrupted, "interrupted"};
         return {StepStatus::Failed, st.error().message};
       }
+    } else if (auto p = b.maps.find("push"); p != b.maps.end()) {
+      // A file this run produced (a download, a command's output): read now, not at load time.
+      const auto& m = p->second;
+      unsigned mode = 0644;
+      if (m.count("mode")) {
+        auto parsed = parse_mode(m.at("mode"));
+        if (!parsed)
+          return {StepStatus::Failed,
+                  "push mode '" + m.at("mode") + "' is not an octal mode like \"0640\""};
+        mode = *parsed;
+      }
+      std::string src = resolve_path(m.at("src"), step.dir);
+      auto content = read_regular_file(src, kMaxPushBytes);
+      if (!content) return {StepStatus::Failed, "push: " + src + ": " + content.error().message};
+      append_log(log, "--- ssh push " + src + " -> " + host + ":" + m.at("dest") + "\n");
+      auto st =
+          ctx.remote->upload(host, *content, m.at("dest"), mode, step.timeout, *ctx.interrupt);
+      if (!st) {
+        if (ctx.interrupt->stopping()) return {StepStatus::Interrupted, "interrupted"};
+        return {StepStatus::Failed, st.error().message};
+      }
     } else if (auto d = b.maps.find("download"); d != b.maps.end()) {
       const auto& m = d->second;
       std::string dest = resolve_path(m.at("dest"), step.dir);
@@ -134,11 +159,12 @@ StepResult run_ssh_step(const RunContext& ctx, const Step& step, const RenderSco
   if (step.capture) {
     std::string value = out;
     if (step.capture->regex) {
-      std::smatch m;
-      if (!std::regex_search(out, m, std::regex(*step.capture->regex)) || m.size() < 2)
+      auto re = Regex::compile(*step.capture->regex);  // checked when loading
+      auto group = re ? re->search_group1(out) : std::nullopt;
+      if (!group)
         return {StepStatus::Failed, "capture '" + step.capture->name + "': /" +
                                         *step.capture->regex + "/ found no group 1 in the output"};
-      value = m[1].str();
+      value = std::move(*group);
     }
     *captured = trim(value);
   }

@@ -230,9 +230,15 @@ head -c 300000 /dev/urandom >"$D/stages/files/blob.bin"
 stage "$D" copy "  steps:
     - {name: up, ssh: {host: box, upload: {src: files/blob.bin, dest: $WORK/remote/blob.bin, mode: \"0640\"}}}
     - {name: over, ssh: {host: box, upload: {src: files/blob.bin, dest: $WORK/remote/blob.bin, mode: \"0640\"}}}
-    - {name: down, ssh: {host: box, download: {src: $WORK/remote/blob.bin, dest: $WORK/local/blob.bin}}}"
+    - {name: down, ssh: {host: box, download: {src: $WORK/remote/blob.bin, dest: $WORK/local/blob.bin}}}
+    - {name: relay, ssh: {host: box, push: {src: \"\${vars.work}/local/blob.bin\", dest: $WORK/backup/blob.bin, mode: \"0600\"}}}"
+mkdir -p "$WORK/backup"
+run_gw -i "$D/inventory.yaml" plan
+expect_in "$WORK/out" "ssh push $WORK/local/blob.bin -> root@127.0.0.1:" "plan shows the push"
 run_gw -i "$D/inventory.yaml" apply
-expect_rc 0 "upload, upload over an existing file, download"
+expect_rc 0 "upload, upload over an existing file, download, push of the downloaded file"
+check "the pushed copy (a file the run downloaded) is identical" cmp -s "$D/stages/files/blob.bin" "$WORK/backup/blob.bin"
+check "pushed mode 0600" [ "$(stat -c %a "$WORK/backup/blob.bin")" = 600 ]
 check "uploaded content identical" cmp -s "$D/stages/files/blob.bin" "$WORK/remote/blob.bin"
 check "downloaded content identical" \
   [ "$(sha256sum <"$D/stages/files/blob.bin")" = "$(sha256sum <"$WORK/local/blob.bin")" ]
