@@ -52,6 +52,7 @@ struct ProcessResult {
   std::string out;          // stdout, redacted, up to kCaptureLimit bytes
   std::string output_tail;  // the last lines of stdout+stderr, redacted (for failure reports)
   std::string error;        // why it could not start
+  std::string log_error;    // why the step log is incomplete (a full disk), or empty
   Millis duration{0};
 
   bool ok() const { return outcome == Outcome::Exited && exit_code == 0; }

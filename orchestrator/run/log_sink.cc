@@ -3,12 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace gw {
 
 LogSink::LogSink(const std::string& path, const Redactor* r, Visibility v)
     : redactor_(r), visibility_(v) {
   if (path.empty()) return;
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) error_ = path + ": " + std::strerror(errno);
+  path_ = path;
   if (fd_ >= 0 && v == Visibility::Sensitive) put("(output hidden: sensitive step)\n");
 }
 
@@ -53,7 +58,11 @@ void LogSink::put(const std::string& s) {
   size_t off = 0;
   while (off < s.size()) {
     ssize_t n = ::write(fd_, s.data() + off, s.size() - off);
-    if (n <= 0) return;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (error_.empty()) error_ = path_ + ": " + std::strerror(n < 0 ? errno : ENOSPC);
+      return;
+    }
     off += static_cast<size_t>(n);
   }
 }

@@ -30,6 +30,9 @@ class LogSink {
   void flush();
   /// The last 20 lines, each cut to kTerminalLineMax bytes (a 100 MB line keeps 2 KB).
   std::string tail() const { return tail_.str(); }
+  /// Why the log file is not complete (it could not be opened, or a write failed, e.g. a full
+  /// disk), or empty while it is.
+  const std::string& error() const { return error_; }
 
  private:
   /// Whether a piece of output ends its line or is the head of a line too long to hold back
@@ -39,6 +42,8 @@ class LogSink {
   void put(const std::string& s);
 
   int fd_ = -1;
+  std::string path_;
+  std::string error_;
   const Redactor* redactor_;
   Visibility visibility_;
   std::array<std::string, 2> pending_;

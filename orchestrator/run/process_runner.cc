@@ -385,6 +385,7 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   res.duration = std::chrono::duration_cast<Millis>(Clock::now() - start);
   sink.flush();
   res.output_tail = sink.tail();
+  res.log_error = sink.error();
   if (spec.redactor) res.out = spec.redactor->redact(res.out);
   if (timed_out) {
     res.outcome = Outcome::TimedOut;

@@ -214,6 +214,7 @@ RemoteResult SshRemoteRunner::exec(const RemoteSpec& spec, const Interrupt& inte
         lease->discard();
         log.flush();
         res.output_tail = log.tail();
+        res.log_error = log.error();
         if (spec.redactor) res.out = spec.redactor->redact(res.out);
         return res;
       }
@@ -226,6 +227,7 @@ RemoteResult SshRemoteRunner::exec(const RemoteSpec& spec, const Interrupt& inte
     }
     log.flush();
     res.output_tail = log.tail();
+    res.log_error = log.error();
     if (spec.redactor) res.out = spec.redactor->redact(res.out);
     if (failed) {
       std::string label = s.label();

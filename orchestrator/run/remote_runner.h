@@ -34,6 +34,7 @@ struct RemoteResult {
   std::string out;          // stdout, redacted, up to kCaptureLimit bytes
   std::string output_tail;  // the last lines of stdout+stderr, redacted
   std::string error;        // Failed: why (names the host)
+  std::string log_error;    // why the step log is incomplete (a full disk), or empty
 
   bool ok() const { return outcome == RemoteOutcome::Exited && exit_code == 0; }
   /// "exit 3", "killed by signal KILL", "timed out after 5s", "interrupted", or the error.

@@ -91,6 +91,8 @@ StepResult run_ssh_step(const RunContext& ctx, const Step& step, const RenderSco
                                                                : spec.command) +
                      "\n");
       RemoteResult r = ctx.remote->exec(spec, *ctx.interrupt);
+      if (!r.log_error.empty())
+        ctx.listener->warning(step.name + ": its log is incomplete: " + r.log_error);
       if (r.outcome == RemoteOutcome::Interrupted) return {StepStatus::Interrupted, "interrupted"};
       if (!r.ok()) {
         // A failure to connect or a lost connection already names the host.

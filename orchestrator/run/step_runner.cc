@@ -92,6 +92,8 @@ Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderSco
   auto spec = process_spec(ctx, step, **built, files, log);
   if (!spec) return Attempt({StepStatus::Failed, spec.error().message});
   ProcessResult pr = ctx.runner->run(*spec, *ctx.interrupt);
+  if (!pr.log_error.empty())
+    ctx.listener->warning(step.name + ": its log is incomplete: " + pr.log_error);
   a.result.tail = pr.output_tail;
   a.maybe_applied = pr.outcome == Outcome::TimedOut || pr.outcome == Outcome::Signaled ||
                     pr.outcome == Outcome::Interrupted;

@@ -39,6 +39,7 @@ cp state/full/journal.jsonl journal.after-full; cp "$WORK/err" err.full
 expect_rc 1 "a full disk fails the run"
 expect_in "$WORK/err" "the journal could not be written" "it says why"
 expect_in "$WORK/err" "No space left on device" "with the system's reason"
+expect_in "$WORK/err" "cannot write its log" "a step log that cannot be written is reported"
 check "the once step did not start" test ! -e ran.log
 check "every journal line is a whole record" python3 -c '
 import json
