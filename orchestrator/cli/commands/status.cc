@@ -102,9 +102,16 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     }
     j["stages"].push_back(js);
   }
-  for (const auto& d : st->drills)
-    j["drills"].push_back(
-        {{"playbook", d.playbook}, {"status", d.status}, {"at", d.at}, {"rtoMs", d.rto_ms}});
+  // The last drill (or restore) of each playbook.
+  std::map<std::string, const DrillRecord*> last_drill;
+  for (const auto& d : st->drills) last_drill[d.playbook] = &d;
+  for (const auto& [name, d] : last_drill) {
+    nlohmann::json jd{{"playbook", d->playbook}, {"mode", d->mode}, {"status", d->status},
+                      {"at", d->at}, {"run", d->run_id}};
+    jd["rtoMs"] = d->rto_ms ? nlohmann::json(*d->rto_ms) : nlohmann::json(nullptr);
+    if (d->rpo_ms) jd["rpoMs"] = *d->rpo_ms;
+    j["drills"].push_back(jd);
+  }
   if (o.format == "json") {
     std::cout << json_dump(j, 2) << "\n";
     return kExitOk;
@@ -132,11 +139,14 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     row(s["name"], s);
     for (const auto& st2 : s["steps"]) row("  " + st2["name"].get<std::string>(), st2);
   }
-  if (!st->drills.empty()) {
-    std::cout << "\nDRILLS\n";
-    for (const auto& d : st->drills)
-      std::cout << "  " << d.playbook << "  " << d.status << "  " << d.at << "  RTO "
-                << format_duration(Millis(d.rto_ms)) << "\n";
+  if (!last_drill.empty()) {
+    std::cout << "\nLAST DRILLS\n";
+    for (const auto& [name, d] : last_drill) {
+      std::cout << "  " << d->playbook << "  " << d->mode << "  " << d->status << "  " << d->at
+                << "  RTO " << (d->rto_ms ? format_duration(Millis(*d->rto_ms / 100 * 100)) : "-");
+      if (d->rpo_ms) std::cout << "  RPO " << format_duration(Millis(*d->rpo_ms / 1000 * 1000));
+      std::cout << "\n";
+    }
   }
   return kExitOk;
 }

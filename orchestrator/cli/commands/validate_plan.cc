@@ -2,6 +2,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
+#include "cli/commands/playbook.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "plan/planner.h"
@@ -50,6 +51,25 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   sel.policy.fresh = o.fresh;
   sel.policy.force.insert(o.force.begin(), o.force.end());
   KnownFingerprints fps = known_fingerprints(*ws, g);
+  if (!o.playbook.empty()) {
+    if (!o.targets.empty() || !o.only.empty()) {
+      log_error("plan --playbook takes no stage targets or --only");
+      return kExitInvalid;
+    }
+    auto setup = setup_playbook(*ws, o.playbook, o.mode, o.params);
+    if (!setup) return kExitInvalid;
+    auto needs = plan_needs(*ws, *setup, checkpoints, g, fps.view(), sel.policy);
+    if (!needs) return kExitInvalid;
+    auto pplan = plan_playbook(*ws, *setup, std::move(*needs), checkpoints, g, fps.view(),
+                               sel.policy);
+    if (!pplan) return kExitInvalid;
+    write_plan(std::cout, pplan->plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
+    return kExitOk;
+  }
+  if (!o.mode.empty() || !o.params.empty()) {
+    log_error("--mode and --param go with --playbook");
+    return kExitInvalid;
+  }
   auto plan = plan_or_report(*ws, sel, checkpoints, g, std::cerr, fps.view());
   if (!plan) return kExitInvalid;
   write_plan(std::cout, *plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
