@@ -81,6 +81,40 @@ Result<ParamValues> resolve_params(const Playbook& pb, const std::vector<std::st
   return out;
 }
 
+Result<std::vector<std::string>> split_playbook_force(const Playbook& pb,
+                                                      const std::vector<std::string>& force) {
+  std::vector<std::string> stages;
+  const std::string prefix = pb.name + ":";
+  for (const auto& f : force) {
+    if (f.rfind(prefix, 0) != 0) {
+      stages.push_back(f);
+      continue;
+    }
+    auto slash = f.find('/');
+    std::string phase = f.substr(
+        prefix.size(), slash == std::string::npos ? std::string::npos : slash - prefix.size());
+    const std::vector<Step>* steps = phase == "steps"     ? &pb.steps
+                                     : phase == "verify"  ? &pb.verify
+                                     : phase == "cleanup" ? &pb.cleanup
+                                                          : nullptr;
+    if (!steps) {
+      std::string msg = "--force " + f + ": playbook '" + pb.name + "' has no phase '" + phase +
+                        "' (expected " + prefix + "steps, " + prefix + "verify or " + prefix +
+                        "cleanup)";
+      return Error{msg};
+    }
+    if (slash == std::string::npos) continue;
+    std::string step = f.substr(slash + 1);
+    std::vector<std::string> names;
+    for (const auto& s : *steps) names.push_back(s.name);
+    if (std::find(names.begin(), names.end(), step) != names.end()) continue;
+    std::string msg = "--force " + f + ": " + prefix + phase + " has no step '" + step + "'";
+    if (auto m = closest_match(step, names)) msg += " (did you mean '" + *m + "'?)";
+    return Error{msg};
+  }
+  return stages;
+}
+
 namespace {
 
 PlannedStage plan_phase(const Stage& st, const Checkpoints& cp, const CommandContext& ctx,

@@ -29,6 +29,12 @@ struct ParamValues {
 Result<ParamValues> resolve_params(const Playbook& pb, const std::vector<std::string>& given,
                                    const RenderScope& base);
 
+/// Checks the `--force` entries that name the playbook's phases (`<playbook>:steps`,
+/// `<playbook>:verify/STEP`, …: an unknown phase or step is an Error with a did-you-mean) and
+/// returns the others, which name stages (check_force).
+Result<std::vector<std::string>> split_playbook_force(const Playbook& pb,
+                                                      const std::vector<std::string>& force);
+
 /// Plans a playbook in `mode`: `needs_plan` (the plan of its needed stages, may be empty) followed
 /// by its phases, each step decided by decide_step with `policy` (a drill is always fresh).
 /// Render errors go to `diags`, and the result is then an Error.

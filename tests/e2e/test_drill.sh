@@ -267,5 +267,48 @@ rm -f ran.log
 run_gw -i inv.yaml restore resumable --yes
 expect_rc 0 "restore again"
 check "a finished restore has nothing left to do" test ! -e ran.log
+run_gw -i inv.yaml restore resumable --yes --force resumable:steps/b
+expect_rc 0 "restore --force PLAYBOOK:steps/STEP"
+check "only the forced step ran" diff <(echo res/b) ran.log
+run_gw -i inv.yaml --state-dir "$WORK/st-bad" restore resumable --yes --force resumable:steps/bb
+expect_rc 2 "--force of an unknown playbook step"
+expect_in "$WORK/err" "resumable:steps has no step 'bb' (did you mean 'b'?)" "unknown forced step named"
+
+# ---- invalid playbooks: located errors ----
+mkdir -p badbooks badrefs
+cat >badbooks/bad.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Playbook
+metadata: {name: bad}
+spec:
+  params:
+    pw2: {secret: pw, required: true}
+  objectives: {rpo: soon, enforce: maybe}
+YAML
+cat >badrefs/bad.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Playbook
+metadata: {name: bad}
+spec:
+  params:
+    pw: {secret: nope}
+    token: {secret: pw}
+  steps:
+    - name: leak
+      run: {argv: [echo, "\${params.token}"]}
+YAML
+sed 's|\./playbooks|./badbooks|' inv.yaml >inv-bad.yaml
+run_gw -i inv-bad.yaml --state-dir "$WORK/st-bad" validate
+expect_rc 2 "invalid playbook"
+expect_in "$WORK/err" "bad.yaml:6:" "secret param with required: located"
+expect_in "$WORK/err" "has no 'required' or 'default'" "secret param with required"
+expect_in "$WORK/err" "bad.yaml:7:21: error: 'rpo': bad duration 'soon'" "objectives.rpo checked and located"
+expect_in "$WORK/err" "'enforce' must be true or false" "objectives.enforce checked"
+sed 's|\./playbooks|./badrefs|' inv.yaml >inv-bad.yaml
+run_gw -i inv-bad.yaml --state-dir "$WORK/st-bad" validate
+expect_rc 2 "invalid playbook references"
+expect_in "$WORK/err" "unknown secret 'nope'" "secret param naming an unknown secret"
+expect_in "$WORK/err" "is secret 'pw' and would reach a command line" "secret param on argv"
+check "validate wrote no state" test ! -e "$WORK/st-bad"
 
 finish

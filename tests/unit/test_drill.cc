@@ -144,3 +144,17 @@ TEST_CASE("drill reports: JSON fields, JUnit failures escaped, metrics") {
                "1764547200\n") != std::string::npos);
   CHECK(gw::xml_escape(std::string("a\x01") + "b") == "ab");
 }
+
+TEST_CASE("--force names playbook phases and steps, or stages") {
+  gw::Playbook pb = playbook();
+  gw::Step b;
+  b.name = "b";
+  pb.steps = {b};
+  auto split = gw::split_playbook_force(pb, {"pb:steps/b", "pb:verify", "base", "base/go"});
+  REQUIRE(split);
+  CHECK(*split == std::vector<std::string>{"base", "base/go"});
+  auto bad_step = gw::split_playbook_force(pb, {"pb:steps/bb"});
+  REQUIRE_FALSE(bad_step);
+  CHECK(bad_step.error().message.find("did you mean 'b'") != std::string::npos);
+  CHECK_FALSE(gw::split_playbook_force(pb, {"pb:stepz"}));
+}

@@ -197,7 +197,9 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
   auto setup = setup_playbook(*ws, o.targets[0], verb, o.params);
   if (!setup) return kExitInvalid;
   const Playbook& pb = *setup->playbook;
-  if (auto why = check_force(project, o.force)) return fail(kExitInvalid, *why);
+  auto stage_force = split_playbook_force(pb, o.force);
+  if (!stage_force) return fail(kExitInvalid, stage_force.error().message);
+  if (auto why = check_force(project, *stage_force)) return fail(kExitInvalid, *why);
   if (auto why = check_selection(project, ws->graph, {setup->needs, {}, {}}))
     return fail(kExitInvalid, *why);
   // Every step must render before anything is written (checkpoints do not matter for that).

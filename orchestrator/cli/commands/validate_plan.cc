@@ -42,7 +42,18 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
       paths.journal(), &warnings,
       RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
   for (const auto& w : warnings) log_warning(w);
-  if (auto why = check_force(ws->project, o.force)) {
+  std::vector<std::string> stage_force = o.force;
+  if (!o.playbook.empty()) {
+    if (const Playbook* pb = ws->project.find_playbook(o.playbook)) {
+      auto split = split_playbook_force(*pb, o.force);
+      if (!split) {
+        log_error(split.error().message);
+        return kExitInvalid;
+      }
+      stage_force = std::move(*split);
+    }
+  }
+  if (auto why = check_force(ws->project, stage_force)) {
     log_error(*why);
     return kExitInvalid;
   }
