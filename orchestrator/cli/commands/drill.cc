@@ -166,6 +166,18 @@ const char* status_word(StepStatus s) {
   return "?";
 }
 
+/// A failure's message and, when the step printed something, its last output line ("exit 1:
+/// key /x is missing"): what the step saw last.
+std::string with_last_line(const StepResult& r) {
+  std::string tail = r.tail;
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.empty()) return r.message;
+  auto nl = tail.rfind('\n');
+  std::string last = nl == std::string::npos ? tail : tail.substr(nl + 1);
+  if (last.empty() || r.message.find(last) != std::string::npos) return r.message;
+  return r.message + ": " + last;
+}
+
 /// Asks on the terminal; true for y/yes.
 bool confirm(const std::string& question) {
   std::cerr << question << " [y/N] " << std::flush;
@@ -388,7 +400,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     st.attempts = s.result.attempts;
     st.duration_ms = s.result.duration.count();
     if (s.result.status == StepStatus::Failed || s.result.status == StepStatus::Interrupted)
-      st.message = secrets->redactor.redact(s.result.message);
+      st.message = secrets->redactor.redact(with_last_line(s.result));
     rep.steps.push_back(std::move(st));
   }
   if (auto rto = measure_rto(result.steps)) rep.rto.measured_ms = rto->count();
@@ -490,7 +502,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
   for (const auto& s : result.steps)
     if (s.result.status == StepStatus::Failed)
       console.info("  " + std::string(to_string(s.phase)) + "/" + s.name + ": " +
-                   terminal_text(secrets->redactor.redact(s.result.message)) + " (log " +
+                   terminal_text(secrets->redactor.redact(with_last_line(s.result))) + " (log " +
                    s.result.log + ")");
   console.info(line);
   if (!report_failed) console.info("report: " + base + ".md (.json, .junit.xml)");
