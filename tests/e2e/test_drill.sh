@@ -84,6 +84,35 @@ spec:
     - name: d
       run: {argv: [sh, -c, "echo res/d >> $WORK/ran.log"]}
 YAML
+cat >playbooks/timeout.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Playbook
+metadata: {name: timeout}
+spec:
+  modes: [drill]
+  steps:
+    - name: hang
+      run: {argv: [sh, -c, "exec sleep 60"]}
+      timeout: 1s
+  cleanup:
+    - name: tidy
+      run: {argv: [sh, -c, "echo timeout/tidy >> $WORK/ran.log"]}
+YAML
+cat >playbooks/hardstop.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Playbook
+metadata: {name: hardstop}
+spec:
+  modes: [drill]
+  steps:
+    - name: wait
+      run: {argv: [sh, -c, "echo hard/wait >> $WORK/ran.log; exec sleep 60"]}
+  cleanup:
+    - name: slow
+      run: {argv: [sh, -c, "echo hard/slow >> $WORK/ran.log; exec sleep 60"]}
+    - name: after
+      run: {argv: [sh, -c, "echo hard/after >> $WORK/ran.log"]}
+YAML
 for p in rpo lenient; do
   enforce=true; [ $p = lenient ] && enforce=false
   cat >playbooks/$p.yaml <<YAML
@@ -235,6 +264,24 @@ check "interrupted report" python3 -c "
 import json; r=json.load(open('$J')); assert r['status'] == 'failed' and r['interrupted'] is True
 assert [s['status'] for s in r['steps']] == ['interrupted', 'passed'], r['steps']"
 
+# ---- a timed-out step: cleanup runs ----
+rm -f ran.log
+run_gw -i inv.yaml drill timeout
+expect_rc 1 "a timed-out step fails the drill"
+expect_in ran.log "timeout/tidy" "cleanup after a timeout"
+expect_in "$(report $R timeout)" "timed out" "the report says it timed out"
+
+# ---- a second Ctrl-C stops the cleanup too ----
+rm -f ran.log
+start_gw -i inv.yaml drill hardstop
+check "hardstop step started" wait_until 20 grep -qs hard/wait ran.log
+kill -INT "$BG_PID"
+check "cleanup started after the first Ctrl-C" wait_until 20 grep -qs hard/slow ran.log
+kill -INT "$BG_PID"
+wait_gw 20
+expect_rc 130 "interrupted twice"
+expect_not_in ran.log "hard/after" "a second Ctrl-C stops the cleanup"
+
 # ---- RPO from a captured backupTime; an enforced missed objective fails ----
 run_gw -i inv.yaml drill rpo
 expect_rc 1 "missed RPO objective"
@@ -273,6 +320,19 @@ check "only the forced step ran" diff <(echo res/b) ran.log
 run_gw -i inv.yaml --state-dir "$WORK/st-bad" restore resumable --yes --force resumable:steps/bb
 expect_rc 2 "--force of an unknown playbook step"
 expect_in "$WORK/err" "resumable:steps has no step 'bb' (did you mean 'b'?)" "unknown forced step named"
+
+# ---- restore on a terminal shows the plan and asks ----
+rm -f ran.log
+printf 'n\n' | script -qec "$GW --no-color -i inv.yaml restore resumable --fresh" /dev/null >"$WORK/tty.out" 2>&1
+RC=$?
+expect_rc 2 "restore not confirmed on a terminal"
+expect_in "$WORK/tty.out" "[y/N]" "restore asks on a terminal"
+expect_in "$WORK/tty.out" "resumable:steps" "restore shows the plan first"
+check "nothing ran when not confirmed" test ! -e ran.log
+printf 'y\n' | script -qec "$GW --no-color -i inv.yaml restore resumable --fresh" /dev/null >"$WORK/tty.out" 2>&1
+RC=$?
+expect_rc 0 "restore confirmed on a terminal"
+check "the confirmed restore ran" diff <(printf '%s\n' res/a res/b res/c res/d) ran.log
 
 # ---- invalid playbooks: located errors ----
 mkdir -p badbooks badrefs
