@@ -113,6 +113,17 @@ spec:
     - name: after
       run: {argv: [sh, -c, "echo hard/after >> $WORK/ran.log"]}
 YAML
+cat >playbooks/stamp.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Playbook
+metadata: {name: stamp}
+spec:
+  modes: [drill]
+  steps:
+    - name: newest
+      run: {argv: [sh, -c, "test ! -e $WORK/no-stamp && date -u +%Y-%m-%dT%H:%M:%SZ"]}
+      capture: {name: backupTime}
+YAML
 for p in rpo lenient; do
   enforce=true; [ $p = lenient ] && enforce=false
   cat >playbooks/$p.yaml <<YAML
@@ -295,6 +306,14 @@ run_gw -i inv.yaml drill lenient --metrics-file "$WORK/lenient.prom"
 expect_rc 0 "missed objective with enforce: false"
 expect_in "$WORK/err" "enforce is false" "says the objective was missed"
 expect_in "$WORK/lenient.prom" 'groundwork_drill_rpo_seconds{inventory="dr",playbook="lenient"} 7' "metrics rpo"
+
+run_gw -i inv.yaml drill stamp
+expect_rc 0 "a drill capturing backupTime"
+check "rpo measured" python3 -c "import json; assert json.load(open('$(report $R stamp)'))['rpo']['measuredMs'] < 60000"
+touch no-stamp
+run_gw -i inv.yaml drill stamp
+expect_rc 1 "the capture fails"
+check "no rpo from an earlier drill's backupTime" python3 -c "import json; assert 'rpo' not in json.load(open('$(report $R stamp)'))"
 
 # ---- restore: journaled and resumable ----
 rm -f ran.log go-on

@@ -186,12 +186,23 @@ bool confirm(const std::string& question) {
   return answer == "y" || answer == "Y" || answer == "yes" || answer == "YES";
 }
 
-/// The captured backupTime of a playbook run, if a step captured one.
-std::optional<std::string> backup_time(const Outputs& outputs, const std::string& playbook) {
+/// The backupTime this run captured (or, resuming a restore, an earlier run of it whose step is
+/// done): never a value left in the journal by an earlier drill whose capture did not run now.
+std::optional<std::string> backup_time(const Outputs& outputs, const Playbook& pb,
+                                       const PlaybookResult& result) {
   auto values = outputs.snapshot();
-  for (Phase p : {Phase::Steps, Phase::Verify, Phase::Cleanup})
-    if (auto it = values.find(phase_unit(playbook, p) + ".backupTime"); it != values.end())
-      return it->second;
+  for (const auto& s : result.steps) {
+    if (s.result.status != StepStatus::Passed && s.result.status != StepStatus::AlreadyDone)
+      continue;
+    const std::vector<Step>& steps = s.phase == Phase::Steps    ? pb.steps
+                                     : s.phase == Phase::Verify ? pb.verify
+                                                                : pb.cleanup;
+    for (const auto& step : steps) {
+      if (step.name != s.name || !step.capture || step.capture->name != "backupTime") continue;
+      auto it = values.find(phase_unit(pb.name, s.phase) + ".backupTime");
+      if (it != values.end()) return it->second;
+    }
+  }
   return std::nullopt;
 }
 
@@ -406,7 +417,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
   if (auto rto = measure_rto(result.steps)) rep.rto.measured_ms = rto->count();
   if (pb.rto) rep.rto.objective_ms = pb.rto->count();
   std::vector<std::string> problems;
-  if (auto bt = backup_time(outputs, pb.name)) {
+  if (auto bt = backup_time(outputs, pb, result)) {
     Objective rpo;
     rep.backup_time = *bt;
     if (auto t = parse_rfc3339(*bt))
