@@ -8,7 +8,7 @@ packages=(
   libyaml-dev libssh2-1-dev libssl-dev libspdlog-dev libfmt-dev
   catch2 libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libc-ares-dev libmimalloc-dev libre2-dev ccache
   python3 python3-yaml openssh-server openssh-client procps openssl time
-  etcd-server etcd-client
+  etcd-server etcd-client systemd
 )
 
 missing=()
