@@ -120,7 +120,7 @@ std::string drill_report_markdown(const DrillReport& r) {
   s << "Run `" << r.run_id << "`, " << r.started_at << " to " << r.finished_at << ".";
   if (!r.reason.empty()) s << " " << cell(r.reason) << ".";
   s << "\n\n";
-  s << "| objective | measured | objective | met |\n|---|---|---|---|\n";
+  s << "| | measured | objective | met |\n|---|---|---|---|\n";
   s << "| RTO | " << ms_text(r.rto.measured_ms) << " | " << ms_text(r.rto.objective_ms) << " | "
     << (r.rto.met() ? "yes" : "**no**") << " |\n";
   if (r.rpo)
