@@ -19,6 +19,13 @@ namespace {
 
 /// `lock`: whether a run holds the lock now. A step whose start has no end yet is running while
 /// a run holds the lock, and was interrupted when none does.
+/// A measured time as people read it: exact below a second, to 100 ms below a minute, else to
+/// the second.
+std::string short_duration(int64_t ms) {
+  int64_t unit = ms < 1000 ? 1 : ms < 60000 ? 100 : 1000;
+  return format_duration(Millis(ms / unit * unit));
+}
+
 std::string word(RecordStatus s, LockState lock) {
   switch (s) {
     case RecordStatus::Passed:
@@ -118,7 +125,7 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   }
   std::cout << "inventory '" << ws->project.inventory.name << "' (journal " << paths.journal()
             << ")\n\n";
-  size_t width = 5;
+  size_t width = 7;  // "STAGE/STEP" and a gap, with no stage at all
   for (const auto& s : j["stages"]) {
     width = std::max(width, s["name"].get<std::string>().size());
     for (const auto& st2 : s["steps"])
@@ -143,8 +150,8 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     std::cout << "\nLAST DRILLS\n";
     for (const auto& [name, d] : last_drill) {
       std::cout << "  " << d->playbook << "  " << d->mode << "  " << d->status << "  " << d->at
-                << "  RTO " << (d->rto_ms ? format_duration(Millis(*d->rto_ms / 100 * 100)) : "-");
-      if (d->rpo_ms) std::cout << "  RPO " << format_duration(Millis(*d->rpo_ms / 1000 * 1000));
+                << "  RTO " << (d->rto_ms ? short_duration(*d->rto_ms) : "-");
+      if (d->rpo_ms) std::cout << "  RPO " << short_duration(*d->rpo_ms);
       std::cout << "\n";
     }
   }
