@@ -3,6 +3,7 @@
 
 #include "plan/playbook_plan.h"
 #include "report/drill_report.h"
+#include "run/journal.h"
 #include "run/playbook_runner.h"
 
 using gw::Millis;
@@ -157,4 +158,20 @@ TEST_CASE("--force names playbook phases and steps, or stages") {
   REQUIRE_FALSE(bad_step);
   CHECK(bad_step.error().message.find("did you mean 'b'") != std::string::npos);
   CHECK_FALSE(gw::split_playbook_force(pb, {"pb:stepz"}));
+}
+
+TEST_CASE("drill_end records round-trip through the journal state, RTO and RPO optional") {
+  gw::DrillRecord d{"etcd", "drill", "passed", "2026-12-01T00:00:00Z", 1500, "run-1", 60000};
+  gw::DrillRecord none{"etcd",       "drill", "failed",    "2026-12-02T00:00:00Z",
+                       std::nullopt, "run-2", std::nullopt};
+  gw::JournalState st;
+  gw::apply_record(gw::drill_record_json(d), st);
+  gw::apply_record(gw::drill_record_json(none), st);
+  REQUIRE(st.drills.size() == 2);
+  CHECK(st.drills[0].rto_ms == 1500);
+  CHECK(st.drills[0].rpo_ms == 60000);
+  CHECK(st.drills[0].run_id == "run-1");
+  CHECK_FALSE(st.drills[1].rto_ms.has_value());
+  CHECK_FALSE(st.drills[1].rpo_ms.has_value());
+  CHECK(st.drills[1].status == "failed");
 }
