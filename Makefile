@@ -79,7 +79,7 @@ bootstrap: build
 	$(GW) -i $(INVENTORY) bootstrap -j $(JOBS)
 
 drill: build
-	$(GW) -i $(INVENTORY) drill $(PLAYBOOK)
+	$(GW) -i $(INVENTORY) drill $(PLAYBOOK) $(foreach p,$(PARAMS),--param $(p))
 
 demo: deps
 	@$(MAKE) --no-print-directory build

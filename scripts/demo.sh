@@ -124,4 +124,7 @@ YAML
   cmp -s "$SSH_DIR/stages/note.txt" "$SSH_DIR/fetched/note.txt" && echo "demo: uploaded and downloaded copies are identical"
 fi
 echo
+echo "== a restore drill against a real etcd on 127.0.0.1 (playbooks/etcd-restore.yaml)"
+bash scripts/demo-etcd-drill.sh "$GW" "$DEMO_DIR/etcd"
+echo
 echo "demo: done. State in $STATE, simulated cluster in $GROUNDWORK_SIM_STATE."

@@ -11,6 +11,7 @@ packages=(
   catch2 libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libc-ares-dev libmimalloc-dev libre2-dev ccache
   python3 python3-yaml openssh-server openssh-client procps openssl time
   iproute2 util-linux  # ip, unshare: each e2e test in a network namespace of its own
+  etcd-server etcd-client systemd  # the etcd-restore drill; systemd-analyze for contrib/
 )
 if [ "${1:-}" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 

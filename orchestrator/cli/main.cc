@@ -65,16 +65,13 @@ std::string typed_verb(const CLI::App& app, int argc, char** argv) {
 }
 
 /// A clear message for a verb groundwork does not have (CLI11 would only say that a subcommand
-/// is required); drill and restore are in the contract but not in this build.
+/// is required).
 std::optional<std::string> verb_problem(const CLI::App& app, const std::string& verb) {
   if (verb.empty()) return std::nullopt;
   std::vector<std::string> names;
   for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
     names.push_back(sub->get_name());
   if (std::find(names.begin(), names.end(), verb) != names.end()) return std::nullopt;
-  if (verb == "drill" || verb == "restore")
-    return "'" + verb +
-           "' runs disaster-recovery playbooks (SPEC §5), which this build does not have yet";
   std::string msg = "unknown verb '" + verb + "'";
   if (auto m = gw::closest_match(verb, names)) msg += " (did you mean '" + *m + "'?)";
   return msg + "; see groundwork --help";
@@ -135,6 +132,11 @@ int run_verb(int argc, char** argv) {
   plan->add_flag("--fresh", plan_opts.fresh, "preview apply --fresh: ignore checkpoints");
   plan->add_option("--force", plan_opts.force, "STAGE[/STEP]: preview apply --force (repeatable)")
       ->allow_extra_args(false);
+  plan->add_option("--playbook", plan_opts.playbook, "preview a playbook (its needs and phases)");
+  plan->add_option("--mode", plan_opts.mode, "with --playbook: drill or restore")
+      ->check(CLI::IsMember({"drill", "restore"}));
+  plan->add_option("--param", plan_opts.params, "with --playbook: NAME=VALUE (repeatable)")
+      ->allow_extra_args(false);
 
   gw::RunOptions run_opts;
   auto add_run_options = [&](CLI::App* cmd, bool targets) {
@@ -172,6 +174,36 @@ int run_verb(int argc, char** argv) {
   auto* doctor =
       app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
 
+  gw::RunOptions drill_opts;
+  auto add_playbook_options = [&](CLI::App* cmd) {
+    cmd->add_option("playbook", drill_opts.targets, "the playbook to run")->required();
+    cmd->add_option("-j,--jobs", drill_opts.jobs, "steps running at once (default 4)");
+    cmd->add_flag("--keep-going", drill_opts.keep_going,
+                  "independent branches of the needed stages go on after a failure");
+    cmd->add_flag("--fresh", drill_opts.fresh, "ignore checkpoints");
+    cmd->add_option("--force", drill_opts.force,
+                    "STAGE[/STEP]: run even if checkpointed (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_flag("--verify", drill_opts.verify,
+                  "re-run the health gates of needed stages already done");
+    cmd->add_flag("--kill-stale", drill_opts.kill_stale,
+                  "stop the still-running processes of a crashed run before starting (else wait)");
+    cmd->add_option("--param", drill_opts.params, "NAME=VALUE (repeatable)")
+        ->allow_extra_args(false);
+    cmd->add_option("--report-dir", drill_opts.report_dir,
+                    "where reports go (default <state>/<inventory>/reports)");
+    cmd->add_option("--metrics-file", drill_opts.metrics_file,
+                    "node_exporter textfile metrics, written atomically");
+  };
+  auto* drill = app.add_subcommand(
+      "drill", "run a DR playbook in drill mode (cleanup always runs) and write a report");
+  add_playbook_options(drill);
+  auto* restore =
+      app.add_subcommand("restore", "run a DR playbook in restore mode (the real recovery)");
+  add_playbook_options(restore);
+  restore->add_flag("--yes", drill_opts.yes,
+                    "do not ask for confirmation (required when stdin is not a terminal)");
+
   if (auto problem = verb_problem(app, typed_verb(app, argc, argv))) {
     gw::log_error(*problem);
     return gw::kExitInvalid;
@@ -196,6 +228,8 @@ int run_verb(int argc, char** argv) {
     if (*status) return gw::cmd_status(g, status_opts);
     if (*reset) return gw::cmd_reset(g, reset_opts);
     if (*doctor) return gw::cmd_doctor(g);
+    if (*drill) return gw::cmd_drill(g, drill_opts, gw::Mode::Drill);
+    if (*restore) return gw::cmd_drill(g, drill_opts, gw::Mode::Restore);
   } catch (const std::exception& e) {
     gw::log_error(std::string("internal error: ") + e.what());
     return gw::kExitFailed;

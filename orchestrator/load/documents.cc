@@ -159,6 +159,7 @@ std::optional<Playbook> read_playbook(const DocumentPlace& place, const yaml::No
         Param p;
         p.name = key;
         yaml::Node v = pr.get(key);
+        p.loc = ctx.loc(v);
         if (v.IsNull()) {
           pb.params.push_back(p);
           continue;
@@ -168,7 +169,17 @@ std::optional<Playbook> read_playbook(const DocumentPlace& place, const yaml::No
         if (auto req = one.boolean("required")) p.required = *req;
         p.default_value = one.text("default");
         if (auto d = one.string("description")) p.description = *d;
-        if (auto s = one.boolean("secret")) p.secret = *s;
+        if (auto s = one.string("secret")) {
+          p.secret = *s;
+          if (!valid_name(*s))
+            ctx.error(one.get("secret"), "param '" + key +
+                                             "': 'secret' names a secret of the inventory, not '" +
+                                             *s + "'");
+          if (p.required || p.default_value)
+            ctx.error(one.get("secret"), "param '" + key +
+                                             "' takes its value from secret '" + *s +
+                                             "': it has no 'required' or 'default'");
+        }
         one.finish();
         pb.params.push_back(std::move(p));
       }
@@ -178,6 +189,8 @@ std::optional<Playbook> read_playbook(const DocumentPlace& place, const yaml::No
     MapReader o(ctx, n, "'objectives'");
     if (o.valid()) {
       pb.rto = o.duration("rto");
+      pb.rpo = o.duration("rpo");
+      if (auto e = o.boolean("enforce")) pb.enforce = *e ? Enforce::Yes : Enforce::No;
       o.finish();
     }
   }

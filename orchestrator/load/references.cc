@@ -76,8 +76,14 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
       return "environment variable '" + ref.name + "' (in '${env." + ref.name + "}') is not set";
     case Ns::Params:
       if (!c.params) return "'${params." + ref.name + "}' is only defined inside playbooks";
-      for (const auto& p : *c.params)
-        if (p.name == ref.name) return std::nullopt;
+      for (const auto& p : *c.params) {
+        if (p.name != ref.name) continue;
+        if (!p.secret.empty() && secrets == SecretUse::Forbidden)
+          return "'${params." + ref.name + "}' is secret '" + p.secret +
+                 "' and would reach a command line (or a when); use it in a .tmpl file, run.env, "
+                 "run.stdin or ssh.stdin";
+        return std::nullopt;
+      }
       return "unknown parameter '${params." + ref.name + "}' in " + c.where;
     case Ns::Mode:
       if (!c.params) return "'${mode}' is only defined inside playbooks";
@@ -252,8 +258,13 @@ void check_references(const Project& project, const EnvLookup& env, Diagnostics&
     c.needs = &pb.needs;
     c.params = &pb.params;
     c.where = "playbook '" + pb.name + "'";
-    for (const auto& p : pb.params)
+    for (const auto& p : pb.params) {
       if (p.default_value) check_text(*p.default_value, c, SecretUse::Forbidden, diags);
+      if (!p.secret.empty() && !project.inventory.secrets.count(p.secret))
+        diags.error(p.loc, "param '" + p.name + "' of playbook '" + pb.name +
+                               "': unknown secret '" + p.secret + "': inventory '" +
+                               project.inventory.name + "' does not define it");
+    }
     for (const auto* list : {&pb.steps, &pb.verify, &pb.cleanup})
       for (const auto& s : *list) check_step(s, c, diags);
   }

@@ -108,8 +108,14 @@ struct Param {
   bool required = false;
   std::optional<Text> default_value;
   std::string description;
-  bool secret = false;
+  /// A secret param: the name of the inventory secret it takes its value from (never --param);
+  /// empty for a plain param.
+  std::string secret;
+  SourceLoc loc;
 };
+
+/// Whether a missed RTO/RPO objective fails the drill (`objectives.enforce`).
+enum class Enforce { Yes, No };
 
 enum class Mode { Drill, Restore };
 const char* to_string(Mode m);
@@ -120,7 +126,9 @@ struct Playbook {
   std::vector<Mode> modes;
   std::vector<NameRef> needs;
   std::vector<Param> params;
-  std::optional<Millis> rto;
+  std::optional<Millis> rto;  // objectives.rto: recovery time objective
+  std::optional<Millis> rpo;  // objectives.rpo: the restored backup's age at most
+  Enforce enforce = Enforce::Yes;
   std::vector<Step> steps;
   std::vector<Step> verify;
   std::vector<Step> cleanup;

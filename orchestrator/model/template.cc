@@ -127,6 +127,8 @@ bool parse_template(std::string_view raw, std::vector<TemplatePart>* parts, Temp
 
 namespace {
 
+Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, RenderUse* use);
+
 Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, RenderUse* use) {
   using Ns = TemplateRef::Ns;
   auto from = [&](const std::map<std::string, std::string>* m,
@@ -141,6 +143,14 @@ Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, Ren
     case Ns::Vars:
       return from(scope.vars, "variable");
     case Ns::Params:
+      if (scope.param_secrets) {
+        if (auto it = scope.param_secrets->find(ref.name); it != scope.param_secrets->end()) {
+          TemplateRef secret = ref;
+          secret.ns = Ns::Secrets;
+          secret.name = it->second;
+          return lookup(secret, scope, use);
+        }
+      }
       return from(scope.params, "parameter");
     case Ns::Inventory:
       if (scope.inventory)

@@ -62,6 +62,9 @@ enum class OutputMode { Value, Placeholder };
 struct RenderScope {
   const std::map<std::string, std::string>* vars = nullptr;
   const std::map<std::string, std::string>* params = nullptr;
+  /// Secret params (playbooks): param name -> the inventory secret it stands for. `${params.X}`
+  /// of such a param renders (and is fingerprinted, placeheld and redacted) as `${secrets.NAME}`.
+  const std::map<std::string, std::string>* param_secrets = nullptr;
   const std::map<std::string, std::string>* outputs = nullptr;  // key "stage.name"
   const std::map<std::string, std::string>* secrets = nullptr;  // Reveal mode only
   std::function<std::optional<std::string>(const std::string&)> env;

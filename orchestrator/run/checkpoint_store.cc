@@ -73,6 +73,10 @@ Status CheckpointStore::stage_finished(const std::string& name, const std::strin
                 Journal::Durability::Deferred);
 }
 
+Status CheckpointStore::drill_finished(const DrillRecord& record) {
+  return append(drill_record_json(record), Journal::Durability::Sync);
+}
+
 Status CheckpointStore::sync() {
   std::lock_guard<std::mutex> lock(mu_);
   if (broken_) return Error{*broken_};

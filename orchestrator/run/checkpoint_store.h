@@ -42,6 +42,8 @@ class CheckpointStore {
                                      const StepPreview& p, Repeat repeat, const StepEnd& end);
   [[nodiscard]] Status stage_finished(const std::string& name, const std::string& spec_key,
                                       RecordStatus status, Millis duration);
+  /// Journals the end of a drill or restore (for `status` and the trend), synced.
+  [[nodiscard]] Status drill_finished(const DrillRecord& record);
   /// Makes everything written so far durable.
   [[nodiscard]] Status sync();
 

@@ -72,6 +72,15 @@ nlohmann::json parts_json(const KeyParts& p) {
   return {{"spec", p.spec}, {"files", p.files}, {"outputs", p.outputs}, {"secrets", p.secrets}};
 }
 
+nlohmann::json drill_record_json(const DrillRecord& d) {
+  nlohmann::json j{{"t", "drill_end"}, {"playbook", d.playbook}, {"mode", d.mode},
+                   {"status", d.status}, {"run", d.run_id}};
+  if (!d.at.empty()) j["at"] = d.at;
+  if (d.rto_ms) j["rtoMs"] = *d.rto_ms;
+  if (d.rpo_ms) j["rpoMs"] = *d.rpo_ms;
+  return j;
+}
+
 void apply_record(const nlohmann::json& r, JournalState& st) {
   ++st.records;
   auto& cp = st.checkpoints;
@@ -127,8 +136,13 @@ void apply_record(const nlohmann::json& r, JournalState& st) {
       for (const auto& [k, v] : o->items())
         if (v.is_string()) cp.outputs[stage + "." + k] = v.get<std::string>();
   } else if (t == "drill_end") {
+    auto opt_num = [&](const char* k) -> std::optional<int64_t> {
+      auto it = r.find(k);
+      if (it == r.end() || !it->is_number_integer()) return std::nullopt;
+      return it->get<int64_t>();
+    };
     st.drills.push_back({str(r, "playbook"), str(r, "mode"), str(r, "status"), str(r, "at"),
-                         num(r, "rtoMs"), str(r, "run")});
+                         opt_num("rtoMs"), str(r, "run"), opt_num("rpoMs")});
   }
 }
 
@@ -352,14 +366,7 @@ Status Journal::compact() {
          {"status", to_string(rec.status)},
          {"durationMs", rec.duration_ms},
          {"at", rec.finished_at}});
-  for (const auto& d : state_.drills)
-    add({{"t", "drill_end"},
-         {"playbook", d.playbook},
-         {"mode", d.mode},
-         {"status", d.status},
-         {"at", d.at},
-         {"rtoMs", d.rto_ms},
-         {"run", d.run_id}});
+  for (const auto& d : state_.drills) add(drill_record_json(d));
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Error{tmp + ": " + std::strerror(errno)};

@@ -25,9 +25,13 @@ struct DrillRecord {
   std::string mode;
   std::string status;
   std::string at;
-  int64_t rto_ms = 0;
+  std::optional<int64_t> rto_ms;  // measured RTO; none when the procedure did not pass
   std::string run_id;
+  std::optional<int64_t> rpo_ms;  // the restored backup's age, when the playbook captured it
 };
+
+/// The record of a drill's end, as journaled (`drill_end`).
+nlohmann::json drill_record_json(const DrillRecord& d);
 
 /// Everything the journal says, last record winning.
 struct JournalState {

@@ -362,6 +362,7 @@ RenderScope run_scope(const RunContext& ctx, const std::map<std::string, std::st
   s.inventory = &ctx.project->inventory;
   s.mode = ctx.mode;
   s.params = ctx.params;
+  s.param_secrets = ctx.param_secrets;
   s.outputs = outputs;
   s.sensitive_outputs = &ctx.outputs->sensitive();
   s.env = [](const std::string& n) -> std::optional<std::string> {

@@ -63,6 +63,8 @@ struct RunContext {
   CheckpointPolicy policy;
   std::optional<std::string> mode;  // playbooks
   const std::map<std::string, std::string>* params = nullptr;
+  /// Secret params: param name -> inventory secret (RenderScope::param_secrets).
+  const std::map<std::string, std::string>* param_secrets = nullptr;
 };
 
 /// The result of one step, with what a person needs when it failed.

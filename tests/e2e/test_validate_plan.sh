@@ -149,14 +149,14 @@ git -C "$ROOT" show HEAD:stages/20-metallb.yaml >stages/20-metallb.yaml
 GROUNDWORK_INVENTORY=inv.yaml run_gw validate
 expect_rc 0 "GROUNDWORK_INVENTORY"
 
-# A misspelled verb, and the verbs of the contract this build does not have: exit 2, a clear word.
+# A misspelled verb, and a drill of a playbook that is not there: exit 2, a clear word.
 run_gw -i inv.yaml --state-dir st plna
 expect_rc 2 "unknown verb"
 expect_in "$WORK/err" "groundwork: error: unknown verb 'plna' (did you mean 'plan'?)" "did-you-mean for verbs"
-run_gw -i inv.yaml drill velero-namespace-restore
-expect_rc 2 "drill is not in this build"
-expect_in "$WORK/err" "'drill' runs disaster-recovery playbooks" "drill explained"
-check "no state written by a bad verb" test ! -e st
+run_gw -i inv.yaml --state-dir st drill velero-namespace-restore
+expect_rc 2 "drill of an unknown playbook"
+expect_in "$WORK/err" "unknown playbook 'velero-namespace-restore'" "unknown playbook named"
+check "no state written by a bad verb or an unknown playbook" test ! -e st
 run_gw -i inv.yaml --state-dir st apply no-such-stage
 expect_rc 2 "apply of an unknown stage"
 expect_in "$WORK/err" "unknown stage 'no-such-stage'" "unknown target named"

@@ -2,6 +2,7 @@
 /// The verbs. Each returns a process exit code (cli/commands/exit_codes.h); data goes to stdout,
 /// diagnostics and progress to stderr.
 #include "cli/commands/options.h"
+#include "model/project.h"
 
 namespace gw {
 
@@ -11,5 +12,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o);
 int cmd_status(const GlobalOptions& g, const StatusOptions& o);
 int cmd_reset(const GlobalOptions& g, const ResetOptions& o);
 int cmd_doctor(const GlobalOptions& g);
+/// `drill PLAYBOOK` (mode Drill) and `restore PLAYBOOK` (mode Restore): o.targets holds the name.
+int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode);
 
 }  // namespace gw

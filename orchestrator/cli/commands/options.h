@@ -31,6 +31,8 @@ struct RunOptions {
   bool kill_stale = false;          // stop a crashed run's processes rather than wait for them
   std::vector<std::string> params;  // K=V
   std::string report_dir;
+  std::string metrics_file;  // node_exporter textfile metrics (drill, restore)
+  bool yes = false;          // restore without asking
 };
 
 struct StatusOptions {
@@ -48,6 +50,9 @@ struct PlanOptions {
   std::string format = "text";
   bool fresh = false;
   std::vector<std::string> force;
+  std::string playbook;             // --playbook: preview a playbook instead of stages
+  std::string mode;                 // --mode drill|restore (with --playbook)
+  std::vector<std::string> params;  // --param K=V (with --playbook)
 };
 
 }  // namespace gw

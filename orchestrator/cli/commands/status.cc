@@ -19,6 +19,13 @@ namespace {
 
 /// `lock`: whether a run holds the lock now. A step whose start has no end yet is running while
 /// a run holds the lock, and was interrupted when none does.
+/// A measured time as people read it: exact below a second, to 100 ms below a minute, else to
+/// the second.
+std::string short_duration(int64_t ms) {
+  int64_t unit = ms < 1000 ? 1 : ms < 60000 ? 100 : 1000;
+  return format_duration(Millis(ms / unit * unit));
+}
+
 std::string word(RecordStatus s, LockState lock) {
   switch (s) {
     case RecordStatus::Passed:
@@ -103,16 +110,23 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     }
     j["stages"].push_back(js);
   }
-  for (const auto& d : st->drills)
-    j["drills"].push_back(
-        {{"playbook", d.playbook}, {"status", d.status}, {"at", d.at}, {"rtoMs", d.rto_ms}});
+  // The last drill (or restore) of each playbook.
+  std::map<std::string, const DrillRecord*> last_drill;
+  for (const auto& d : st->drills) last_drill[d.playbook] = &d;
+  for (const auto& [name, d] : last_drill) {
+    nlohmann::json jd{{"playbook", d->playbook}, {"mode", d->mode}, {"status", d->status},
+                      {"at", d->at}, {"run", d->run_id}};
+    jd["rtoMs"] = d->rto_ms ? nlohmann::json(*d->rto_ms) : nlohmann::json(nullptr);
+    if (d->rpo_ms) jd["rpoMs"] = *d->rpo_ms;
+    j["drills"].push_back(jd);
+  }
   if (o.format == "json") {
     std::cout << json_dump(j, 2) << "\n";
     return kExitOk;
   }
   std::cout << "inventory '" << ws->project.inventory.name << "' (journal " << paths.journal()
             << ")\n\n";
-  size_t width = 5;
+  size_t width = 7;  // "STAGE/STEP" and a gap, with no stage at all
   for (const auto& s : j["stages"]) {
     width = std::max(width, s["name"].get<std::string>().size());
     for (const auto& st2 : s["steps"])
@@ -133,11 +147,14 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
     row(s["name"], s);
     for (const auto& st2 : s["steps"]) row("  " + st2["name"].get<std::string>(), st2);
   }
-  if (!st->drills.empty()) {
-    std::cout << "\nDRILLS\n";
-    for (const auto& d : st->drills)
-      std::cout << "  " << d.playbook << "  " << d.status << "  " << d.at << "  RTO "
-                << format_duration(Millis(d.rto_ms)) << "\n";
+  if (!last_drill.empty()) {
+    std::cout << "\nLAST DRILLS\n";
+    for (const auto& [name, d] : last_drill) {
+      std::cout << "  " << d->playbook << "  " << d->mode << "  " << d->status << "  " << d->at
+                << "  RTO " << (d->rto_ms ? short_duration(*d->rto_ms) : "-");
+      if (d->rpo_ms) std::cout << "  RPO " << short_duration(*d->rpo_ms);
+      std::cout << "\n";
+    }
   }
   return kExitOk;
 }

@@ -2,6 +2,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
+#include "cli/commands/playbook.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
 #include "plan/planner.h"
@@ -41,7 +42,18 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
       paths.journal(), &warnings,
       RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
   for (const auto& w : warnings) log_warning(w);
-  if (auto why = check_force(ws->project, o.force)) {
+  std::vector<std::string> stage_force = o.force;
+  if (!o.playbook.empty()) {
+    if (const Playbook* pb = ws->project.find_playbook(o.playbook)) {
+      auto split = split_playbook_force(*pb, o.force);
+      if (!split) {
+        log_error(split.error().message);
+        return kExitInvalid;
+      }
+      stage_force = std::move(*split);
+    }
+  }
+  if (auto why = check_force(ws->project, stage_force)) {
     log_error(*why);
     return kExitInvalid;
   }
@@ -50,6 +62,25 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   sel.policy.fresh = o.fresh;
   sel.policy.force.insert(o.force.begin(), o.force.end());
   KnownFingerprints fps = known_fingerprints(*ws, g);
+  if (!o.playbook.empty()) {
+    if (!o.targets.empty() || !o.only.empty()) {
+      log_error("plan --playbook takes no stage targets or --only");
+      return kExitInvalid;
+    }
+    auto setup = setup_playbook(*ws, o.playbook, o.mode, o.params);
+    if (!setup) return kExitInvalid;
+    auto needs = plan_needs(*ws, *setup, checkpoints, g, fps.view(), sel.policy);
+    if (!needs) return kExitInvalid;
+    auto pplan = plan_playbook(*ws, *setup, std::move(*needs), checkpoints, g, fps.view(),
+                               sel.policy);
+    if (!pplan) return kExitInvalid;
+    write_plan(std::cout, pplan->plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
+    return kExitOk;
+  }
+  if (!o.mode.empty() || !o.params.empty()) {
+    log_error("--mode and --param go with --playbook");
+    return kExitInvalid;
+  }
   auto plan = plan_or_report(*ws, sel, checkpoints, g, std::cerr, fps.view());
   if (!plan) return kExitInvalid;
   write_plan(std::cout, *plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
