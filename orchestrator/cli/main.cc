@@ -30,7 +30,7 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
       "--playbooks",
       [&](const std::string& v) { g.playbooks_dir = v, g.playbooks_dir_explicit = true; },
       "playbooks folder (default ./playbooks)");
-  app.add_option("--state-dir", g.state_dir, "state folder (default ./.groundwork)");
+  app.add_option("--state-dir", g.state_dir, "state folder (default: .groundwork in the inventory file's folder)");
   app.add_flag_function(
       "-v,--verbose",
       [&](std::int64_t n) { g.verbosity = n >= 2 ? gw::Verbosity::Debug : gw::Verbosity::Verbose; },

@@ -135,9 +135,16 @@ expect_rc 2 "--force with a stage typo"
 expect_in "$WORK/err" "unknown stage 'pip' (did you mean 'pipe'?)" "--force stage typo named"
 
 # The same project from another folder: the relative argv[0] still resolves beside the stage.
-(cd / && "$GW" -i "$WORK/inv.yaml" --state-dir "$WORK/.groundwork" apply --force rel >"$WORK/out" 2>"$WORK/err")
+# The state lives beside the inventory (SPEC §2), so another folder sees the same checkpoints.
+(cd / && "$GW" -i "$WORK/inv.yaml" apply --force rel >"$WORK/out" 2>"$WORK/err")
 RC=$?
 expect_rc 0 "apply from / with a relative argv[0]"
+check "the state stayed beside the inventory" test ! -e /.groundwork
+(cd / && "$GW" -i "$WORK/inv.yaml" plan --format json >"$WORK/plan-from-root.json")
+check "plan from / sees the done checkpoints" python3 -c "
+import json; p = json.load(open('$WORK/plan-from-root.json'))
+run = [s['name'] + '/' + st['name'] for s in p['stages'] for st in s['steps'] if st['action'] == 'run']
+assert run == [], run"
 
 # A once step that times out is not retried, and the next apply needs --force.
 mkdir -p once/stages

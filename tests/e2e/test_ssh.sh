@@ -56,7 +56,7 @@ stage() {
 }
 
 export GW_TEST_TOKEN=tok-s3cr3t-value GW_TEST_PASS='correct horse' GW_TEST_SUDO=sudo-pw-1234
-cd "$WORK"  # state folders: $WORK/.groundwork/<inventory name>, one per case
+cd "$WORK"  # state folders: <case>/.groundwork/<inventory name>, beside each inventory
 
 # ---- success with output, a gate, shell quoting, stdin secrets, sensitive output ---------------
 D="$WORK/ok"; inventory "$D"; known_host box >"$D/known_hosts"
@@ -80,7 +80,7 @@ expect_rc 0 "plan with ssh steps"
 expect_in "$WORK/out" "ssh root@127.0.0.1:$BOX 'echo hello from" "plan shows user@host:port and the quoted command"
 run_gw -i "$D/inventory.yaml" apply
 expect_rc 0 "ssh steps and gate pass"
-LOGS=$(ls -d "$WORK"/.groundwork/ok/runs/*/logs | tail -1)
+LOGS=$(ls -d "$WORK"/ok/.groundwork/ok/runs/*/logs | tail -1)
 expect_in "$LOGS/hello.greet.log" "hello from" "remote stdout in the step log"
 expect_in "$LOGS/hello.greet.log" "to-stderr" "remote stderr in the step log"
 check "a template value reaches the remote command as one word, unchanged" \
@@ -91,7 +91,7 @@ expect_in "$LOGS/hello.as-root.log" "sudo-got-line2" "sudo -S takes its password
 expect_not_in "$LOGS/hello.as-root.log" "sudo-pw-1234" "the sudo password never in the log"
 expect_not_in "$LOGS/hello.as-root.log" "fake sudo" "sudo got the arguments and password it expects"
 expect_not_in "$LOGS/hello.hidden.log" "sensitive-output-here" "a sensitive step's output is not logged"
-expect_in "$WORK/.groundwork/ok/journal.jsonl" '"v":"v1.2.3"' "capture of remote stdout"
+expect_in "$WORK/ok/.groundwork/ok/journal.jsonl" '"v":"v1.2.3"' "capture of remote stdout"
 run_gw -i "$D/inventory.yaml" apply
 expect_rc 0 "second apply"
 expect_not_in "$WORK/err" "hello from" "nothing re-run"

@@ -62,7 +62,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (auto why = check_selection(project, ws->graph, {o.targets, o.only, {}}))
     return fail(kExitInvalid, *why);  // before anything is written
 
-  StatePaths paths = state_paths(g.state_dir, project.inventory.name);
+  StatePaths paths = workspace_state(*ws, g);
   if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
   LockFailure lock_failure = LockFailure::Held;
   auto lock = RunLock::acquire(paths.lock(), "apply", &lock_failure);

@@ -245,7 +245,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     }
   }
 
-  StatePaths paths = state_paths(g.state_dir, project.inventory.name);
+  StatePaths paths = workspace_state(*ws, g);
   if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
   LockFailure lock_failure = LockFailure::Held;
   auto lock = RunLock::acquire(paths.lock(), verb, &lock_failure);

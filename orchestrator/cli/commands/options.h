@@ -13,7 +13,7 @@ struct GlobalOptions {
   std::string playbooks_dir = "playbooks";
   bool stages_dir_explicit = false;
   bool playbooks_dir_explicit = false;
-  std::string state_dir = ".groundwork";
+  std::string state_dir;  // --state-dir; empty: `.groundwork` in the inventory file's folder
   Verbosity verbosity = Verbosity::Normal;
   Color color = Color::On;
   LogFormat log_format = LogFormat::Text;

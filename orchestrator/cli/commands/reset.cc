@@ -35,7 +35,7 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
       }
     }
   }
-  StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
+  StatePaths paths = workspace_state(*ws, g);
   if (auto s = ensure_state_dirs(paths); !s) {
     log_error(s.error().message);
     return kExitFailed;

@@ -49,7 +49,7 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   }
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
-  StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
+  StatePaths paths = workspace_state(*ws, g);
   std::vector<std::string> warnings;
   auto st = read_journal(
       paths.journal(), &warnings,

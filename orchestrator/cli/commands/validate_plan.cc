@@ -37,7 +37,7 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   if (!ws) return kExitInvalid;
   // Read-only: plan takes no lock and writes nothing.
   std::vector<std::string> warnings;
-  StatePaths paths = state_paths(g.state_dir, ws->project.inventory.name);
+  StatePaths paths = workspace_state(*ws, g);
   auto journal = read_journal(
       paths.journal(), &warnings,
       RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);

@@ -85,9 +85,15 @@ Fingerprints KnownFingerprints::view() const {
   return f;
 }
 
+StatePaths workspace_state(const Workspace& ws, const GlobalOptions& g) {
+  const Inventory& inv = ws.project.inventory;
+  std::string dir = g.state_dir.empty() ? inv.dir + "/.groundwork" : g.state_dir;
+  return state_paths(dir, inv.name);
+}
+
 KnownFingerprints known_fingerprints(const Workspace& ws, const GlobalOptions& g) {
   KnownFingerprints k;
-  auto key = read_fingerprint_key(state_paths(g.state_dir, ws.project.inventory.name));
+  auto key = read_fingerprint_key(workspace_state(ws, g));
   if (!key) return k;  // no run made a key yet: nothing was checkpointed with fingerprints
   k.key = *key;
   k.secrets = readable_fingerprints(ws.project.inventory, k.key);

@@ -10,6 +10,7 @@
 #include "model/project.h"
 #include "plan/graph.h"
 #include "plan/planner.h"
+#include "run/state_dir.h"
 
 namespace gw {
 
@@ -38,6 +39,10 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
 std::optional<Plan> plan_or_report(const Workspace& ws, const Selection& sel, const Checkpoints& cp,
                                    const GlobalOptions& g, std::ostream& err,
                                    const Fingerprints& fps = {});
+
+/// The state of the workspace's inventory (SPEC §2): `<--state-dir>/<inventory>/`, by default
+/// `.groundwork/<inventory>/` in the inventory file's folder — never the current directory.
+StatePaths workspace_state(const Workspace& ws, const GlobalOptions& g);
 
 /// Prints diagnostics sorted by location, then "N error(s)".
 void print_diagnostics(const Diagnostics& diags, std::ostream& err, Color color);
