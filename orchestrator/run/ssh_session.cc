@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -419,10 +421,17 @@ void SshSession::prefer_known_key_types() {
   }
   for (const char* a : kHostKeyOrder)
     if (std::find(order.begin(), order.end(), a) == order.end()) order.emplace_back(a);
+  // Only names this libssh2 supports: libssh2 1.10 drops an unsupported one from the list with an
+  // overlapping memcpy (src/kex.c, kex_session_method_pref; ASan: memcpy-param-overlap).
+  const char** algs = nullptr;
+  int n = libssh2_session_supported_algs(session_, LIBSSH2_METHOD_HOSTKEY, &algs);
+  std::set<std::string> supported;
+  for (int i = 0; i < n; ++i) supported.insert(algs[i]);
+  if (algs) libssh2_free(session_, algs);
   std::string prefs;
-  for (const auto& a : order) prefs += (prefs.empty() ? "" : ",") + a;
-  // Unsupported names are skipped by libssh2 (docs/libssh2_session_method_pref.3).
-  libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY, prefs.c_str());
+  for (const auto& a : order)
+    if (supported.count(a)) prefs += (prefs.empty() ? "" : ",") + a;
+  if (!prefs.empty()) libssh2_session_method_pref(session_, LIBSSH2_METHOD_HOSTKEY, prefs.c_str());
 }
 
 Status SshSession::check_host_key(const SshOptions& opt) {
