@@ -11,7 +11,7 @@ sed -e "s|\.\./|$ROOT/|g" -e "s|kubeconfig: $ROOT/tests/sim/kubeconfig|kubeconfi
   "$ROOT/inventories/sim.yaml" >inv.yaml
 sed -i -e "s|talos_controlplane_config: tests/|talos_controlplane_config: $ROOT/tests/|" \
   -e "s|talos_worker_config: tests/|talos_worker_config: $ROOT/tests/|" inv.yaml
-export ADGUARD_PASSWORD_HASH=x RANCHER_BOOTSTRAP_PASSWORD=x CLOUDFLARE_API_TOKEN=x
+export ADGUARD_PASSWORD_HASH=e2e-hash RANCHER_BOOTSTRAP_PASSWORD=e2e-password CLOUDFLARE_API_TOKEN=e2e-token
 
 new_sim bare
 printf 'readyAfterPolls: 1\nbareMetal: true\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
