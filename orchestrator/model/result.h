@@ -15,6 +15,9 @@ struct Error {
   Error(std::string m, SourceLoc l = {}) : message(std::move(m)), loc(std::move(l)) {}  // NOLINT
   std::string message;
   SourceLoc loc;  // where in the input, when the error is about input (file empty otherwise)
+
+  /// "file:line:col: message", or the message alone when no place is known.
+  std::string located() const { return loc.file.empty() ? message : loc.str() + ": " + message; }
 };
 
 template <class T>

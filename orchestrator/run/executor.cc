@@ -83,7 +83,7 @@ std::optional<WhenState> StageRun::when_now() {
   RenderScope scope = run_scope(ctx_, &outputs);
   auto w = evaluate_when(*ps_.stage->when, scope);
   if (!w) {
-    failed("when", {StepStatus::Failed, w.error().loc.str() + ": " + w.error().message});
+    failed("when", {StepStatus::Failed, w.error().located()});
     return std::nullopt;
   }
   return *w;

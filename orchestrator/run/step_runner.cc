@@ -206,11 +206,11 @@ StepResult StepRun::run() {
   placeholders.secret_mode = SecretMode::Placeholder;
   auto preview = preview_step(step_, {ctx_.project, placeholders, nullptr});
   if (!preview)
-    return finish({StepStatus::Failed, preview.error().loc.str() + ": " + preview.error().message});
+    return finish({StepStatus::Failed, preview.error().located()});
   preview_ = std::move(*preview);
   if (step_.when) {  // decided on the real values: a sensitive output shows only as a placeholder
     auto w = evaluate_when(*step_.when, scope_);
-    if (!w) return finish({StepStatus::Failed, w.error().loc.str() + ": " + w.error().message});
+    if (!w) return finish({StepStatus::Failed, w.error().located()});
     preview_.when = *w;
   }
   auto last = ctx_.store->step(unit_, step_.name);
