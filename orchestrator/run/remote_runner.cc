@@ -86,15 +86,20 @@ struct Channel {
 
 /// Owns an SFTP session and one open handle.
 struct Sftp {
+  explicit Sftp(const SshSession& s) : session(s) {}
+  const SshSession& session;
   LIBSSH2_SFTP* sftp = nullptr;
   LIBSSH2_SFTP_HANDLE* handle = nullptr;
-  Sftp() = default;
   ~Sftp() { reset(); }
   Sftp(const Sftp&) = delete;
   Sftp& operator=(const Sftp&) = delete;
+  /// Closes the handle and the sftp channel. On a non-blocking session both may answer "again"
+  /// (and free nothing until they are called again): repeated for up to 2 s, whatever interrupts.
   void reset() {
-    if (handle) libssh2_sftp_close_handle(handle);
-    if (sftp) libssh2_sftp_shutdown(sftp);
+    Interrupt none;
+    auto deadline = Clock::now() + Millis(2000);
+    if (handle) session.call([&] { return libssh2_sftp_close_handle(handle); }, deadline, none);
+    if (sftp) session.call([&] { return libssh2_sftp_shutdown(sftp); }, deadline, none);
     handle = nullptr;
     sftp = nullptr;
   }
@@ -272,7 +277,7 @@ Status SshRemoteRunner::upload(const std::string& host, const std::string& conte
     if (!lease) return lease.error();
     SshSession& s = *lease->session();
     where = s.label() + ": upload to " + dest;
-    Sftp f;
+    Sftp f(s);
     int rc = 0;
     f.sftp = s.call_ptr<LIBSSH2_SFTP>([&] { return libssh2_sftp_init(s.get()); }, deadline,
                                       interrupt, &rc);
@@ -345,7 +350,7 @@ Status SshRemoteRunner::download(const std::string& host, const std::string& src
   if (!lease) return lease.error();
   SshSession& s = *lease->session();
   std::string where = s.label() + ": download of " + src;
-  Sftp f;
+  Sftp f(s);
   int rc = 0;
   f.sftp = s.call_ptr<LIBSSH2_SFTP>([&] { return libssh2_sftp_init(s.get()); }, deadline, interrupt,
                                     &rc);

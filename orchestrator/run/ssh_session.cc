@@ -290,9 +290,12 @@ SshSession::SshSession(Host host, int fd) : host_(std::move(host)), fd_(fd) {}
 
 SshSession::~SshSession() {
   if (session_) {
-    // Best effort and never blocking: the socket is non-blocking.
-    libssh2_session_disconnect(session_, "groundwork done");
-    libssh2_session_free(session_);
+    // The socket is non-blocking: both calls may answer "again", and libssh2_session_free frees
+    // nothing then. Repeated for up to 2 s (a dead peer answers at once), whatever interrupts.
+    Interrupt none;
+    auto deadline = Clock::now() + Millis(2000);
+    call([&] { return libssh2_session_disconnect(session_, "groundwork done"); }, deadline, none);
+    call([&] { return libssh2_session_free(session_); }, deadline, none);
   }
   if (fd_ >= 0) ::close(fd_);
   tunnel_.reset();
