@@ -61,16 +61,14 @@ uint64_t own_start_ticks() {
 size_t stop_unattributed_locked(Registry& r) {
   if (!g_subreaper.load() || !r.children.empty()) return 0;
   size_t n = 0;
-  pid_t self = ::getpid();
-  for (const auto& p : process_table())
-    if (p.ppid == self && !p.dead() && signal_process(p.pid, p.start_ticks, SIGKILL)) ++n;
+  for (const auto& p : own_children())
+    if (!p.dead() && signal_process(p.pid, p.start_ticks, SIGKILL)) ++n;
   return n;
 }
 
 void reap_locked(Registry& r) {
-  pid_t self = ::getpid();
-  for (const auto& p : process_table()) {
-    if (p.ppid != self || r.children.count(p.pid)) continue;
+  for (const auto& p : own_children()) {
+    if (r.children.count(p.pid)) continue;
     int status = 0;
     while (::waitpid(p.pid, &status, WNOHANG) < 0 && errno == EINTR) {
     }
@@ -127,12 +125,12 @@ bool signal_process(pid_t pid, uint64_t start_ticks, int sig) {
   return pfd.send(sig);
 }
 
-size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig) {
+size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig, pid_t first_pid) {
   if (token.empty()) return 0;
   std::string entry = std::string(kProcessTokenVar) + "=" + token;
   size_t n = 0;
   pid_t self = ::getpid();
-  for (const auto& p : process_table()) {
+  for (const auto& p : processes_since(first_pid)) {
     if (p.pid == self || p.dead() || p.start_ticks < since_ticks) continue;
     PidFd pfd(p.pid);  // pinned before its environment is read
     if (pfd.fd < 0) continue;
@@ -144,11 +142,12 @@ size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig) {
   return n;
 }
 
-size_t stop_leftovers(const std::string& token, uint64_t since_ticks, Millis limit) {
+size_t stop_leftovers(const std::string& token, uint64_t since_ticks, Millis limit,
+                      pid_t first_pid) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   size_t stopped = 0;
   for (;;) {
-    size_t n = signal_marked(token, since_ticks, SIGKILL);
+    size_t n = signal_marked(token, since_ticks, SIGKILL, first_pid);
     stopped += n;
     reap_orphans();
     if (n == 0 || std::chrono::steady_clock::now() > deadline) break;
@@ -162,7 +161,7 @@ size_t stop_leftovers(const std::string& token, uint64_t since_ticks, Millis lim
     for (int round = 0; n > 0 && round < 200; ++round) {  // reap what was just killed
       reap_locked(r);
       bool left = false;
-      for (const auto& p : process_table()) left = left || (p.ppid == ::getpid() && !p.dead());
+      for (const auto& p : own_children()) left = left || !p.dead();
       if (!left) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }

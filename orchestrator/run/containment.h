@@ -51,11 +51,14 @@ bool signal_process(pid_t pid, uint64_t start_ticks, int sig);
 /// Sends `sig` to every live process (other than groundwork) whose environment carries `token`
 /// and that started at or after `since_ticks` (a command's descendants started after it). Returns
 /// how many were signalled.
-size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig);
+/// `first_pid` (0: unknown) is the command's own pid: its descendants have pids from there on
+/// (proc_table.h processes_since), so only those are looked at.
+size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig, pid_t first_pid = 0);
 
 /// SIGKILLs every process carrying `token` (see signal_marked), reaping orphans, until none is
 /// left or `limit` has passed. Then, when no command is running any more and groundwork is a
 /// subreaper, stops the orphans that dropped the token. Returns how many processes it stopped.
-size_t stop_leftovers(const std::string& token, uint64_t since_ticks, Millis limit);
+size_t stop_leftovers(const std::string& token, uint64_t since_ticks, Millis limit,
+                      pid_t first_pid = 0);
 
 }  // namespace gw

@@ -83,6 +83,56 @@ std::vector<ProcInfo> process_table() {
   return out;
 }
 
+std::vector<ProcInfo> processes_since(pid_t first_pid) {
+  pid_t last = 0;
+  if (first_pid > 0)
+    if (auto text = slurp("/proc/sys/kernel/ns_last_pid")) {
+      std::string_view t(*text);
+      while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
+      if (!parse_number(t, &last)) last = 0;
+    }
+  if (first_pid <= 0 || last < first_pid) return process_table();  // unknown, or wrapped
+  std::vector<ProcInfo> out;
+  DIR* d = ::opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    pid_t pid = 0;
+    if (!parse_number(std::string_view(e->d_name), &pid) || pid < first_pid) continue;
+    if (auto p = read_proc(pid)) out.push_back(*p);  // above `last`: started since we looked
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::vector<ProcInfo> own_children() {
+  std::vector<ProcInfo> out;
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return out;
+  bool have_files = false;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    auto text = slurp(std::string("/proc/self/task/") + e->d_name + "/children");
+    if (!text) continue;
+    have_files = true;
+    std::string_view t(*text);
+    while (!t.empty()) {
+      size_t sp = t.find(' ');
+      std::string_view word = t.substr(0, sp);
+      pid_t pid = 0;
+      if (parse_number(word, &pid) && pid > 0)
+        if (auto p = read_proc(pid)) out.push_back(*p);
+      if (sp == std::string_view::npos) break;
+      t.remove_prefix(sp + 1);
+    }
+  }
+  ::closedir(d);
+  if (have_files) return out;
+  pid_t self = ::getpid();  // no children files (CONFIG_PROC_CHILDREN off): scan
+  for (const auto& p : process_table())
+    if (p.ppid == self) out.push_back(p);
+  return out;
+}
+
 bool environ_has(std::string_view block, std::string_view entry) {
   size_t start = 0;
   while (start < block.size()) {

@@ -34,6 +34,16 @@ std::optional<ProcInfo> read_proc(pid_t pid);
 /// Every process visible in /proc, zombies included. Order unspecified.
 std::vector<ProcInfo> process_table();
 
+/// The processes that can have been started at or after the process `first_pid` (pids are
+/// handed out in increasing order: those from `first_pid` to the namespace's last pid). Only
+/// their stat files are read, so a scan costs what the command started, not what the machine
+/// runs. Every process when the pids wrapped around since (or `first_pid` is 0).
+std::vector<ProcInfo> processes_since(pid_t first_pid);
+
+/// The children of this process (its own and reparented orphans), zombies included: from
+/// /proc/self/task/*/children, or a scan of every process where the kernel has no such file.
+std::vector<ProcInfo> own_children();
+
 /// Whether a NUL-separated environment block (as /proc/PID/environ holds it) has `entry`
 /// ("NAME=VALUE") exactly as one of its entries.
 bool environ_has(std::string_view block, std::string_view entry);

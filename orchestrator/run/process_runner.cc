@@ -284,7 +284,7 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     uint64_t since;
     ~Leftovers() {
       unregister_child(pgid);
-      stop_leftovers(token, since, std::chrono::milliseconds(5000));
+      stop_leftovers(token, since, std::chrono::milliseconds(5000), pgid);
     }
   } leftovers{pgid, token, start_ticks};
   auto kill_now = [&] {
@@ -335,7 +335,7 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     native_status = proc->native_exit_code();
     ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
     // ... and those that left it (setsid, setpgid): they would hold the pipes open.
-    signal_marked(token, start_ticks, SIGKILL);
+    signal_marked(token, start_ticks, SIGKILL, pgid);
     maybe_done();
   });
 
@@ -364,13 +364,13 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
         bool kill = interrupt.level() == StopLevel::Kill;
         if (!kill_at && (timed_out || interrupted)) {
           ::killpg(pgid, SIGTERM);
-          signal_marked(token, start_ticks, SIGTERM);
+          signal_marked(token, start_ticks, SIGTERM, pgid);
           kill_at = now + grace_;
         }
         if (kill_at && now >= *kill_at) kill = true;
         if (kill) {
           ::killpg(pgid, SIGKILL);
-          if (!killed) signal_marked(token, start_ticks, SIGKILL);
+          if (!killed) signal_marked(token, start_ticks, SIGKILL, pgid);
           killed = true;
         }
         // Orphans that exited while the command runs: reaped about once a second.
