@@ -28,7 +28,7 @@ struct LogState {
     logger->set_error_handler([](const std::string& msg) {
       std::fprintf(stderr, "groundwork: warning: the log cannot be written: %s\n", msg.c_str());
     });
-    logger->flush_on(spdlog::level::trace);
+    logger->flush_on(spdlog::level::info);  // the console at once; debug lines with the next
     console->set_level(spdlog::level::info);
     console->set_pattern("%v");
   }
@@ -169,7 +169,7 @@ void log_event(LogLevel level, const nlohmann::json& fields) {
     if (sinks[i]->level() == spdlog::level::off) continue;  // failed before
     try {
       sinks[i]->log(spdlog::details::log_msg("groundwork", to_spd(level), line));
-      sinks[i]->flush();
+      if (level >= LogLevel::Warning) sinks[i]->flush();  // the rest at the end of the run
     } catch (const spdlog::spdlog_ex& e) {
       sinks[i]->set_level(spdlog::level::off);  // reported once, then left alone
       s.console->log(spdlog::details::log_msg(
