@@ -11,6 +11,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/playbook.h"
+#include "cli/commands/run_session.h"
 #include "load/project_loader.h"
 #include "model/hash.h"
 #include "model/json_text.h"
@@ -266,86 +267,29 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
   auto pplan = plan_playbook(*ws, *setup, *needs_plan, cp, g, {}, policy);
   if (!pplan) return kExitInvalid;
 
-  ToolResolver tools(project.inventory);
-  Needs needs = collect_needs(pplan->plan);
-  for (const auto& s : ssh_secret_needs(pplan->plan, project.inventory)) needs.secrets.insert(s);
-  for (const auto& [param, secret] : setup->params.secrets) needs.secrets.insert(secret);
-  auto missing = missing_tools(needs.tools, tools);
-  if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += "\n  " + m;
-    log_error("preflight failed; nothing was run. Missing programs:" + list);
-    return kExitPreflight;
-  }
-
-  static Interrupt interrupt;  // the signal thread outlives this function
-  install_signal_handling(interrupt);
-  std::string run_id = make_run_id();
-  StaleOptions so;
-  so.action = o.kill_stale ? StaleAction::Kill : StaleAction::Wait;
-  Console notices(std::cerr, g.log_format, g.verbosity, g.color, false, 0);
-  auto say = [&notices](const std::string& m) { notices.warning(m); };
-  if (auto s = settle_stale_groups(paths.runs(), run_id, so, interrupt, say); !s) {
-    if (interrupt.stopping())
-      return fail(kExitInterrupted, s.error().message + "; nothing was run");
-    return fail(kExitPreflight, s.error().message + "; nothing was run");
-  }
-  sweep_dead_runs(paths.runs(), run_id);
-
-  ProcessRunner runner;
-  runner.withhold_env(secret_env_vars(project.inventory));
-  auto fkey = fingerprint_key(paths);
-  if (!fkey) return fail(kExitFailed, fkey.error().message);
-  auto secrets = resolve_secrets(project.inventory, needs.secrets, *fkey, runner, tools, interrupt);
-  if (!secrets) {
-    if (interrupt.stopping())
-      return fail(kExitInterrupted, "interrupted while resolving secrets; nothing was run");
-    return fail(kExitInvalid, secrets.error().message + "; nothing was run");
-  }
-  redact_readable_secrets(project.inventory, secrets->redactor);
-
-  std::string run_dir = paths.runs() + "/" + run_id;
-  std::string log_dir = run_dir + "/logs";
-  if (std::error_code ec; !fs::create_directories(log_dir, ec) && ec)
-    return fail(kExitFailed, log_dir + ": cannot create the run's log folder: " + ec.message() +
-                                 "; nothing was run");
-  if (auto s = add_log_file(run_dir + "/debug.log"); !s)
-    return fail(kExitFailed, s.error().message);
-  struct CloseLog {
-    ~CloseLog() { close_log_files(); }
-  } close_log;
-  LiveGroups live_groups(run_dir + "/groups");
-  size_t total = 0;
-  for (const auto& ps : pplan->plan.stages)
-    if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
-  Console console(std::cerr, g.log_format, g.verbosity, g.color, g.color == Color::On && isatty(2),
-                  total);
-  SshOptions ssh_options;
-  ssh_options.secrets = &secrets->values;
-  SshRemoteRunner remote(project.inventory, ssh_options);
-  GateProber prober(runner, project.inventory, tools, &secrets->redactor, &remote);
-  CheckpointStore store(*journal, run_id, {&secrets->fingerprints, [k = *fkey](std::string_view v) {
-                                             return hmac_sha256_hex(k, v);
-                                           }});
-  Outputs outputs(
-      o.fresh ? std::map<std::string, std::string>{} : journal->state().checkpoints.outputs,
-      ws->sensitive_outputs, &secrets->redactor);
+  RunSession::Inputs in;
+  in.ws = &*ws;
+  in.g = &g;
+  in.paths = &paths;
+  in.journal = &*journal;
+  in.plan = &pplan->plan;
+  in.needs = collect_needs(pplan->plan);
+  for (const auto& s : ssh_secret_needs(pplan->plan, project.inventory)) in.needs.secrets.insert(s);
+  for (const auto& [param, secret] : setup->params.secrets) in.needs.secrets.insert(secret);
+  in.stale = o.kill_stale ? StaleAction::Kill : StaleAction::Wait;
+  in.outputs = o.fresh ? EarlierOutputs::Ignore : EarlierOutputs::Use;
+  auto started_session = RunSession::start(in);
+  if (auto* rc = std::get_if<int>(&started_session)) return *rc;
+  RunSession& session = *std::get<std::unique_ptr<RunSession>>(started_session);
+  RunContext& ctx = session.ctx;
+  Console& console = session.console();
+  Interrupt& interrupt = session.interrupt();
+  const std::string& run_id = session.run_id();
+  const std::string& log_dir = session.log_dir();
+  const ResolvedSecrets* secrets = &session.secrets();
+  CheckpointStore& store = *ctx.store;
+  Outputs& outputs = *ctx.outputs;
   std::string mode_text = verb;
-  RunContext ctx;
-  ctx.project = &project;
-  ctx.store = &store;
-  ctx.outputs = &outputs;
-  ctx.runner = &runner;
-  ctx.remote = &remote;
-  ctx.prober = &prober;
-  ctx.tools = &tools;
-  ctx.listener = &console;
-  ctx.interrupt = &interrupt;
-  ctx.redactor = &secrets->redactor;
-  ctx.secrets = &secrets->values;
-  ctx.log_dir = log_dir;
-  ctx.rendered_dir = run_dir + "/secrets";
-  ctx.live_groups = &live_groups;
   ctx.policy = policy;
   ctx.mode = mode_text;
   ctx.params = &setup->params.values;
@@ -381,8 +325,6 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     CleanupInterrupt cleanup_interrupt(interrupt);
     result = run_playbook(pb, ctx, cleanup_interrupt.get());
   }
-  std::error_code ec;
-  fs::remove_all(ctx.rendered_dir, ec);
   const auto finished_at = SysClock::now();
   if (!needs_plan->stages.empty())
     console.summary(needs_report,
