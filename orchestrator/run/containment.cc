@@ -125,13 +125,15 @@ bool signal_process(pid_t pid, uint64_t start_ticks, int sig) {
   return pfd.send(sig);
 }
 
-size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig, pid_t first_pid) {
+size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig, pid_t first_pid,
+                     pid_t skip_group) {
   if (token.empty()) return 0;
   std::string entry = std::string(kProcessTokenVar) + "=" + token;
   size_t n = 0;
   pid_t self = ::getpid();
   for (const auto& p : processes_since(first_pid)) {
     if (p.pid == self || p.dead() || p.start_ticks < since_ticks) continue;
+    if (skip_group > 0 && p.pgid == skip_group) continue;
     PidFd pfd(p.pid);  // pinned before its environment is read
     if (pfd.fd < 0) continue;
     if (process_environ_has(p.pid, entry) != EnvironMatch::Has) continue;

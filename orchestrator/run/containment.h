@@ -53,7 +53,10 @@ bool signal_process(pid_t pid, uint64_t start_ticks, int sig);
 /// how many were signalled.
 /// `first_pid` (0: unknown) is the command's own pid: its descendants have pids from there on
 /// (proc_table.h processes_since), so only those are looked at.
-size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig, pid_t first_pid = 0);
+/// `skip_group`: processes in this process group are left alone (the caller just signaled the
+/// group with killpg: a second signal could land in a handler that is still recording the first).
+size_t signal_marked(const std::string& token, uint64_t since_ticks, int sig, pid_t first_pid = 0,
+                     pid_t skip_group = 0);
 
 /// SIGKILLs every process carrying `token` (see signal_marked), reaping orphans, until none is
 /// left or `limit` has passed. Then, when no command is running any more and groundwork is a

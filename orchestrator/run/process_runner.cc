@@ -335,7 +335,7 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     native_status = proc->native_exit_code();
     ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
     // ... and those that left it (setsid, setpgid): they would hold the pipes open.
-    signal_marked(token, start_ticks, SIGKILL, pgid);
+    signal_marked(token, start_ticks, SIGKILL, pgid, pgid);
     maybe_done();
   });
 
@@ -364,13 +364,13 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
         bool kill = interrupt.level() == StopLevel::Kill;
         if (!kill_at && (timed_out || interrupted)) {
           ::killpg(pgid, SIGTERM);
-          signal_marked(token, start_ticks, SIGTERM, pgid);
+          signal_marked(token, start_ticks, SIGTERM, pgid, pgid);
           kill_at = now + grace_;
         }
         if (kill_at && now >= *kill_at) kill = true;
         if (kill) {
           ::killpg(pgid, SIGKILL);
-          if (!killed) signal_marked(token, start_ticks, SIGKILL, pgid);
+          if (!killed) signal_marked(token, start_ticks, SIGKILL, pgid, pgid);
           killed = true;
         }
         // Orphans that exited while the command runs: reaped about once a second.
