@@ -64,23 +64,9 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
     return fail(kExitInvalid, *why);  // before anything is written
 
   StatePaths paths = workspace_state(*ws, g);
-  if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
-  LockFailure lock_failure = LockFailure::Held;
-  auto lock = RunLock::acquire(paths.lock(), "apply", &lock_failure);
-  // Exit 4 is only for a lock another run holds; a state folder that cannot be written is 1.
-  if (!lock)
-    return fail(lock_failure == LockFailure::Held ? kExitLocked : kExitFailed,
-                lock.error().message + "; nothing was run");
-  // Rendered secret files of dead runs go at once, whatever happens next (those of a run whose
-  // processes still live stay until they are settled below).
-  sweep_dead_runs(paths.runs(), "");
-  std::vector<std::string> warnings;
-  auto journal = Journal::open(paths.journal(), &warnings);
-  if (!journal) return fail(kExitFailed, journal.error().message);
-  for (const auto& w : warnings) log_warning(w);
-  if (journal->state().records > 20000) {
-    if (auto c = journal->compact(); !c) log_warning(c.error().message);
-  }
+  auto taken = take_state(paths, "apply");
+  if (auto* rc = std::get_if<int>(&taken)) return *rc;
+  Journal* journal = &std::get<std::unique_ptr<RunState>>(taken)->journal;
   Checkpoints cp = journal->state().checkpoints;
   if (o.fresh) cp = Checkpoints{};
 

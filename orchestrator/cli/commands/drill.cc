@@ -247,20 +247,9 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
   }
 
   StatePaths paths = workspace_state(*ws, g);
-  if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
-  LockFailure lock_failure = LockFailure::Held;
-  auto lock = RunLock::acquire(paths.lock(), verb, &lock_failure);
-  if (!lock)
-    return fail(lock_failure == LockFailure::Held ? kExitLocked : kExitFailed,
-                lock.error().message + "; nothing was run");
-  sweep_dead_runs(paths.runs(), "");
-  std::vector<std::string> warnings;
-  auto journal = Journal::open(paths.journal(), &warnings);
-  if (!journal) return fail(kExitFailed, journal.error().message);
-  for (const auto& w : warnings) log_warning(w);
-  if (journal->state().records > 20000) {
-    if (auto c = journal->compact(); !c) log_warning(c.error().message);
-  }
+  auto taken = take_state(paths, verb);
+  if (auto* rc = std::get_if<int>(&taken)) return *rc;
+  Journal* journal = &std::get<std::unique_ptr<RunState>>(taken)->journal;
   Checkpoints cp = o.fresh ? Checkpoints{} : journal->state().checkpoints;
   auto needs_plan = plan_needs(*ws, *setup, cp, g, {}, policy);
   if (!needs_plan) return kExitInvalid;

@@ -23,6 +23,28 @@ int fail(ExitCode code, const std::string& message) {
 
 }  // namespace
 
+std::variant<std::unique_ptr<RunState>, int> take_state(const StatePaths& paths,
+                                                        const std::string& verb) {
+  if (auto s = ensure_state_dirs(paths); !s) return fail(kExitFailed, s.error().message);
+  LockFailure lock_failure = LockFailure::Held;
+  auto lock = RunLock::acquire(paths.lock(), verb, &lock_failure);
+  // Exit 4 is only for a lock another run holds; a state folder that cannot be written is 1.
+  if (!lock)
+    return fail(lock_failure == LockFailure::Held ? kExitLocked : kExitFailed,
+                lock.error().message + "; nothing was run");
+  // Rendered secret files of dead runs go at once, whatever happens next (those of a run whose
+  // processes still live stay until RunSession settles them).
+  sweep_dead_runs(paths.runs(), "");
+  std::vector<std::string> warnings;
+  auto journal = Journal::open(paths.journal(), &warnings);
+  if (!journal) return fail(kExitFailed, journal.error().message);
+  for (const auto& w : warnings) log_warning(w);
+  if (journal->state().records > 20000) {
+    if (auto c = journal->compact(); !c) log_warning(c.error().message);
+  }
+  return std::unique_ptr<RunState>(new RunState{std::move(*lock), std::move(*journal)});
+}
+
 Interrupt& RunSession::interrupt() {
   static Interrupt interrupt;  // the signal thread outlives every session
   static bool installed = [] {

@@ -18,6 +18,7 @@
 #include "run/command_runner.h"
 #include "run/gates.h"
 #include "run/live_groups.h"
+#include "run/lock.h"
 #include "run/outputs.h"
 #include "run/remote_runner.h"
 #include "run/secrets.h"
@@ -27,6 +28,18 @@
 #include "run/tools.h"
 
 namespace gw {
+
+/// A run's hold on its state folder: the lock (held while this lives) and the journal.
+struct RunState {
+  RunLock lock;
+  Journal journal;
+};
+
+/// Creates the state folder, takes the lock (exit 4 when another run holds it, 1 when the folder
+/// cannot be used), deletes dead runs' rendered files, opens the journal (warning of a torn
+/// tail) and compacts it when it has grown. The state, or the exit code after saying why.
+std::variant<std::unique_ptr<RunState>, int> take_state(const StatePaths& paths,
+                                                        const std::string& verb);
 
 /// Whether captured outputs of earlier runs are used (not with --fresh).
 enum class EarlierOutputs { Use, Ignore };
