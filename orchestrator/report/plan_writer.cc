@@ -1,6 +1,8 @@
 #include "report/plan_writer.h"
 
 #include <map>
+#include <set>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "model/json_text.h"
@@ -218,21 +220,58 @@ void write_json(std::ostream& out, const Plan& plan) {
       << ",\n  \"criticalPath\": " << json_dump(plan.critical_path) << "\n}\n";
 }
 
-std::string quoted(const std::string& s) {
-  return json_dump(s);
+/// A DOT string literal: `"` and `\` escaped, so a name cannot end the string or start an
+/// escape; the lines are joined with DOT's own `\n` (a line break in a label).
+std::string dot_label(std::initializer_list<std::string> lines) {
+  std::string out = "\"";
+  bool first = true;
+  for (const auto& line : lines) {
+    if (!first) out += "\\n";
+    first = false;
+    for (char c : line) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c == '\n' ? ' ' : c;
+    }
+  }
+  return out + "\"";
+}
+
+/// Fill colour of a stage box by what the plan will do with it.
+const char* dot_fill(PlanStatus status) {
+  switch (status) {
+    case PlanStatus::Done:
+      return "#d9f2d9";
+    case PlanStatus::Skipped:
+      return "#eeeeee";
+    case PlanStatus::Changed:
+      return "#fff2cc";
+    case PlanStatus::Failed:
+      return "#f8cecc";
+    default:
+      return "#ffffff";
+  }
 }
 
 void write_dot(std::ostream& out, const Plan& plan) {
-  out << "digraph groundwork {\n  rankdir=LR;\n  node [shape=box];\n";
+  std::set<std::string> critical(plan.critical_path.begin(), plan.critical_path.end());
+  std::set<std::pair<std::string, std::string>> critical_edges;
+  for (size_t i = 1; i < plan.critical_path.size(); ++i)
+    critical_edges.emplace(plan.critical_path[i - 1], plan.critical_path[i]);
+  out << "digraph groundwork {\n  rankdir=LR;\n  node [shape=box, style=filled];\n";
   for (const auto& s : plan.stages) {
-    out << "  " << quoted(s.stage->name)
-        << " [label=" << quoted(s.stage->name + "\\n" + to_string(s.status));
-    if (s.status == PlanStatus::Skipped) out << ", style=dashed";
+    const auto& name = s.stage->name;
+    out << "  " << dot_label({name}) << " [label=" << dot_label({name, to_string(s.status)})
+        << ", fillcolor=\"" << dot_fill(s.status) << '"';
+    if (s.status == PlanStatus::Skipped) out << ", style=\"filled,dashed\"";
+    if (critical.count(name)) out << ", penwidth=2";
     out << "];\n";
   }
   for (const auto& s : plan.stages)
-    for (const auto& n : s.needs)
-      out << "  " << quoted(n) << " -> " << quoted(s.stage->name) << ";\n";
+    for (const auto& n : s.needs) {
+      out << "  " << dot_label({n}) << " -> " << dot_label({s.stage->name});
+      if (critical_edges.count({n, s.stage->name})) out << " [penwidth=2]";
+      out << ";\n";
+    }
   out << "}\n";
 }
 

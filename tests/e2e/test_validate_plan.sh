@@ -76,7 +76,10 @@ expect_in "$WORK/err" "unknown stage 'rancherr' (did you mean 'rancher'?)" "unkn
 # dot and mermaid carry every edge.
 run_gw -i inv.yaml plan --format dot
 expect_rc 0 "plan dot"
-expect_in "$WORK/out" '"metallb" -> "traefik";' "dot edge"
+expect_in "$WORK/out" '"metallb" -> "traefik"' "dot edge"
+# A label's line break is DOT's \n; an escaped backslash (\\n) would be drawn literally.
+expect_in "$WORK/out" '"metallb" [label="metallb\npending"' "dot label breaks the line"
+expect_not_in "$WORK/out" '\\n' "dot label has no escaped backslash"
 run_gw -i inv.yaml plan --format mermaid
 expect_rc 0 "plan mermaid"
 expect_in "$WORK/out" "graph LR" "mermaid header"
