@@ -134,6 +134,8 @@ Body read_body(LoadContext& ctx, const yaml::Node& node, const BodySchema& schem
     for (auto k : group)
       if (r.has(k)) present.emplace_back(k);
     if (present.size() == 1) continue;
+    std::vector<std::string> names_list(group.begin(), group.end());
+    if (present.empty() && r.has_misspelling_of(names_list)) continue;  // finish() names it
     std::string names;
     for (auto k : group) names += (names.empty() ? "" : ", ") + std::string(k);
     ctx.error(node, what + " needs exactly one of " + names +
@@ -171,11 +173,13 @@ std::optional<Gate> read_gate(LoadContext& ctx, const yaml::Node& node, GateForm
   if (kinds.size() != 1) {
     std::string list;
     for (const auto& k : gate_kind_names()) list += (list.empty() ? "" : ", ") + k;
-    ctx.error(node, std::string(kinds.empty()
-                                    ? "gate has no kind key"
-                                    : "gate has " + std::to_string(kinds.size()) + " kind keys") +
-                        "; exactly one of " + list);
-    for (const auto& k : kinds) r.get(k);
+    // A misspelt kind (`rolout`) is one mistake: finish() names it with a did-you-mean.
+    if (!kinds.empty() || !r.has_misspelling_of(gate_kind_names()))
+      ctx.error(node, std::string(kinds.empty()
+                                      ? "gate has no kind key"
+                                      : "gate has " + std::to_string(kinds.size()) + " kind keys") +
+                          "; exactly one of " + list);
+    for (const auto& k : gate_kind_names()) r.get(k);  // known keys for did-you-mean
     r.finish();
     return std::nullopt;
   }
@@ -272,10 +276,11 @@ std::optional<Step> read_step(LoadContext& ctx, const yaml::Node& node, const st
   if (kinds.size() != 1) {
     std::string list;
     for (const auto& k : step_kind_names()) list += (list.empty() ? "" : ", ") + k;
-    ctx.error(node,
-              std::string("step '") + s.name + "' has " +
-                  (kinds.empty() ? "no kind key" : std::to_string(kinds.size()) + " kind keys") +
-                  "; exactly one of " + list);
+    if (!kinds.empty() || !r.has_misspelling_of(step_kind_names()))
+      ctx.error(node,
+                std::string("step '") + s.name + "' has " +
+                    (kinds.empty() ? "no kind key" : std::to_string(kinds.size()) + " kind keys") +
+                    "; exactly one of " + list);
   } else {
     s.kind = *step_kind_from(kinds[0]);
     if (s.kind == StepKind::Gate) {

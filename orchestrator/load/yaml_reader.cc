@@ -117,7 +117,7 @@ yaml::Node MapReader::get(std::string_view key, Presence p) {
       return k.value;
     }
   }
-  if (p == Presence::Required && valid_)
+  if (p == Presence::Required && valid_ && !has_misspelling_of({std::string(key)}))
     ctx_.error(node_, "missing required key '" + std::string(key) + "' in " + what_);
   return yaml::Node();
 }
@@ -126,6 +126,13 @@ std::vector<std::string> MapReader::keys() const {
   std::vector<std::string> out;
   for (const auto& k : keys_) out.push_back(k.name);
   return out;
+}
+
+bool MapReader::has_misspelling_of(const std::vector<std::string>& names) const {
+  return std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) {
+    return !k.known && std::find(names.begin(), names.end(), k.name) == names.end() &&
+           closest_match(k.name, names).has_value();
+  });
 }
 
 void MapReader::finish() {

@@ -59,7 +59,8 @@ class MapReader {
   const yaml::Node& node() const { return node_; }
   SourceLoc loc() const { return ctx_.loc(node_); }
 
-  /// The value of key, or an undefined node; marks the key known. Reports a missing required key.
+  /// The value of key, or an undefined node; marks the key known. Reports a missing required key
+  /// unless a present key looks like its misspelling (one mistake, one error: finish() reports it).
   yaml::Node get(std::string_view key, Presence p = Presence::Optional);
   bool has(std::string_view key) const;
 
@@ -75,6 +76,9 @@ class MapReader {
 
   /// The keys present, in document order.
   std::vector<std::string> keys() const;
+  /// Whether a key not asked for so far looks like a misspelling of one of `names`: finish()
+  /// will report it with a did-you-mean, so the caller reports nothing more for that mistake.
+  bool has_misspelling_of(const std::vector<std::string>& names) const;
   /// Reports every key never asked for.
   void finish();
 

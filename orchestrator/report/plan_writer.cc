@@ -1,9 +1,9 @@
 #include "report/plan_writer.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
-#include <nlohmann/json.hpp>
 
 #include "model/json_text.h"
 #include "model/parallel.h"

@@ -111,6 +111,25 @@ expect_in "$WORK/err" "stages/20-metallb.yaml:8:3: error: unknown key 'need' in 
 check "nothing written on bad input" test ! -e "$WORK/state"
 sed -i 's/^  need: \[talos\]/  needs: [talos]/' stages/20-metallb.yaml
 
+# One mistake, one error: a misspelt gate kind, required key or step kind gets a did-you-mean
+# and no second error about what is then missing.
+cp stages/20-metallb.yaml "$WORK/metallb.bak"; cp stages/30-cert-manager.yaml "$WORK/cm.bak"
+sed -i '0,/rollout:/s//rolout:/' stages/20-metallb.yaml
+sed -i '0,/release:/s//relase:/' stages/30-cert-manager.yaml
+sed -i '0,/    helm:/s//    hlem:/' stages/30-cert-manager.yaml
+run_gw -i inv.yaml validate
+expect_rc 2 "misspellings"
+expect_in "$WORK/err" "unknown key 'rolout' in gate (did you mean 'rollout'?)" "gate kind did-you-mean"
+expect_in "$WORK/err" "(did you mean 'helm'?)" "step kind did-you-mean"
+expect_in "$WORK/err" "2 errors; nothing was run" "one error per mistake (the body of a misspelt kind is not read)"
+expect_not_in "$WORK/err" "no kind key" "no second error for the gate kind"
+cp "$WORK/metallb.bak" stages/20-metallb.yaml
+sed -i '0,/    hlem:/s//    helm:/' stages/30-cert-manager.yaml
+run_gw -i inv.yaml validate
+expect_in "$WORK/err" "unknown key 'relase' in 'helm' step (did you mean 'release'?)" "key did-you-mean"
+expect_in "$WORK/err" "1 error; nothing was run" "no missing-key error beside the typo"
+cp "$WORK/cm.bak" stages/30-cert-manager.yaml
+
 # Several problems are all reported.
 sed -i 's/^  needs: \[talos\]/  needs: [talos, traefik]/' stages/20-metallb.yaml
 sed -i 's/timeout: 10m/timeout: 10 minutes/' stages/30-cert-manager.yaml
