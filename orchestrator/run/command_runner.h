@@ -49,7 +49,9 @@ struct ProcessResult {
   Outcome outcome = Outcome::SpawnFailed;
   int exit_code = -1;
   int signal = 0;
-  std::string out;          // stdout, redacted, up to kCaptureLimit bytes
+  /// stdout as the command wrote it, up to kCaptureLimit bytes: NOT redacted, so that judges and
+  /// captures see the real text. Redact it before it is shown, logged or stored.
+  std::string out;
   std::string output_tail;  // the last lines of stdout+stderr, redacted (for failure reports)
   std::string error;        // why it could not start
   std::string log_error;    // why the step log is incomplete (a full disk), or empty

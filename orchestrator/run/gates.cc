@@ -155,6 +155,14 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
 
 Observation GateProber::probe(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
                               const std::string& log_path, Millis budget) {
+  Observation o = probe_unredacted(kind, body, interrupt, log_path, budget);
+  if (redactor_) o.saw = redactor_->redact(o.saw);
+  return o;
+}
+
+Observation GateProber::probe_unredacted(GateKind kind, const RenderedBody& body,
+                                         const Interrupt& interrupt, const std::string& log_path,
+                                         Millis budget) {
   switch (kind) {
     case GateKind::Rollout:
     case GateKind::Condition:

@@ -31,7 +31,8 @@ class GateProber {
   virtual ~GateProber() = default;
 
   /// One probe, taking at most `budget` (a command it runs is stopped then). `log_path`
-  /// receives the output of commands the probe runs.
+  /// receives the output of commands the probe runs. The judge sees the real output (a secret
+  /// that happens to be "y" or "True" cannot blind it); what it saw comes back redacted.
   virtual Observation probe(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
                             const std::string& log_path, Millis budget = kProbeBudget);
 
@@ -39,6 +40,8 @@ class GateProber {
   static constexpr Millis kProbeBudget{60000};
 
  private:
+  Observation probe_unredacted(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
+                               const std::string& log_path, Millis budget);
   Observation probe_kube(GateKind kind, const RenderedBody& body, const Interrupt& interrupt,
                          const std::string& log_path, Millis budget);
   Observation probe_command(const RenderedBody& body, const Interrupt& interrupt,

@@ -386,7 +386,6 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   sink.flush();
   res.output_tail = sink.tail();
   res.log_error = sink.error();
-  if (spec.redactor) res.out = spec.redactor->redact(res.out);
   if (timed_out) {
     res.outcome = Outcome::TimedOut;
   } else if (interrupted) {

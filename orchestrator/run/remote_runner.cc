@@ -220,7 +220,6 @@ RemoteResult SshRemoteRunner::exec(const RemoteSpec& spec, const Interrupt& inte
         log.flush();
         res.output_tail = log.tail();
         res.log_error = log.error();
-        if (spec.redactor) res.out = spec.redactor->redact(res.out);
         return res;
       }
       if (!s.keepalive()) {
@@ -233,7 +232,6 @@ RemoteResult SshRemoteRunner::exec(const RemoteSpec& spec, const Interrupt& inte
     log.flush();
     res.output_tail = log.tail();
     res.log_error = log.error();
-    if (spec.redactor) res.out = spec.redactor->redact(res.out);
     if (failed) {
       std::string label = s.label();
       ch.reset();

@@ -30,8 +30,10 @@ enum class RemoteOutcome { Exited, Signaled, TimedOut, Interrupted, Failed };
 struct RemoteResult {
   RemoteOutcome outcome = RemoteOutcome::Failed;
   int exit_code = -1;
-  std::string signal;       // Signaled: the signal's name without SIG ("KILL")
-  std::string out;          // stdout, redacted, up to kCaptureLimit bytes
+  std::string signal;  // Signaled: the signal's name without SIG ("KILL")
+  /// stdout as the command wrote it, up to kCaptureLimit bytes: NOT redacted, so that judges and
+  /// captures see the real text. Redact it before it is shown, logged or stored.
+  std::string out;
   std::string output_tail;  // the last lines of stdout+stderr, redacted
   std::string error;        // Failed: why (names the host)
   std::string log_error;    // why the step log is incomplete (a full disk), or empty

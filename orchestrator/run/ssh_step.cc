@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-
 #include "load/file_reader.h"
 #include "model/names.h"
 #include "model/regex.h"
 #include "model/template.h"
+#include "run/capture.h"
 
 namespace gw {
 
@@ -31,13 +31,6 @@ std::string first_line(const std::string& s) {
   auto nl = s.find('\n', start);
   std::string l = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
   return l.size() > 200 ? l.substr(0, 200) + "…" : l;
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
 }
 
 std::vector<std::string> hosts_of(const RenderedBody& b) {
@@ -159,16 +152,9 @@ StepResult run_ssh_step(const RunContext& ctx, const Step& step, const RenderSco
     }
   }
   if (step.capture) {
-    std::string value = out;
-    if (step.capture->regex) {
-      auto re = Regex::compile(*step.capture->regex);  // checked when loading
-      auto group = re ? re->search_group1(out) : std::nullopt;
-      if (!group)
-        return {StepStatus::Failed, "capture '" + step.capture->name + "': /" +
-                                        *step.capture->regex + "/ found no group 1 in the output"};
-      value = std::move(*group);
-    }
-    *captured = trim(value);
+    auto value = capture_value(step, out, ctx.redactor);
+    if (!value) return {StepStatus::Failed, value.error().message};
+    *captured = std::move(*value);
   }
   return {StepStatus::Passed};
 }

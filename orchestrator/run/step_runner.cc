@@ -12,6 +12,7 @@
 #include "model/hash.h"
 #include "model/json_text.h"
 #include "model/regex.h"
+#include "run/capture.h"
 #include "run/rendered_files.h"
 #include "run/ssh_step.h"
 
@@ -29,13 +30,6 @@ bool append_log(const std::string& path, const std::string& line) {
   ssize_t n = ::write(fd, line.data(), line.size());
   ::close(fd);
   return n == static_cast<ssize_t>(line.size());
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t i = 0;
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-  return s.substr(i);
 }
 
 /// The argv of an invocation with rendered files materialized.
@@ -108,20 +102,13 @@ Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderSco
     return a;
   }
   if (step.capture) {
-    std::string value = pr.out;
-    if (step.capture->regex) {
-      auto re = Regex::compile(*step.capture->regex);  // checked when loading
-      auto group = re ? re->search_group1(pr.out) : std::nullopt;
-      if (!group) {
-        a.result.status = StepStatus::Failed;
-        a.result.message = "capture '" + step.capture->name + "': /" + *step.capture->regex +
-                           "/ found no group 1 in the output";
-        return a;
-      }
-      value = std::move(*group);
+    auto value = capture_value(step, pr.out, ctx.redactor);
+    if (!value) {
+      a.result.status = StepStatus::Failed;
+      a.result.message = value.error().message;
+      return a;
     }
-    // Valid UTF-8 from here on: the value this run uses is the one the journal keeps.
-    a.captured = valid_utf8(trim(value));
+    a.captured = std::move(*value);
   }
   a.result.status = StepStatus::Passed;
   return a;
@@ -205,8 +192,7 @@ StepResult StepRun::run() {
   RenderScope placeholders = scope_;
   placeholders.secret_mode = SecretMode::Placeholder;
   auto preview = preview_step(step_, {ctx_.project, placeholders, nullptr});
-  if (!preview)
-    return finish({StepStatus::Failed, preview.error().located()});
+  if (!preview) return finish({StepStatus::Failed, preview.error().located()});
   preview_ = std::move(*preview);
   if (step_.when) {  // decided on the real values: a sensitive output shows only as a placeholder
     auto w = evaluate_when(*step_.when, scope_);

@@ -222,4 +222,39 @@ PY
 done
 check "the rendered-file temp folder is empty at the end" test -z "$(ls -A "$WORK/tmp")"
 
+# A secret whose value is an ordinary word ("True") must not blind a gate: the judge sees the
+# real output, and only what it reports is redacted.
+mkdir -p "$WORK/word/stages"
+sim_inventory "$WORK/word/inv.yaml" wordy '  secrets:
+    word: {env: GW_E2E_WORD_SECRET}'
+cat >"$WORK/word/stages/word.yaml" <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: word}
+spec:
+  steps:
+    - name: uses-it
+      run: {argv: [/bin/sh, -c, 'test -n "$W"'], env: {W: "${secrets.word}"}}
+  gates:
+    - {name: judged, command: {argv: [/bin/echo, "Ready=True"], expectOutput: "Ready=True"}, timeout: 5s}
+YAML
+cat >"$WORK/word/stages/word-fails.yaml" <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: word-fails}
+spec:
+  steps:
+    - name: uses-it
+      run: {argv: [/bin/sh, -c, 'test -n "$W"'], env: {W: "${secrets.word}"}}
+  gates:
+    - {name: seen, command: {argv: [/bin/echo, "Ready=True"], expectOutput: "^Ready=False"}, interval: 1s, timeout: 2s}
+YAML
+cd "$WORK/word"
+GW_E2E_WORD_SECRET=True run_gw -i inv.yaml --state-dir st apply word
+expect_rc 0 "a gate whose output contains a secret's value passes"
+GW_E2E_WORD_SECRET=True run_gw -i inv.yaml --state-dir st apply word-fails
+expect_rc 1 "a failing gate"
+expect_in "$WORK/err" "output does not match /^Ready=False/: Ready=***" "what the gate saw is redacted"
+cd "$WORK"
+
 finish
