@@ -36,7 +36,8 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
       [&](std::int64_t n) { g.verbosity = n >= 2 ? gw::Verbosity::Debug : gw::Verbosity::Verbose; },
       "more detail on stderr: -v why each step runs or is skipped, -vv everything");
   app.add_flag_callback(
-      "--quiet", [&] { g.verbosity = gw::Verbosity::Quiet; }, "only errors on stderr");
+      "-q,--quiet", [&] { g.verbosity = gw::Verbosity::Quiet; },
+      "only errors and the final line on stderr");
   app.add_flag_callback(
       "--no-color", [&] { g.color = gw::Color::Off; }, "no ANSI colours");
   app.add_option_function<std::string>(

@@ -151,14 +151,16 @@ void Console::summary(const RunReport& report, Millis elapsed) {
   size_t width = 5;
   for (const auto& s : report.stages) width = std::max(width, s.name.size());
   std::ostringstream out;
-  out << "\n"
-      << std::left << std::setw(static_cast<int>(width) + 2) << "STAGE" << std::setw(13) << "STATUS"
-      << "DURATION\n";
-  for (const auto& s : report.stages) {
-    out << std::setw(static_cast<int>(width) + 2) << s.name << std::setw(13) << to_string(s.outcome)
-        << format_duration(Millis(s.duration.count() / 100 * 100));
-    if (s.outcome == StageOutcome::Blocked) out << "  (needs " << s.blocked_by << ")";
-    out << "\n";
+  if (verbosity_ != Verbosity::Quiet) {  // quiet: the failures and the final line only
+    out << "\n"
+        << std::left << std::setw(static_cast<int>(width) + 2) << "STAGE" << std::setw(13)
+        << "STATUS" << "DURATION\n";
+    for (const auto& s : report.stages) {
+      out << std::setw(static_cast<int>(width) + 2) << s.name << std::setw(13)
+          << to_string(s.outcome) << format_duration(Millis(s.duration.count() / 100 * 100));
+      if (s.outcome == StageOutcome::Blocked) out << "  (needs " << s.blocked_by << ")";
+      out << "\n";
+    }
   }
   for (const auto& s : report.stages) {
     if (s.outcome != StageOutcome::Failed) continue;

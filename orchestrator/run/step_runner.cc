@@ -287,6 +287,8 @@ Attempt StepRun::attempts() {
                  std::max(static_cast<double>(step_.retry.delay.count()), 3'600'000.0))));
   }
   a.result.attempts = n;
+  if (a.result.status == StepStatus::Failed && n > 1)
+    a.result.message = "failed after " + std::to_string(n) + " attempts, last: " + a.result.message;
   return a;
 }
 

@@ -161,8 +161,18 @@ YAML
 run_gw -i retry/inv.yaml --state-dir st-retry2 apply
 expect_rc 1 "retry exhausted"
 check "two apply calls" test "$(sim_calls)" -eq 2
-expect_in "$WORK/err" "FAILED flaky/apply: exit 1" "exhausted retry named"
+expect_in "$WORK/err" "FAILED flaky/apply: failed after 2 attempts, last: exit 1" "exhausted retry named with its attempts"
 expect_in "$WORK/err" "Error: flaky-not-yet" "exhausted retry output"
+# --quiet (-q): the failure and the final line, no table.
+new_sim sim-retry3
+set_faults <<'YAML'
+- {tool: kubectl, match: "flaky.yaml", first: 2, action: fail, stderr: "Error: flaky-not-yet"}
+YAML
+run_gw -q -i retry/inv.yaml --state-dir st-retry3 apply
+expect_rc 1 "quiet failed run"
+expect_in "$WORK/err" "FAILED flaky/apply: failed after 2 attempts" "quiet shows the failure"
+expect_not_in "$WORK/err" "STATUS" "quiet prints no table"
+check "quiet ends with the final line" bash -c "tail -n 1 '$WORK/err' | grep -q '^failed after '"
 
 # --- A stage gate that never passes says what it saw last.
 mkdir -p gate/stages/manifests
