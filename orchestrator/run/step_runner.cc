@@ -119,10 +119,18 @@ StepResult attempt_gate(const RunContext& ctx, const std::string& unit, const st
                         const std::string& log) {
   auto body = render_gate(gate, scope, nullptr);
   if (!body) return {StepStatus::Failed, body.error().message};
+  // Every poll's observation goes to the gate's log too: an http, dns or tcp probe runs no
+  // command, and the log a failure report points to must exist and say what was seen.
+  bool log_warned = false;
   auto on_poll = [&](int poll, const Observation& o) {
-    ctx.listener->detail(unit, what,
-                         "poll " + std::to_string(poll) + (o.passed ? " passed: " : ": ") +
-                             ctx.redactor->redact(o.saw));
+    std::string line = "poll " + std::to_string(poll) + (o.passed ? " passed: " : ": ") +
+                       ctx.redactor->redact(o.saw);
+    ctx.listener->detail(unit, what, line);
+    if (!append_log(log, "--- " + now_rfc3339() + " " + line + "\n") && !log_warned) {
+      log_warned = true;
+      ctx.listener->warning(unit + "/" + what + ": cannot write its log " + log + ": " +
+                            std::strerror(errno));
+    }
   };
   GateResult g = poll_gate(*ctx.prober, gate.kind, *body, gate.interval, timeout, *ctx.interrupt,
                            log, on_poll);

@@ -174,6 +174,25 @@ expect_in "$WORK/err" "FAILED flaky/apply: failed after 2 attempts" "quiet shows
 expect_not_in "$WORK/err" "STATUS" "quiet prints no table"
 check "quiet ends with the final line" bash -c "tail -n 1 '$WORK/err' | grep -q '^failed after '"
 
+# --- A network gate runs no command, yet the log its failure report points to exists and says
+# what each poll saw.
+mkdir -p tcp/stages
+sim_inventory tcp/inv.yaml tcpgate
+PORT=$(free_port)
+cat >tcp/stages/t.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: t}
+spec:
+  gates:
+    - {name: port, tcp: {host: 127.0.0.1, port: $PORT}, interval: 500ms, timeout: 2s}
+YAML
+run_gw -i tcp/inv.yaml --state-dir st-tcp apply
+expect_rc 1 "tcp gate to a closed port fails"
+TCP_LOG=$(sed -n 's/^  log: //p' "$WORK/err" | head -1)
+check "the failed tcp gate's log exists" test -s "$TCP_LOG"
+expect_in "$TCP_LOG" "poll 1: " "the gate log has each poll"
+
 # --- A stage gate that never passes says what it saw last.
 mkdir -p gate/stages/manifests
 sim_inventory gate/inv.yaml gating
