@@ -43,14 +43,6 @@ std::vector<std::string> yaml_files(const std::string& dir, const std::string& w
   return out;
 }
 
-/// How a file is named in messages: relative to the working folder when below it or one level up,
-/// else absolute. Purely lexical (fs::relative would stat every component of every path).
-std::string display_path(const std::string& abs, const fs::path& cwd) {
-  auto rel = fs::path(abs).lexically_relative(cwd);
-  if (rel.empty() || rel.string().starts_with("../..")) return abs;
-  return rel.string();
-}
-
 /// The folder of a normal absolute file path (what yaml_files lists).
 std::string folder_of(const std::string& file) {
   size_t slash = file.rfind('/');
@@ -75,7 +67,7 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
   std::vector<StageBatch> batches(threads);
   parallel_for(files.size(), threads, [&](size_t w, size_t i) {
     StageBatch& b = batches[w];
-    std::string shown = display_path(files[i], cwd);
+    std::string shown = display_path(files[i], cwd.string());
     auto root = parse_yaml_file(shown, b.diags);
     b.stages.push_back(
         root ? read_stage({shown, folder_of(files[i])}, root->root(), b.diags, b.files)
@@ -104,7 +96,7 @@ void load_playbooks(const std::vector<std::string>& dirs, bool must_exist, Proje
   std::map<std::string, SourceLoc> seen;
   for (const auto& dir : dirs) {
     for (const auto& file : yaml_files(dir, "playbooks", must_exist, diags)) {
-      std::string shown = display_path(file, fs::current_path());
+      std::string shown = display_path(file, fs::current_path().string());
       auto root = parse_yaml_file(shown, diags);
       if (!root) continue;
       auto pb = read_playbook({shown, folder_of(file)}, root->root(), diags, p.files);

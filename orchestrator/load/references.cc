@@ -1,9 +1,11 @@
 #include "load/references.h"
 
+#include <filesystem>
 #include <set>
 
 #include "load/body_reader.h"
 #include "load/yaml_reader.h"
+#include "model/names.h"
 #include "model/parallel.h"
 #include "model/schema.h"
 #include "model/template.h"
@@ -156,7 +158,10 @@ void check_file(const Text& path_text, const std::string& dir, const RefContext&
   if (!is_plain(path_text.raw)) return;
   auto it = c.project->files.find(resolve_path(path_text.raw, dir));
   if (it == c.project->files.end() || !it->second.templated) return;
-  check_raw(it->second.content, {it->first, 1, 1}, true, c, SecretUse::Allowed, diags);
+  // Named like the stage files are (relative to the working folder), not by the absolute key.
+  const std::string cwd = std::filesystem::current_path().string();
+  check_raw(it->second.content, {display_path(it->first, cwd), 1, 1}, true, c, SecretUse::Allowed,
+            diags);
 }
 
 void check_body(const Body& b, const BodySchema& schema, const std::string& dir,

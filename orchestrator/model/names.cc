@@ -77,4 +77,10 @@ bool valid_name(const std::string& name) {
   return std::isalnum(static_cast<unsigned char>(name[0]));
 }
 
+std::string display_path(const std::string& abs, const std::string& cwd) {
+  auto rel = std::filesystem::path(abs).lexically_relative(cwd);
+  if (rel.empty() || rel.string().starts_with("../..")) return abs;
+  return rel.string();
+}
+
 }  // namespace gw

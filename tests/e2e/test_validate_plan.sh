@@ -130,6 +130,15 @@ expect_in "$WORK/err" "unknown key 'relase' in 'helm' step (did you mean 'releas
 expect_in "$WORK/err" "1 error; nothing was run" "no missing-key error beside the typo"
 cp "$WORK/cm.bak" stages/30-cert-manager.yaml
 
+# An error inside a .tmpl file names it relative to the working folder, like stage files.
+cp stages/values/argocd.tmpl.yaml "$WORK/argocd.bak"
+echo 'bad: ${vars.nope_typo}' >>stages/values/argocd.tmpl.yaml
+run_gw -i inv.yaml validate
+expect_rc 2 "unknown var in a template"
+expect_in "$WORK/err" "stages/values/argocd.tmpl.yaml:" "template error located"
+expect_not_in "$WORK/err" "$WORK/stages" "template error path is relative"
+cp "$WORK/argocd.bak" stages/values/argocd.tmpl.yaml
+
 # Several problems are all reported.
 sed -i 's/^  needs: \[talos\]/  needs: [talos, traefik]/' stages/20-metallb.yaml
 sed -i 's/timeout: 10m/timeout: 10 minutes/' stages/30-cert-manager.yaml
