@@ -183,9 +183,11 @@ check "the failed recovery and the good one" test "$(gw_recover_calls)" -eq 3
 "${TALOS[@]}" reset --graceful=false --reboot --system-labels-to-wipe=EPHEMERAL || fail "reset EPHEMERAL"
 set_faults </dev/null
 cp "$WORK/live/member/snap/db" "$WORK/copied.db"
+B=$(recover_calls)
 restore "$WORK/st3" --param snapshot="$WORK/copied.db"
 expect_rc 1 "a copied db without skip_hash_check"
-expect_in "$WORK/err" "snapshot missing hash" "the node says why"
+expect_in "$WORK/err" "snapshot missing hash" "says why"
+check "the check failed before a bootstrap was attempted" test "$(recover_calls)" -eq "$B"
 restore "$WORK/st4" --param snapshot="$WORK/copied.db" --param skip_hash_check=true
 expect_rc 0 "a copied db with skip_hash_check=true"
 check "--recover-skip-hash-check was passed" test "$(calls bootstrap --recover-skip-hash-check)" -eq 1
