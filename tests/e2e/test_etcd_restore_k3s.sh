@@ -79,7 +79,7 @@ touch -d '1 hour ago' backups/etcd-snapshot-latest.db
 restore() {  # restore STATE_DIR ARGS…
   local st="$1"; shift
   run_gw -i inv.yaml --state-dir "$st" restore etcd-restore --yes --param platform=k3s --param k3s_host=k3s-1 \
-    --param k3s_snapshot_dir="$SNAPDIR" --param scratch="$WORK/rs" "$@"
+    --param k3s_snapshot_dir="$SNAPDIR" --param k3s_restore_file="$NODE/restore.db" --param scratch="$WORK/rs" "$@"
 }
 
 # A corrupted backup is refused before the node is touched.
@@ -97,7 +97,7 @@ expect_rc 0 "restore of the newest backup on k3s"
 node_calls | tail -n +$((N + 1)) | grep -v '^k3s kubectl' >calls.txt
 check "stop, cluster-reset, start, in that order" diff <(printf '%s\n' \
   "systemctl stop k3s -> 0" \
-  "k3s server --cluster-reset --cluster-reset-restore-path=$SNAPDIR/groundwork-restore.db -> 0" \
+  "k3s server --cluster-reset --cluster-reset-restore-path=$NODE/restore.db -> 0" \
   "systemctl start k3s -> 0") calls.txt
 check "the newest backup was restored" test "$(node_state restoredSha256)" = "$(sha256sum backups/etcd-snapshot-latest.db | cut -d' ' -f1)"
 check "k3s runs again" test "$(node_state running)" = True
