@@ -8,8 +8,9 @@
 # - restore with source dir (the newest file of a backup folder) on platform k3s: the snapshot is
 #   pushed to the node, then `systemctl stop k3s`, `k3s server --cluster-reset
 #   --cluster-reset-restore-path=…` (once), `systemctl start k3s`, in that order, then gates;
-# - a corrupted backup fails the restore before k3s is stopped; a finished restore does not reset
-#   the cluster again.
+# - a corrupted backup fails the restore before k3s is stopped; killed -9 during the reset, the
+#   re-run resumes but does not repeat the `once` reset without --force; a finished restore does
+#   not reset the cluster again.
 source "$(dirname "$0")/lib.sh"
 trap 'kill -KILL ${ETCD_PID:-} 2>/dev/null; stop_all_sshd; if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
 cd "$WORK"
@@ -92,7 +93,25 @@ expect_rc 1 "a corrupted backup fails the restore"
 check "k3s was not stopped for a corrupted backup" test "$(wc -l <"$NODE/calls.jsonl")" -eq "$N"
 check "k3s still runs" test "$(node_state running)" = True
 
+# Killed -9 during the cluster-reset: the remote command dies with the connection, and the re-run
+# does not repeat the `once` reset blindly; --force after checking by hand.
+echo "resetDelay: 3" >>"$NODE/config.yaml"
+start_gw -i inv.yaml --state-dir "$WORK/st" restore etcd-restore --yes --param platform=k3s --param k3s_host=k3s-1 \
+  --param k3s_snapshot_dir="$SNAPDIR" --param k3s_restore_file="$NODE/restore.db" --param scratch="$WORK/rs" \
+  --param source=dir --param backup_dir="$WORK/backups"
+in_reset() { pgrep -f -- "--cluster-reset-restore-path=$NODE/restore.db" >/dev/null; }
+not_in_reset() { ! in_reset; }
+check "the restore reached the cluster-reset" wait_until 60 in_reset
+kill -KILL "$BG_PID"
+wait_gw 10
+check "the remote reset stopped with the connection" wait_until 15 not_in_reset
+sed -i '/resetDelay/d' "$NODE/config.yaml"
+check "the cluster was not reset" test "$(node_state etcd)" = healthy
 restore "$WORK/st" --param source=dir --param backup_dir="$WORK/backups"
+expect_rc 1 "an interrupted once reset is not repeated blindly"
+expect_in "$WORK/err" "--force etcd-restore:steps/k3s-cluster-reset" "says how to go on"
+check "k3s is stopped, waiting for the reset" test "$(node_state running)" = False
+restore "$WORK/st" --param source=dir --param backup_dir="$WORK/backups" --force etcd-restore:steps/k3s-cluster-reset
 expect_rc 0 "restore of the newest backup on k3s"
 node_calls | tail -n +$((N + 1)) | grep -v '^k3s kubectl' >calls.txt
 check "stop, cluster-reset, start, in that order" diff <(printf '%s\n' \
@@ -106,7 +125,8 @@ check "restore report" python3 -c "
 import json; r=json.load(open('$J'))
 assert r['mode'] == 'restore' and r['status'] == 'passed', (r['status'], r.get('reason'))
 st = {(s['phase'], s['name']): s['status'] for s in r['steps']}
-assert st[('steps', 'newest')] == 'passed' and st[('steps', 'k3s-cluster-reset')] == 'passed', st
+assert st[('steps', 'newest')] == 'done' and st[('steps', 'k3s-stop')] == 'done', st  # from the killed run
+assert st[('steps', 'k3s-cluster-reset')] == 'passed' and st[('steps', 'k3s-start')] == 'passed', st
 assert st[('verify', 'k3s-etcd-healthy')] == 'passed' and st[('verify', 'k3s-nodes-ready')] == 'passed', st
 assert st[('steps', 'talos-recover')] == 'skipped', st
 assert 3500000 < r['rpo']['measuredMs'] < 4000000, r['rpo']"

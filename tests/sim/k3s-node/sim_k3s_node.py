@@ -6,7 +6,8 @@ OpenSSH server's sessions (tests/e2e/lib.sh start_sshd with `SetEnv PATH=…` an
 real one and records every call. State lives in $K3S_SIM_STATE: state.json (k3s running or not,
 what etcd holds), calls.jsonl (one JSON line a call: tool, argv, exit), config.yaml (knobs:
 `snapshotFile`: a real etcd snapshot the fake `etcd-snapshot save` copies; `nodeName`, default
-k3s-1; `dataDir`, default /var/lib/rancher/k3s under $K3S_SIM_STATE/root).
+k3s-1; `dataDir`, default /var/lib/rancher/k3s under $K3S_SIM_STATE/root; `resetDelay`: seconds
+`server --cluster-reset` waits before it acts).
 
 Commands and messages as in k3s v1.31 (docs.k3s.io/cli/etcd-snapshot, "Creating Snapshots",
 "Restoring a Cluster from a Snapshot"; docs.k3s.io/cli/server, --cluster-reset and
@@ -197,6 +198,8 @@ def server(cfg, argv):
         raise Exit(1, "FATA[0000] Error: invalid flag use; --cluster-reset required with --cluster-reset-restore-path")
     if not opts.get("cluster_reset"):
         raise Exit(1, "SIMULATION: a plain `k3s server` would run in the foreground: start it with `systemctl start k3s`")
+    if cfg.get("resetDelay"):  # test knob: a reset that takes a while (to be interrupted)
+        time.sleep(float(cfg["resetDelay"]))
     with State() as st:
         if st["running"]:
             raise Exit(1, "FATA[0000] starting kubernetes: preparing server: init cluster datastore and https: "
