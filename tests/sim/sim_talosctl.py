@@ -1,4 +1,5 @@
 """SIMULATION: fake talosctl of groundwork's simulated cluster (tests/sim). Not the real talosctl."""
+import hashlib
 import json
 import os
 import sys
@@ -45,6 +46,28 @@ Global flags: --talosconfig --endpoints/-e --nodes/-n --context
 
 
 unknown = simlib.cobra_unknown("Error: ")
+
+SIM_SNAPSHOT_MAGIC = b"SIMULATION groundwork etcd snapshot v1\n"
+
+
+def recover_real_snapshot(sim, path, data, skip_hash_check):
+    """A real etcd snapshot given to `bootstrap --recover-from`: checked like etcd's restore does
+    (etcd v3.5 etcdutl/snapshot/v3_snapshot.go saveDB: a file whose size % 512 == 32 ends with the
+    sha256 of the rest; none and no --recover-skip-hash-check: refused), then the simulated cluster
+    it stands for (remembered by `etcd snapshot` under its sha256), or the current objects when the
+    sim never handed it out (a raw db copy). Errors as talosctl shows the node's answer."""
+    if len(data) < 4096:
+        raise Exit(1, "error: recover-from %s: snapshot file too small: not an etcd snapshot (SIMULATION)" % path)
+    has_hash = len(data) % 512 == 32
+    if not skip_hash_check:
+        if not has_hash:
+            raise Exit(1, "error executing bootstrap: rpc error: code = Unknown desc = failed to recover etcd: "
+                          "snapshot missing hash but --skip-hash-check=false")
+        if hashlib.sha256(data[:-32]).digest() != data[-32:]:
+            raise Exit(1, "error executing bootstrap: rpc error: code = Unknown desc = failed to recover etcd: "
+                          "expected sha256 %s, got %s" % (list(data[-32:]), list(hashlib.sha256(data[:-32]).digest())))
+    with sim.txn(write=False) as c:
+        return ((c.st.get("talos") or {}).get("snapshots") or {}).get(hashlib.sha256(data).hexdigest())
 
 
 def main(sim, argv):
@@ -220,11 +243,15 @@ class Talos:
             p = self.o["recover_from"]
             if not os.path.exists(p):
                 raise Exit(1, "error: open %s: no such file or directory" % p)
-            with open(p) as fh:
+            with open(p, "rb") as fh:
+                data = fh.read()
+            if data.startswith(SIM_SNAPSHOT_MAGIC):
                 try:
-                    snap = json.loads(fh.read().split("\n", 1)[1])
+                    snap = json.loads(data.decode().split("\n", 1)[1])
                 except Exception:
                     raise Exit(1, "error: recover-from %s: not an etcd snapshot of the simulated cluster" % p)
+            else:
+                snap = recover_real_snapshot(self.sim, p, data, bool(self.o.get("recover_skip_hash_check")))
         with self.sim.txn() as c:
             ts = talos_state(c)
             self.configured(ts, addr, "executing bootstrap")
@@ -234,8 +261,11 @@ class Talos:
                 raise Exit(1, "error executing bootstrap: rpc error: code = AlreadyExists desc = etcd data directory is not empty")
             ts["bootstrapped"] = True
             ts["bootstrappedAt"] = time.time()
+            ts["etcdWiped"] = []
+            if self.o.get("recover_from"):
+                ts["recoveredFrom"] = os.path.abspath(self.o["recover_from"])
             c.st["api_up"] = True
-            if snap is not None:
+            if snap:
                 c.st["objects"] = snap.get("objects", {})
                 c.st["lb"] = snap.get("lb", {})
                 c.st["helm"]["releases"] = snap.get("helmReleases", {})
@@ -329,16 +359,26 @@ class Talos:
                                    "revision": c.st["rv"], "at": time.time()})
                 rev = c.st["rv"]
                 keys = len(c.st["objects"])
-            data = "SIMULATION groundwork etcd snapshot v1\n" + body + "\n"
+            data = ("SIMULATION groundwork etcd snapshot v1\n" + body + "\n").encode()
+            real = self.sim.config.get("etcdSnapshotFile")
+            if real:
+                # A real etcd snapshot (made by the test from a real etcd), so that etcdctl can check
+                # and restore what this fake hands out; the cluster it stands for is remembered by
+                # the file's sha256 for `bootstrap --recover-from`.
+                with open(real, "rb") as fh:
+                    data = fh.read()
+                with self.sim.txn() as c:
+                    c.st.setdefault("talos", {}).setdefault("snapshots", {})[hashlib.sha256(data).hexdigest()] = json.loads(body)
             part = path + ".part"
             try:
-                with open(part, "w") as fh:
+                with open(part, "wb") as fh:
                     fh.write(data)
                 os.replace(part, path)
             except OSError as e:
                 raise Exit(1, "error: %s" % e)
+            # Output as talosctl v1.9 prints it (cmd/talosctl/cmd/talos/etcd.go, etcdSnapshotCmd).
             out('etcd snapshot saved to "%s" (%d bytes)' % (path, len(data)))
-            out("snapshot info: hash %08x, revision %d, total keys %d, total size %d" % (zlib.crc32(data.encode()), rev, keys, len(data)))
+            out("snapshot info: hash %08x, revision %d, total keys %d, total size %d" % (zlib.crc32(data), rev, keys, len(data)))
             return 0
         with self.sim.txn(write=False) as c:
             ts = talos_state(c)
@@ -463,8 +503,23 @@ class Talos:
     # ------------------------------------------------------------------ reset / reboot / shutdown / get
     def cmd_reset(self, pos):
         nodes = self.nodes()
+        wipe = split_list(self.o.get("system_labels_to_wipe"))
         with self.sim.txn() as c:
             ts = talos_state(c)
+            if wipe and "STATE" not in wipe:
+                # Only EPHEMERAL (/var, etcd's data) wiped: the machine config (STATE) stays, the
+                # node comes back configured and its etcd waits for a bootstrap ("Preparing") once no
+                # control plane holds etcd data any more: the Talos disaster-recovery procedure
+                # (talos.dev/v1.9/advanced/disaster-recovery, "Recovery", reset --system-labels-to-wipe=EPHEMERAL).
+                for a in nodes:
+                    self.configured(ts, a, "executing reset")
+                    if a not in ts.setdefault("etcdWiped", []):
+                        ts["etcdWiped"].append(a)
+                cps = [a for a, n in ts["nodes"].items() if n.get("configured") and n.get("role") == "controlplane"]
+                if all(a in ts["etcdWiped"] for a in cps):
+                    ts["bootstrapped"] = False
+                    c.st["api_up"] = False
+                return 0
             for a in nodes:
                 if not self.o.get("insecure"):
                     self.configured(ts, a, "executing reset")
