@@ -40,6 +40,10 @@ struct CheckpointPolicy {
   }
 };
 
+/// How the last restore of a playbook ended, from the journal: a finished one means the next
+/// restore is for a new disaster; an unfinished one (failed, interrupted, killed) is resumed.
+enum class LastRestore { None, Unfinished, Finished };
+
 enum class StepAction {
   Run,         // it runs (its skipIf, if any, is probed first)
   SkipDone,    // checkpointed as passed under the same key

@@ -157,6 +157,11 @@ PlannedStage plan_phase(const Stage& st, const Checkpoints& cp, const CommandCon
 
 }  // namespace
 
+CheckpointPolicy phase_policy(CheckpointPolicy base, Mode mode, LastRestore last) {
+  if (mode == Mode::Drill || last == LastRestore::Finished) base.fresh = true;
+  return base;
+}
+
 Result<PlaybookPlan> make_playbook_plan(const Project& project, const Playbook& pb, Mode mode,
                                         Plan needs_plan, const Checkpoints& cp,
                                         const RenderScope& scope, Diagnostics& diags,
@@ -164,7 +169,6 @@ Result<PlaybookPlan> make_playbook_plan(const Project& project, const Playbook& 
   PlaybookPlan out;
   out.plan = std::move(needs_plan);
   out.plan.inventory = project.inventory.name;
-  if (mode == Mode::Drill) policy.fresh = true;
   size_t errors_before = diags.size();
   struct PhaseList {
     const char* phase;

@@ -35,8 +35,13 @@ Result<ParamValues> resolve_params(const Playbook& pb, const std::vector<std::st
 Result<std::vector<std::string>> split_playbook_force(const Playbook& pb,
                                                       const std::vector<std::string>& force);
 
+/// The checkpoint policy of a playbook's phases: `base` (--fresh, --force), made fresh for a drill
+/// (an experiment, always from its first step) and for a restore after a finished one. plan and
+/// the run both take it from here.
+CheckpointPolicy phase_policy(CheckpointPolicy base, Mode mode, LastRestore last);
+
 /// Plans a playbook in `mode`: `needs_plan` (the plan of its needed stages, may be empty) followed
-/// by its phases, each step decided by decide_step with `policy` (a drill is always fresh).
+/// by its phases, each step decided by decide_step with `policy` (from phase_policy).
 /// Render errors go to `diags`, and the result is then an Error.
 Result<PlaybookPlan> make_playbook_plan(const Project& project, const Playbook& pb, Mode mode,
                                         Plan needs_plan, const Checkpoints& cp,

@@ -73,6 +73,11 @@ Status CheckpointStore::stage_finished(const std::string& name, const std::strin
                 Journal::Durability::Deferred);
 }
 
+Status CheckpointStore::restore_started(const std::string& playbook, const std::string& run_id,
+                                        Restart restart) {
+  return append(restore_start_json(playbook, run_id, restart), Journal::Durability::Sync);
+}
+
 Status CheckpointStore::drill_finished(const DrillRecord& record) {
   return append(drill_record_json(record), Journal::Durability::Sync);
 }

@@ -42,6 +42,10 @@ class CheckpointStore {
                                      const StepPreview& p, Repeat repeat, const StepEnd& end);
   [[nodiscard]] Status stage_finished(const std::string& name, const std::string& spec_key,
                                       RecordStatus status, Millis duration);
+  /// Journals that a restore of `playbook` starts (it is resumed until its end record), synced;
+  /// Restart::Fresh forgets its phases' earlier checkpoints.
+  [[nodiscard]] Status restore_started(const std::string& playbook, const std::string& run_id,
+                                       Restart restart);
   /// Journals the end of a drill or restore (for `status` and the trend), synced.
   [[nodiscard]] Status drill_finished(const DrillRecord& record);
   /// Makes everything written so far durable.

@@ -72,6 +72,21 @@ nlohmann::json parts_json(const KeyParts& p) {
   return {{"spec", p.spec}, {"files", p.files}, {"outputs", p.outputs}, {"secrets", p.secrets}};
 }
 
+LastRestore last_restore(const JournalState& state, const std::string& playbook) {
+  if (state.open_restores.count(playbook)) return LastRestore::Unfinished;
+  for (auto it = state.drills.rbegin(); it != state.drills.rend(); ++it)
+    if (it->playbook == playbook && it->mode == "restore")
+      return it->status == "passed" ? LastRestore::Finished : LastRestore::Unfinished;
+  return LastRestore::None;
+}
+
+nlohmann::json restore_start_json(const std::string& playbook, const std::string& run_id,
+                                  Restart restart) {
+  nlohmann::json j{{"t", "restore_start"}, {"playbook", playbook}, {"run", run_id}};
+  if (restart == Restart::Fresh) j["fresh"] = true;
+  return j;
+}
+
 nlohmann::json drill_record_json(const DrillRecord& d) {
   nlohmann::json j{{"t", "drill_end"}, {"playbook", d.playbook}, {"mode", d.mode},
                    {"status", d.status}, {"run", d.run_id}};
@@ -143,6 +158,16 @@ void apply_record(const nlohmann::json& r, JournalState& st) {
     };
     st.drills.push_back({str(r, "playbook"), str(r, "mode"), str(r, "status"), str(r, "at"),
                          opt_num("rtoMs"), str(r, "run"), opt_num("rpoMs")});
+    if (st.drills.back().mode == "restore") st.open_restores.erase(st.drills.back().playbook);
+  } else if (t == "restore_start") {
+    std::string pb = str(r, "playbook");
+    st.open_restores.insert(pb);
+    if (r.value("fresh", false)) {  // a new restore: the phases' checkpoints of the last one go
+      auto mine = [&](const std::string& k) { return k.rfind(pb + ":", 0) == 0; };
+      std::erase_if(cp.steps, [&](const auto& kv) { return mine(kv.first); });
+      std::erase_if(cp.stages, [&](const auto& kv) { return mine(kv.first); });
+      std::erase_if(cp.outputs, [&](const auto& kv) { return mine(kv.first); });
+    }
   }
 }
 
@@ -367,6 +392,7 @@ Status Journal::compact() {
          {"durationMs", rec.duration_ms},
          {"at", rec.finished_at}});
   for (const auto& d : state_.drills) add(drill_record_json(d));
+  for (const auto& p : state_.open_restores) add(restore_start_json(p, "", Restart::Resume));
   std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Error{tmp + ": " + std::strerror(errno)};

@@ -8,12 +8,14 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "model/result.h"
 #include "plan/checkpoints.h"
+#include "plan/decision.h"
 
 namespace gw {
 
@@ -37,8 +39,21 @@ nlohmann::json drill_record_json(const DrillRecord& d);
 struct JournalState {
   Checkpoints checkpoints;
   std::vector<DrillRecord> drills;
+  std::set<std::string> open_restores;  // playbooks whose restore started and has no end record
   size_t records = 0;
 };
+
+/// How the last restore of `playbook` ended: Unfinished while one started without an end record
+/// (killed) or ended failed, Finished when it passed, None when none ever started.
+LastRestore last_restore(const JournalState& state, const std::string& playbook);
+
+/// Whether a restore starts over (its phases' earlier checkpoints are forgotten) or resumes.
+enum class Restart { Resume, Fresh };
+
+/// The record of a restore's start (`restore_start`): until its end record, a restore is resumed.
+/// Restart::Fresh also forgets the checkpoints of the playbook's phases (`<playbook>:…`).
+nlohmann::json restore_start_json(const std::string& playbook, const std::string& run_id,
+                                  Restart restart);
 
 /// A key's parts as journaled: {"spec", "files", "outputs", "secrets"} (hashes only).
 nlohmann::json parts_json(const KeyParts& parts);

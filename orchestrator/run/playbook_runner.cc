@@ -60,7 +60,6 @@ PlaybookResult run_playbook(const Playbook& pb, const RunContext& ctx,
   PlaybookResult out;
   RunContext pctx = ctx;
   const bool drill = ctx.mode && *ctx.mode == to_string(Mode::Drill);
-  if (drill) pctx.policy.fresh = true;  // a drill is an experiment: always from its first step
 
   auto procedure = [&](Phase phase, const std::vector<Step>& steps) {
     for (const auto& step : steps) {

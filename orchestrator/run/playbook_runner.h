@@ -45,11 +45,10 @@ struct PlaybookResult {
 /// or nothing ran. Pure.
 std::optional<Millis> measure_rto(const std::vector<PhaseStepResult>& steps);
 
-/// Runs the playbook in `ctx.mode` (required). Drill mode: its own steps start from the beginning
-/// (fresh checkpoints) and cleanup always runs — after a failure, a timeout or an interrupt — with
+/// Runs the playbook in `ctx.mode` (required), its steps decided under `ctx.policy` (the caller
+/// sets it from phase_policy: a drill starts from the beginning). Drill mode: cleanup always runs — after a failure, a timeout or an interrupt — with
 /// `cleanup_interrupt` as its interrupt (raise it only for a second, killing, signal); a failing
-/// cleanup step does not stop the next. Restore mode: `ctx.policy` as given (resumable), no
-/// cleanup. Never throws.
+/// cleanup step does not stop the next. Restore mode: no cleanup. Never throws.
 PlaybookResult run_playbook(const Playbook& pb, const RunContext& ctx,
                             const Interrupt& cleanup_interrupt);
 

@@ -329,13 +329,34 @@ J=$(report $R resumable)
 check "restore report" python3 -c "
 import json; r=json.load(open('$J')); assert r['mode'] == 'restore' and r['status'] == 'passed'
 assert [s['status'] for s in r['steps']] == ['done', 'done', 'passed', 'passed'], r['steps']"
+# A restore after a finished one is for a new disaster: plan and the run both start it from its
+# first step (`once` steps included).
+run_gw -i inv.yaml plan --playbook resumable --mode restore --format json
+check "plan: after a finished restore every step runs again" python3 -c "
+import json; p=json.load(open('$WORK/out'))
+st=[s for s in p['stages'] if s['name'] == 'resumable:steps'][0]
+assert all(x['action'] == 'run' for x in st['steps']), st['steps']"
 rm -f ran.log
 run_gw -i inv.yaml restore resumable --yes
 expect_rc 0 "restore again"
-check "a finished restore has nothing left to do" test ! -e ran.log
-run_gw -i inv.yaml restore resumable --yes --force resumable:steps/b
+check "a restore after a finished one starts from its first step" diff <(printf '%s\n' res/a res/b res/c res/d) ran.log
+expect_in "$WORK/err" "finished: this one starts from its first step" "says it starts over"
+# An unfinished restore resumes; --force PLAYBOOK:steps/STEP re-runs a done step of it.
+rm -f ran.log go-on
+start_gw -i inv.yaml restore resumable --yes
+check "second restore reached step c" wait_until 20 grep -qs res/c ran.log
+kill -KILL "$BG_PID"
+wait_gw 10
+touch go-on
+rm -f ran.log
+run_gw -i inv.yaml plan --playbook resumable --mode restore --format json
+check "plan: the killed restore resumes at c" python3 -c "
+import json; p=json.load(open('$WORK/out'))
+st=[s for s in p['stages'] if s['name'] == 'resumable:steps'][0]
+assert [x['action'] for x in st['steps']] == ['skip', 'skip', 'run', 'run'], st['steps']"
+run_gw -i inv.yaml restore resumable --yes --force resumable:steps/a
 expect_rc 0 "restore --force PLAYBOOK:steps/STEP"
-check "only the forced step ran" diff <(echo res/b) ran.log
+check "the forced step and the unfinished ones ran" diff <(printf '%s\n' res/a res/c res/d) ran.log
 run_gw -i inv.yaml --state-dir "$WORK/st-bad" restore resumable --yes --force resumable:steps/bb
 expect_rc 2 "--force of an unknown playbook step"
 expect_in "$WORK/err" "resumable:steps has no step 'bb' (did you mean 'b'?)" "unknown forced step named"

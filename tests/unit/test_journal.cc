@@ -60,3 +60,40 @@ TEST_CASE("journal records carry key parts and maybeApplied through compaction")
   CHECK(rec.parts.secrets.at("token") == "fp");
   CHECK(rec.parts.files.at("/x/values.yaml") == "h");
 }
+
+TEST_CASE("a restore is unfinished from its start record to a passed end; a fresh start forgets") {
+  gwtest::TempDir dir;
+  std::string path = (dir.path() / "journal.jsonl").string();
+  std::vector<std::string> warnings;
+  auto j = gw::Journal::open(path, &warnings);
+  REQUIRE(j.ok());
+  auto end = [&](const std::string& status) {
+    gw::DrillRecord d;
+    d.playbook = "pb";
+    d.mode = "restore";
+    d.status = status;
+    return gw::drill_record_json(d);
+  };
+  auto step = [](const std::string& unit) {
+    return nlohmann::json{{"t", "step_end"}, {"stage", unit}, {"step", "s"}, {"status", "passed"}};
+  };
+  CHECK(gw::last_restore(j->state(), "pb") == gw::LastRestore::None);
+  REQUIRE(j->append(gw::restore_start_json("pb", "r1", gw::Restart::Resume)).ok());
+  REQUIRE(j->append(step("pb:steps")).ok());
+  REQUIRE(j->append(step("other")).ok());
+  CHECK(gw::last_restore(j->state(), "pb") == gw::LastRestore::Unfinished);  // killed here
+  REQUIRE(j->compact().ok());
+  auto st = gw::read_journal(path, &warnings);
+  REQUIRE(st.ok());
+  CHECK(gw::last_restore(*st, "pb") == gw::LastRestore::Unfinished);  // compaction keeps it open
+  REQUIRE(j->append(end("failed")).ok());
+  CHECK(gw::last_restore(j->state(), "pb") == gw::LastRestore::Unfinished);
+  REQUIRE(j->append(end("passed")).ok());
+  CHECK(gw::last_restore(j->state(), "pb") == gw::LastRestore::Finished);
+  CHECK(gw::last_restore(j->state(), "elsewhere") == gw::LastRestore::None);
+
+  REQUIRE(j->append(gw::restore_start_json("pb", "r2", gw::Restart::Fresh)).ok());
+  CHECK(gw::last_restore(j->state(), "pb") == gw::LastRestore::Unfinished);
+  CHECK(j->state().checkpoints.steps.count("pb:steps/s") == 0);  // the new restore's slate
+  CHECK(j->state().checkpoints.steps.count("other/s") == 1);     // nothing else is touched
+}

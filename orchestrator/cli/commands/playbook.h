@@ -30,9 +30,10 @@ std::optional<PlaybookSetup> setup_playbook(const Workspace& ws, const std::stri
 std::optional<Plan> plan_needs(const Workspace& ws, const PlaybookSetup& s, const Checkpoints& cp,
                                const GlobalOptions& g, const Fingerprints& fps,
                                const CheckpointPolicy& policy);
+/// `policy` is the run's (--fresh, --force); the phases get phase_policy(policy, mode, last).
 std::optional<PlaybookPlan> plan_playbook(const Workspace& ws, const PlaybookSetup& s,
                                           Plan needs_plan, const Checkpoints& cp,
                                           const GlobalOptions& g, const Fingerprints& fps,
-                                          const CheckpointPolicy& policy);
+                                          const CheckpointPolicy& policy, LastRestore last);
 
 }  // namespace gw

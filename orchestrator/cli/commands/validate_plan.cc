@@ -71,8 +71,10 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
     if (!setup) return kExitInvalid;
     auto needs = plan_needs(*ws, *setup, checkpoints, g, fps.view(), sel.policy);
     if (!needs) return kExitInvalid;
+    LastRestore last =
+        journal ? last_restore(*journal, setup->playbook->name) : LastRestore::None;
     auto pplan = plan_playbook(*ws, *setup, std::move(*needs), checkpoints, g, fps.view(),
-                               sel.policy);
+                               sel.policy, last);
     if (!pplan) return kExitInvalid;
     write_plan(std::cout, pplan->plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
     return kExitOk;
