@@ -145,8 +145,12 @@ assert st[('steps', 'talos-recover-copied-db')] == 'skipped' and st[('verify', '
 assert ('cleanup', 'scratch') not in st, st
 rec = [s for s in r['steps'] if s['name'] == 'talos-recover'][0]
 assert rec['status'] == 'passed' and rec['attempts'] == 0, rec  # its skipIf (etcd answers) proved it done"
+# A restore after a finished one is for a new disaster: it starts over, finds etcd healthy and
+# refuses before any bootstrap.
 restore "$WORK/st" --param snapshot="$WORK/backup.db"
-expect_rc 0 "a finished restore run again"
+expect_rc 1 "a restore over the restored, healthy etcd"
+expect_in "$WORK/err" "starts from its first step" "a new restore starts over"
+expect_in "$WORK/err" "steps/talos-etcd-down" "refused: etcd answers"
 check "still one bootstrap" test "$(recover_calls)" -eq 1
 
 # ---- killed -9 during the bootstrap, and nothing happened: never repeated blindly; --force ----
@@ -164,7 +168,7 @@ restore "$WORK/st-b" --param snapshot="$WORK/backup.db" --force etcd-restore:ste
 expect_rc 0 "with --force after checking by hand"
 check "one bootstrap by groundwork" test "$(gw_recover_calls)" -eq 1
 restore "$WORK/st-b" --param snapshot="$WORK/backup.db"
-expect_rc 0 "run again"
+expect_rc 1 "run again: a new restore, refused over a healthy etcd"
 check "still one bootstrap by groundwork" test "$(gw_recover_calls)" -eq 1
 
 # ---- the recovery fails (fault): the restore fails; the re-run recovers ----
