@@ -1,6 +1,7 @@
 """SIMULATION: fake velero of groundwork's simulated cluster (tests/sim). Not the real velero."""
 import copy
 import json
+import os
 import sys
 import time
 
@@ -61,6 +62,7 @@ def main(sim, argv):
     fn = getattr(v, "%s_%s" % (group.replace("-", "_"), sub), None)
     if fn is None:
         raise Exit(1, 'Error: unknown command "%s %s" for "velero"\nSIMULATION: not implemented' % (verbs[0], sub))
+    v.sync_bucket()
     return fn(pos)
 
 
@@ -84,6 +86,51 @@ class Velero:
         self.sim = sim
         self.o = opts
         self.ns = opts.get("namespace") or "velero"
+
+    # ------------------------------------------------------------------ the bucket
+    def bucket_path(self):
+        """config `veleroBucket`: a JSON file standing for the object-storage bucket, shared by the
+        simulated clusters that name it (an old cluster's backups, a rebuilt one's restores)."""
+        p = self.sim.config.get("veleroBucket")
+        return None if not p else (p if os.path.isabs(p) else os.path.join(self.sim.dir, p))
+
+    def bucket_load(self):
+        p = self.bucket_path()
+        if not p or not os.path.exists(p):
+            return {"backups": {}}
+        with open(p) as f:
+            return json.load(f)
+
+    def bucket_save(self, data):
+        p = self.bucket_path()
+        tmp = "%s.%d.tmp" % (p, os.getpid())
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, p)
+
+    def sync_bucket(self):
+        """The backup sync controller (velero v1.17 pkg/controller/backup_sync_controller.go): a
+        running server creates the Backup objects of backups in its location that the cluster
+        lacks. Here at every call, while a server runs."""
+        if not self.bucket_path():
+            return
+        data = self.bucket_load()["backups"]
+        if not data:
+            return
+        with self.sim.txn() as c:
+            if not self.server_ok(c):
+                return
+            t = self.vtype(c, "Backup")
+            for name, entry in sorted(data.items()):
+                if c.get(t, self.ns, name) is not None:
+                    continue
+                obj = copy.deepcopy(entry["backup"])
+                for f in ("uid", "resourceVersion", "creationTimestamp", "generation"):
+                    obj["metadata"].pop(f, None)
+                obj["metadata"]["namespace"] = self.ns
+                _, rec = c.put(obj, t)
+                rec["obj"]["status"] = copy.deepcopy(entry["backup"].get("status") or {})
+                c.st["velero"]["data"][name] = copy.deepcopy(entry["items"])
 
     # ------------------------------------------------------------------ helpers
     def vtype(self, c, kind):
@@ -206,6 +253,10 @@ class Velero:
                           "expiration": simlib.now_iso(now + 30 * 86400),
                           "progress": {"totalItems": len(items), "itemsBackedUp": len(items)}}
             rec["obj"]["status"] = status
+            if self.bucket_path() and status["phase"] == "Completed":
+                b = self.bucket_load()
+                b["backups"][name] = {"backup": copy.deepcopy(rec["obj"]), "items": c.st["velero"]["data"][name]}
+                self.bucket_save(b)
         out('Backup request "%s" submitted successfully.' % name)
         if self.o.get("wait"):
             out("Waiting for backup to complete. You may safely press ctrl-c to stop waiting - your backup will continue in the background.")
@@ -521,6 +572,10 @@ class Velero:
                 c.delete(r)
                 if kind == "Backup":
                     c.st["velero"]["data"].pop(n, None)
+                    if self.bucket_path():
+                        b = self.bucket_load()
+                        if b["backups"].pop(n, None) is not None:
+                            self.bucket_save(b)
                 out('Request to delete %s "%s" submitted successfully.' % (kind.lower(), n))
                 if kind == "Backup":
                     out("The backup will be fully deleted after all associated data (disk snapshots, backup files, restores) are removed.")

@@ -793,6 +793,24 @@ spec: {secretName: web-tls, issuerRef: {name: x, kind: ClusterIssuer}}
         r = self.k("rollout", "status", "deployment/web", "-n", "u", "--timeout", "1s")
         self.assertNotEqual(r.returncode, 0)
 
+    def test_velero_bucket_shared_by_clusters(self):
+        bucket = os.path.join(self.tmp, "bucket.json")
+        self.config("veleroBucket: %s\n" % bucket)
+        self.velero_app()
+        self.assertIn("b1", json.load(open(bucket))["backups"])
+        # a new cluster on the same bucket: the Backup appears once its velero server runs
+        other = tempfile.mkdtemp(prefix="gw-sim-")
+        self.addCleanup(shutil.rmtree, other, True)
+        with open(os.path.join(other, "config.yaml"), "w") as f:
+            f.write("veleroBucket: %s\n" % bucket)
+        self.env = dict(self.env, GROUNDWORK_SIM_STATE=other)
+        self.ok("helm", "upgrade", "--install", "velero", "velero", "--repo", "https://x", "-n", "velero",
+                "--create-namespace", "--wait")
+        b = json.loads(self.ok("velero", "backup", "get", "-o", "json").stdout)
+        self.assertEqual((b["metadata"]["name"], b["status"]["phase"]), ("b1", "Completed"))
+        self.ok("velero", "restore", "create", "r1", "--from-backup", "b1", "--wait")
+        self.kok("rollout", "status", "deployment/web", "-n", "demo")
+
     def test_velero_bsl_available(self):
         self.ok("helm", "upgrade", "--install", "velero", "velero", "--repo", "https://x", "-n", "velero",
                 "--create-namespace", "--wait")
