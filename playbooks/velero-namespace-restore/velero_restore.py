@@ -166,6 +166,7 @@ def start_restore(mode, key, b, extra, wait_s):
     try:
         r = subprocess.run(argv, timeout=wait_s)
     except subprocess.TimeoutExpired:
+        say("")  # after velero's progress dots
         fail("restore %s did not finish within %ds (phase %s); it goes on in the cluster: "
              "velero restore describe %s" % (name, wait_s, restore_phase(name), name))
     if r.returncode != 0:
