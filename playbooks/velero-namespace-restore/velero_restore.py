@@ -64,11 +64,11 @@ def fail(text):
 def run_json(argv):
     r = subprocess.run(argv, capture_output=True, text=True)
     if r.returncode != 0:
-        fail("%s failed (exit %d): %s" % (" ".join(argv[:1] + argv[7:]), r.returncode, r.stderr.strip()))
+        fail("%s failed (exit %d): %s" % (" ".join(argv), r.returncode, r.stderr.strip()))
     try:
         return json.loads(r.stdout)
     except ValueError:
-        fail("%s printed no JSON: %s" % (" ".join(argv[:1] + argv[7:]), r.stdout[:200]))
+        fail("%s printed no JSON: %s" % (" ".join(argv), r.stdout[:200]))
 
 
 def items(doc):
@@ -85,33 +85,38 @@ def covers(backup, ns):
 
 
 def find_backup(ns, name, wait_s=0):
+    """The backup to restore: NAME (must be Completed), else the newest Completed one that
+    includes NS (any, when NS is empty); waits up to WAIT_S seconds for it to appear."""
     deadline = time.time() + wait_s
     while True:
-        try:
-            return find_backup_once(ns, name)
-        except SystemExit:
-            if time.time() >= deadline:
-                raise
-        say("waiting for the backup to be synced from the backup location")
+        b, problem = find_backup_once(ns, name)
+        if b is not None:
+            return b
+        if time.time() >= deadline:
+            fail(problem)
+        say("%s; waiting for the backups to be synced from the backup location" % problem)
         time.sleep(5)
 
 
 def find_backup_once(ns, name):
     if name:
-        b = items(run_json(velero("backup", "get", name, "-o", "json")))[0]
+        r = subprocess.run(velero("backup", "get", name, "-o", "json"), capture_output=True, text=True)
+        if r.returncode != 0:
+            return None, "backup %s: %s" % (name, r.stderr.strip())
+        b = items(json.loads(r.stdout))[0]
         phase = (b.get("status") or {}).get("phase") or "New"
         if phase != "Completed":
-            fail("backup %s is %s, not Completed" % (name, phase))
+            return None, "backup %s is %s, not Completed" % (name, phase)
         if ns and not covers(b, ns):
             fail("backup %s does not include namespace %s" % (name, ns))
-        return b
+        return b, None
     all_b = items(run_json(velero("backup", "get", "-o", "json")))
     ok = [b for b in all_b if (b.get("status") or {}).get("phase") == "Completed" and (not ns or covers(b, ns))]
     if not ok:
-        fail("no Completed backup%s among the %d in velero namespace %s" %
-             (" of namespace " + ns if ns else "", len(all_b), env("VELERO_NAMESPACE", "velero")))
+        return None, "no Completed backup%s among the %d in velero namespace %s" % (
+            " of namespace " + ns if ns else "", len(all_b), env("VELERO_NAMESPACE", "velero"))
     ok.sort(key=lambda b: (b.get("status") or {}).get("startTimestamp") or "", reverse=True)
-    return ok[0]
+    return ok[0], None
 
 
 def our_restores(mode, ns):
