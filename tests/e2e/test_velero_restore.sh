@@ -67,6 +67,31 @@ drill_gone() {  # the copy and the drill's Restore objects are gone
       -l groundwork.dev/namespace=shop,groundwork.dev/mode=drill -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d.get("items", [d]) if d.get("kind") == "RestoreList" else [d]))')" = 0
 }
 
+# ---- the shipped playbooks load with any inventory; what one needs is checked when it runs ----
+mkdir -p bare/stages
+cat >bare/inv.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Inventory
+metadata: {name: bare}
+spec:
+  stages: [./stages]
+  playbooks: [$ROOT/playbooks]
+YAML
+run_gw -i bare/inv.yaml validate
+expect_rc 0 "no Kubernetes, no platform stages: the shipped playbooks still validate"
+run_gw -i bare/inv.yaml drill velero-namespace-restore --param namespace=shop
+expect_rc 2 "a playbook needing a stage the inventory lacks"
+expect_in "$WORK/err" "unknown stage 'velero'" "the missing stage is named"
+cp stages/storage-class.yaml bare/stages/velero.yaml
+sed -i 's/name: storage-class/name: velero/' bare/stages/velero.yaml
+run_gw -i bare/inv.yaml drill velero-namespace-restore --param namespace=shop
+expect_rc 2 "a playbook using an unset inventory field"
+expect_in "$WORK/err" "the inventory sets no 'inventory.kubeconfig'" "the unset field is named"
+run_gw -i bare/inv.yaml restore cluster-rebuild --yes
+expect_rc 2 "a playbook needing stages the inventory lacks"
+expect_in "$WORK/err" "unknown stage 'talos'" "the first missing stage is named"
+check "nothing ran, no state" test ! -e bare/.groundwork
+
 # ---- the velero stage, an application, its backup ----
 run_gw -i inv.yaml apply velero
 expect_rc 0 "the velero stage"
