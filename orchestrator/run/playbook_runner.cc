@@ -55,6 +55,16 @@ std::optional<Millis> measure_rto(const std::vector<PhaseStepResult>& steps) {
   return std::chrono::duration_cast<Millis>(*end - *first);
 }
 
+std::optional<Millis> measure_rto(const std::vector<PhaseStepResult>& steps,
+                                  SysClock::time_point needs_started) {
+  auto rto = measure_rto(steps);
+  if (!rto) return std::nullopt;
+  for (const auto& s : steps)
+    if (s.phase != Phase::Cleanup)
+      return std::chrono::duration_cast<Millis>(s.started + *rto - needs_started);
+  return rto;
+}
+
 PlaybookResult run_playbook(const Playbook& pb, const RunContext& ctx,
                             const Interrupt& cleanup_interrupt) {
   PlaybookResult out;

@@ -45,8 +45,15 @@ struct PlaybookResult {
 /// or nothing ran. Pure.
 std::optional<Millis> measure_rto(const std::vector<PhaseStepResult>& steps);
 
+/// RTO of a run that applied stages the playbook needs before its steps: from `needs_started`
+/// (those stages are part of the recovery: a rebuild from bare nodes counts the whole rebuild) to
+/// the same end as measure_rto(steps). nullopt when measure_rto(steps) is. Pure.
+std::optional<Millis> measure_rto(const std::vector<PhaseStepResult>& steps,
+                                  std::chrono::system_clock::time_point needs_started);
+
 /// Runs the playbook in `ctx.mode` (required), its steps decided under `ctx.policy` (the caller
-/// sets it from phase_policy: a drill starts from the beginning). Drill mode: cleanup always runs — after a failure, a timeout or an interrupt — with
+/// sets it from phase_policy: a drill starts from the beginning). Drill mode: cleanup always runs
+/// — after a failure, a timeout or an interrupt — with
 /// `cleanup_interrupt` as its interrupt (raise it only for a second, killing, signal); a failing
 /// cleanup step does not stop the next. Restore mode: no cleanup. Never throws.
 PlaybookResult run_playbook(const Playbook& pb, const RunContext& ctx,

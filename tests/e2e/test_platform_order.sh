@@ -120,6 +120,8 @@ if v["platform"] != "talos":
 want_skipped |= {g for g in ("argocd", "flux") if v["gitops"] != g}
 if v["platform"] != "k3s":
     want_skipped.add("etcd-snapshot")
+if str(v.get("velero_enabled")).lower() != "true":
+    want_skipped.add("velero")
 skipped = {s for s in stages if stages[s]["status"] == "skipped"}
 if skipped != want_skipped:
     errors.append(f"skipped stages {sorted(skipped)}, expected {sorted(want_skipped)}")
@@ -137,7 +139,7 @@ done
 check "homelab waves" python3 - "$WORK/plan-homelab.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-want = [["talos"], ["cert-manager", "metallb", "storage-class"], ["adguard", "traefik"],
+want = [["talos"], ["cert-manager", "metallb", "storage-class"], ["adguard", "traefik", "velero"],
         ["argocd", "flux", "rancher"], ["etcd-snapshot"]]
 got = [sorted(w) for w in p["waves"]]
 assert got == want, got

@@ -23,7 +23,7 @@ run_gw -i inventories/sim.yaml --state-dir "$STATE" status --format json
 check "every stage done; flux and the steps whose when is false skipped" python3 - "$WORK/out" <<'PY'
 import json, sys
 stages = {s["name"]: s["status"] for s in json.load(open(sys.argv[1]))["stages"]}
-want = {"talos", "storage-class", "metallb", "cert-manager", "adguard", "traefik", "rancher", "argocd"}
+want = {"talos", "storage-class", "metallb", "cert-manager", "adguard", "traefik", "rancher", "argocd", "velero"}
 assert all(stages[n] == "done" for n in want), stages
 assert stages["flux"] == "skipped", stages
 steps = {(s["name"], st["name"]): st["status"] for s in json.load(open(sys.argv[1]))["stages"] for st in s["steps"]}

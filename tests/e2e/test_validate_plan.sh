@@ -6,7 +6,7 @@ cd "$ROOT"
 for inv in inventories/homelab.yaml inventories/k3s.yaml; do
   run_gw -i "$inv" validate
   expect_rc 0 "validate $inv"
-  expect_in "$WORK/out" "10 stages" "validate $inv counts stages"
+  expect_in "$WORK/out" "11 stages" "validate $inv counts stages"
 done
 
 # A private copy of the shipped content to break things in.

@@ -43,7 +43,7 @@ VERSIONS = {
     "kustomize": "v5.4.2",
     "helm": "v3.16.3",
     "talosctl": "v1.9.2",
-    "velero": "v1.15.0",
+    "velero": "v1.17.1",
     "flux": "v2.4.0",
 }
 
@@ -340,6 +340,11 @@ def parse_verbs(tool, argv, spec, help_text, unknown):
 
 # --------------------------------------------------------------------------- the run wrapper
 
+# Fault actions a tool carries out itself (it reads Sim.effects): they change what the call does to
+# the simulated cluster instead of failing or stopping the call (sim_velero.py: velero-restore).
+EFFECT_ACTIONS = ("velero-restore",)
+
+
 class Sim:
     def __init__(self, tool, state_dir, argv, start):
         self.tool = tool
@@ -351,6 +356,7 @@ class Sim:
         self._config = None
         self.recorded = False
         self.fault = None
+        self.effects = []  # fired faults whose action the tool itself carries out (EFFECT_ACTIONS)
 
     # ---- config
     @property
@@ -487,6 +493,8 @@ class Sim:
             elif action in ("fail", "hang", "signal", "spawn-and-hang"):
                 if terminal is None:
                     terminal = r
+            elif action in EFFECT_ACTIONS:
+                self.effects.append(r)
             else:
                 raise Exit(2, "SIMULATION: unknown fault action %r in %s" % (action, p))
         if terminal is None:
@@ -1384,6 +1392,7 @@ STATUS_FUNCS = {
     "HelmRelease": status_ready_condition,
     "Node": status_node,
     "Namespace": status_namespace,
+    "BackupStorageLocation": lambda c, rec: status_velero_bsl(c, rec),
 }
 
 
@@ -1805,3 +1814,15 @@ def _jp_render(nodes, data):
             for item in jp_eval(nd[1], [data]):
                 outp.append(_jp_render(nd[2], item))
     return "".join(outp)
+
+
+def status_velero_bsl(c, rec):
+    """velero.io BackupStorageLocation: the velero server validates it (velero v1.17
+    pkg/controller/backup_storage_location_controller.go): phase Available with lastValidationTime
+    once a ready Deployment runs in its namespace (the simulated server); no phase before."""
+    server = [r for r in c.st["objects"].values()
+              if r["kind"] == "Deployment" and r["group"] == "apps" and r["ns"] == rec["ns"]]
+    if any(c.is_ready(r) for r in server):
+        st = rec["obj"].setdefault("status", {})
+        if st.get("phase") != "Available":
+            st.update({"phase": "Available", "lastValidationTime": now_iso()})

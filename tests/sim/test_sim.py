@@ -704,6 +704,119 @@ class TestVeleroFlux(SimCase):
         self.ok("velero", "backup", "delete", "b1", "--confirm")
         self.assertEqual(self.run_tool("velero", "backup", "get", "b1").returncode, 1)
 
+    def velero_app(self):
+        """velero installed, namespace demo with a Deployment, a PVC it mounts, an Ingress, a
+        Certificate and a ConfigMap, backed up as b1."""
+        self.ok("helm", "upgrade", "--install", "velero", "velero", "--repo", "https://x", "-n", "velero",
+                "--create-namespace", "--wait")
+        self.kok("apply", "-f", self.write("m.yaml", NS_AND_DEPLOY))
+        self.kok("apply", "-f", self.write("extra.yaml", """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: demo}
+data: {a: '1'}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: demo}
+spec: {rules: [{host: web.sim.lan}]}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: web, namespace: demo}
+spec: {secretName: web-tls, issuerRef: {name: x, kind: ClusterIssuer}}
+"""))
+        self.ok("velero", "backup", "create", "b1", "--include-namespaces", "demo", "--wait")
+
+    def test_velero_restore_filters_and_get(self):
+        self.velero_app()
+        r = self.ok("velero", "restore", "create", "r1", "--from-backup", "b1", "--namespace-mappings", "demo:demo-drill",
+                    "--exclude-resources", "ingresses,certificates.cert-manager.io", "--labels", "gw=drill", "-w")
+        self.assertIn("Restore completed with status: Completed.", r.stdout)
+        self.assertEqual(self.k("get", "ingress", "web", "-n", "demo-drill").returncode, 1)
+        self.assertEqual(self.k("get", "certificates.cert-manager.io", "web", "-n", "demo-drill").returncode, 1)
+        self.kok("get", "cm", "cfg", "-n", "demo-drill")
+        rs = json.loads(self.ok("velero", "restore", "get", "-l", "gw=drill", "-o", "json").stdout)
+        self.assertEqual(rs["kind"], "Restore")  # a list of one prints that one (upstream)
+        self.assertEqual(rs["spec"]["excludedResources"], ["ingresses", "certificates.cert-manager.io"])
+        self.assertNotIn("errors", rs["status"])  # omitempty counts
+        self.assertEqual(rs["status"]["progress"]["itemsRestored"], 3)  # ns, deploy, cm; not ing/cert
+        # in place: everything exists already: warnings, still Completed
+        r = self.ok("velero", "restore", "create", "r2", "--from-backup", "b1", "--include-namespaces", "demo", "--wait")
+        self.assertIn("status: Completed", r.stdout)
+        rs = json.loads(self.ok("velero", "restore", "get", "-o", "json").stdout)
+        self.assertEqual(rs["kind"], "RestoreList")
+        r2 = [i for i in rs["items"] if i["metadata"]["name"] == "r2"][0]
+        self.assertGreater(r2["status"]["warnings"], 0)
+        d = self.ok("velero", "restore", "describe", "r1").stdout
+        self.assertIn("Namespace mappings:  demo=demo-drill", d)
+        self.assertIn("Excluded:        ingresses, certificates.cert-manager.io", d)
+        r = self.run_tool("velero", "restore", "create", "r3", "--from-backup", "b1", "--existing-resource-policy", "x")
+        self.assertIn("accepts only none, update", r.stderr)
+        # delete: asks without --confirm (EOF: nothing deleted, exit 0), by selector with it
+        r = self.ok("velero", "restore", "delete", "r1", stdin="")
+        self.ok("velero", "restore", "get", "r1")
+        r = self.ok("velero", "restore", "delete", "--selector", "gw=drill", "--confirm")
+        self.assertIn('Request to delete restore "r1" submitted successfully.', r.stdout)
+        self.assertEqual(self.run_tool("velero", "restore", "get", "r1").returncode, 1)
+        self.assertIn("No restores found", self.ok("velero", "restore", "delete", "--selector", "gw=drill", "--confirm").stdout)
+        r = self.run_tool("velero", "restore", "delete", "nope", "--confirm")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('restores.velero.io "nope" not found', r.stderr)
+
+    def test_velero_restore_faults(self):
+        self.velero_app()
+        self.faults("""\
+- {tool: velero, match: "restore create pf", action: velero-restore, phase: PartiallyFailed, errors: 2, warnings: 1}
+- {tool: velero, match: "restore create failed", action: velero-restore, phase: Failed, failureReason: "boom"}
+- {tool: velero, match: "restore create fv", action: velero-restore, phase: FailedValidation}
+- {tool: velero, match: "restore create stuck", action: velero-restore, phase: InProgress}
+- {tool: velero, match: "restore create unready", action: velero-restore, unready: true}
+""")
+        for name, phase in (("pf", "PartiallyFailed"), ("failed", "Failed"), ("fv", "FailedValidation")):
+            r = self.ok("velero", "restore", "create", name, "--from-backup", "b1", "--namespace-mappings", "demo:" + name, "--wait")
+            self.assertIn("Restore completed with status: %s." % phase, r.stdout)  # exit 0 whatever the phase
+        st = json.loads(self.ok("velero", "restore", "get", "pf", "-o", "json").stdout)["status"]
+        self.assertEqual((st["phase"], st["errors"], st["warnings"]), ("PartiallyFailed", 2, 1))
+        self.assertIn("velero restore logs pf", self.ok("velero", "restore", "describe", "pf").stdout)
+        st = json.loads(self.ok("velero", "restore", "get", "failed", "-o", "json").stdout)["status"]
+        self.assertEqual(st["failureReason"], "boom")
+        self.assertEqual(self.k("get", "ns", "failed").returncode, 1)
+        # never finishes: --wait waits like the real one (no timeout of its own)
+        with self.assertRaises(subprocess.TimeoutExpired):
+            self.run_tool("velero", "restore", "create", "stuck", "--from-backup", "b1", "--wait", timeout=3)
+        st = json.loads(self.ok("velero", "restore", "get", "stuck", "-o", "json").stdout)["status"]
+        self.assertEqual(st["phase"], "InProgress")
+        self.assertNotIn("completionTimestamp", st)
+        # restored workloads that never become ready (a verify fails)
+        self.ok("velero", "restore", "create", "unready", "--from-backup", "b1", "--namespace-mappings", "demo:u", "--wait")
+        r = self.k("rollout", "status", "deployment/web", "-n", "u", "--timeout", "1s")
+        self.assertNotEqual(r.returncode, 0)
+
+    def test_velero_bucket_shared_by_clusters(self):
+        bucket = os.path.join(self.tmp, "bucket.json")
+        self.config("veleroBucket: %s\n" % bucket)
+        self.velero_app()
+        self.assertIn("b1", json.load(open(bucket))["backups"])
+        # a new cluster on the same bucket: the Backup appears once its velero server runs
+        other = tempfile.mkdtemp(prefix="gw-sim-")
+        self.addCleanup(shutil.rmtree, other, True)
+        with open(os.path.join(other, "config.yaml"), "w") as f:
+            f.write("veleroBucket: %s\n" % bucket)
+        self.env = dict(self.env, GROUNDWORK_SIM_STATE=other)
+        self.ok("helm", "upgrade", "--install", "velero", "velero", "--repo", "https://x", "-n", "velero",
+                "--create-namespace", "--wait")
+        b = json.loads(self.ok("velero", "backup", "get", "-o", "json").stdout)
+        self.assertEqual((b["metadata"]["name"], b["status"]["phase"]), ("b1", "Completed"))
+        self.ok("velero", "restore", "create", "r1", "--from-backup", "b1", "--wait")
+        self.kok("rollout", "status", "deployment/web", "-n", "demo")
+
+    def test_velero_bsl_available(self):
+        self.ok("helm", "upgrade", "--install", "velero", "velero", "--repo", "https://x", "-n", "velero",
+                "--create-namespace", "--wait")
+        r = self.kok("get", "backupstoragelocations.velero.io", "default", "-n", "velero", "-o", "jsonpath={.status.phase}")
+        self.assertEqual(r.stdout, "Available")
+
     def test_flux_bootstrap(self):
         r = self.ok("flux", "check", "--pre", "--kubeconfig", KUBECONFIG, "--context", "sim")
         self.assertIn("prerequisites checks passed", r.stderr)

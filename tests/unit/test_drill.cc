@@ -60,6 +60,17 @@ TEST_CASE("RTO runs from the first step's start to the last passing verify step'
   CHECK(gw::measure_rto(done) == Millis(50));
 }
 
+TEST_CASE("RTO of a run that applied needed stages starts with them") {
+  using gw::Phase;
+  std::vector<gw::PhaseStepResult> steps{at(Phase::Steps, 60000, 61000),
+                                         at(Phase::Verify, 61000, 65000),
+                                         at(Phase::Cleanup, 65000, 70000)};
+  CHECK(gw::measure_rto(steps, SysClock::time_point(std::chrono::milliseconds(1000))) ==
+        Millis(64000));
+  steps[1] = at(Phase::Verify, 61000, 65000, gw::StepStatus::Failed);
+  CHECK_FALSE(gw::measure_rto(steps, SysClock::time_point{}).has_value());
+}
+
 TEST_CASE("RFC 3339 times parse with fractions and offsets") {
   auto t = gw::parse_rfc3339("2026-12-01T10:00:00Z");
   REQUIRE(t);

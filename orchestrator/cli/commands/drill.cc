@@ -360,7 +360,11 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
       st.message = secrets->redactor.redact(with_last_line(s.result));
     rep.steps.push_back(std::move(st));
   }
-  if (auto rto = measure_rto(result.steps)) rep.rto.measured_ms = rto->count();
+  // RTO counts the needed stages this run applied (not those already done): SPEC §5's "first step".
+  bool needs_applied = false;
+  for (const auto& sr : needs_report.stages) needs_applied |= sr.outcome == StageOutcome::Passed;
+  if (auto rto = needs_applied ? measure_rto(result.steps, started_at) : measure_rto(result.steps))
+    rep.rto.measured_ms = rto->count();
   if (pb.rto) rep.rto.objective_ms = pb.rto->count();
   std::vector<std::string> problems;
   if (auto bt = backup_time(outputs, pb, result)) {
