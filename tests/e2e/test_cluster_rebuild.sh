@@ -114,8 +114,15 @@ assert rto > steps + 1000 and rto <= whole + 1000, (rto, steps, whole)
 assert r["rpo"]["backupTime"] and r["rpo"]["met"], r["rpo"]
 PY
 
+# Run again: a restore after a finished one is a new restore (its steps from the first), while the
+# platform stages it needs are done and not applied again.
+N=$(sim_calls)
 run_gw -i inv.yaml --state-dir st --playbooks playbooks restore cluster-rebuild --yes "${TOOLS[@]}"
-expect_rc 0 "the rebuild again: nothing left to do"
-check "still one restore" test "$(V restore get -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["items"]) if "items" in d else 1)')" -eq 1
+expect_rc 0 "the rebuild again"
+expect_in "$WORK/err" "starts from its first step" "a new restore starts over"
+sim_calls_since "$N" >"$WORK/calls-again"
+check "the second run called velero" grep -q '"tool": "velero"' "$WORK/calls-again"
+expect_not_in "$WORK/calls-again" '"tool": "helm"' "no platform stage applied again"
+check "a second Velero restore" test "$(V restore get -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["items"]) if "items" in d else 1)')" -eq 2
 
 finish
