@@ -185,6 +185,14 @@ Result<std::vector<size_t>> select(const Project& project, const StageGraph& g,
     return *v;
   };
   std::vector<size_t> roots;
+  if (!sel.only.empty() && !sel.targets.empty()) {
+    // `--only a b` takes one value: b would silently become a target that --only then ignores.
+    std::string only;
+    for (const auto& n : sel.only) only += " --only " + n;
+    for (const auto& n : sel.targets) only += " --only " + n;
+    return Error{"targets and --only do not go together ('" + sel.targets.front() +
+                 "' is a target here); to run just these stages write" + only};
+  }
   if (!sel.only.empty()) {
     in->assign(g.size(), false);
     for (const auto& n : sel.only) {

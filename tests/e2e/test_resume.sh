@@ -167,6 +167,11 @@ run_gw -i inv.yaml --state-dir st-only apply --only two
 expect_rc 2 "--only two with one not done"
 expect_in "$WORK/err" "needs 'one'" "--only names the missing need"
 check "--only refused: nothing ran" test "$(sim_calls)" -eq "$N"
+# `--only one two` takes one value: two would be a target --only ignores; refused, named.
+run_gw -i inv.yaml --state-dir st-only2 apply --only one two
+expect_rc 2 "--only with a target after it"
+expect_in "$WORK/err" "write --only one --only two" "says how to write it"
+check "nothing ran, no state" bash -c "test $(sim_calls) -eq $N && test ! -e st-only2"
 
 # A step whose spec changes (not its file) runs again too; the stage's other steps do not.
 sed -i 's/touched=yes/touched=yes2/; s/equals: "yes"/equals: "yes2"/' stages/two.yaml
