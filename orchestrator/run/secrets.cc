@@ -1,5 +1,6 @@
 #include "run/secrets.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -57,14 +58,63 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
                                         const std::string& fingerprint_key, CommandRunner& runner,
                                         const ToolResolver& tools, const Interrupt& interrupt) {
   ResolvedSecrets out;
+  std::vector<std::string> problems;  // all of them at once: one round of fixing, not one each
   for (const auto& name : names) {
+    if (interrupt.stopping()) return Error{"interrupted while resolving secrets"};
     auto it = inv.secrets.find(name);
-    if (it == inv.secrets.end()) return Error{"unknown secret '" + name + "'"};
+    if (it == inv.secrets.end()) {
+      problems.push_back("unknown secret '" + name + "'");
+      continue;
+    }
     auto v = resolve_one(name, it->second, runner, tools, interrupt);
-    if (!v) return v.error();
+    if (!v) {
+      problems.push_back(v.error().message);
+      continue;
+    }
     out.fingerprints[name] = hmac_sha256_hex(fingerprint_key, *v);
     out.redactor.add(*v);
     out.values[name] = std::move(*v);
+  }
+  if (problems.size() == 1) return Error{problems[0]};
+  if (!problems.empty()) {
+    std::string msg = std::to_string(problems.size()) + " secrets cannot be read:";
+    for (const auto& p : problems) msg += "\n  " + p;
+    return Error{msg};
+  }
+  return out;
+}
+
+std::optional<std::string> unreadable_secret(const Inventory& inv, const std::string& name) {
+  auto it = inv.secrets.find(name);
+  if (it == inv.secrets.end()) return "unknown secret '" + name + "'";
+  const SecretSource& src = it->second;
+  if (src.kind == SecretSourceKind::Command) return std::nullopt;  // only a run may run it
+  if (src.kind == SecretSourceKind::Env && !std::getenv(src.env.c_str()))
+    return "secret '" + name + "': environment variable " + src.env + " is not set";
+  if (src.kind == SecretSourceKind::File) {
+    auto text = read_regular_file(src.file, kSecretFileMax);
+    if (!text) return "secret '" + name + "': " + src.file + ": " + text.error().message;
+  }
+  return std::nullopt;
+}
+
+std::vector<UnreadableSecret> unreadable_secrets(const Plan& plan, const Inventory& inv) {
+  std::map<std::string, std::optional<std::string>> reason;  // checked once per secret
+  std::vector<UnreadableSecret> out;
+  for (const auto& ps : plan.stages) {
+    if (ps.status == PlanStatus::Skipped) continue;
+    for (const auto& st : ps.steps) {
+      if (st.status == PlanStatus::Skipped) continue;
+      for (const auto& name : st.preview.use.secrets) {
+        auto [it, fresh] = reason.try_emplace(name);
+        if (fresh) it->second = unreadable_secret(inv, name);
+        if (!it->second) continue;
+        auto found = std::find_if(out.begin(), out.end(),
+                                  [&](const UnreadableSecret& u) { return u.name == name; });
+        if (found == out.end()) found = out.insert(out.end(), {name, *it->second, st.step->loc, 0});
+        ++found->uses;
+      }
+    }
   }
   return out;
 }

@@ -222,6 +222,41 @@ PY
 done
 check "the rendered-file temp folder is empty at the end" test -z "$(ls -A "$WORK/tmp")"
 
+# Secrets that cannot be read are found early and all at once: validate warns where each is used,
+# doctor and apply's preflight fail (exit 3) listing every one, and nothing runs.
+mkdir -p "$WORK/early/stages"
+sim_inventory "$WORK/early/inv.yaml" early '  secrets:
+    one: {env: GW_E2E_UNSET_ONE}
+    two: {file: ./no-such-secret-file}'
+cat >"$WORK/early/stages/early.yaml" <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: early}
+spec:
+  steps:
+    - name: first
+      run: {argv: [/bin/sh, -c, 'touch ran-first'], env: {A: "${secrets.one}"}}
+    - name: second
+      run: {argv: [/bin/sh, -c, 'touch ran-second'], env: {A: "${secrets.one}", B: "${secrets.two}"}}
+YAML
+cd "$WORK/early"
+unset GW_E2E_UNSET_ONE
+run_gw -i inv.yaml --state-dir st validate
+expect_rc 0 "validate with unreadable secrets"
+expect_in "$WORK/err" "stages/early.yaml:6:7: secret 'one': environment variable GW_E2E_UNSET_ONE is not set (used here and by 1 more steps)" "validate warns where the env secret is used"
+expect_in "$WORK/err" "stages/early.yaml:8:7: secret 'two': " "validate warns about the file secret"
+run_gw -i inv.yaml --state-dir st doctor
+expect_rc 3 "doctor fails on unreadable secrets"
+expect_in "$WORK/out" "secret one" "doctor names secret one"
+expect_in "$WORK/out" "secret two" "doctor names secret two"
+run_gw -i inv.yaml --state-dir st apply
+expect_rc 3 "apply's preflight fails on unreadable secrets"
+expect_in "$WORK/err" "2 secrets cannot be read" "apply lists them all at once"
+expect_in "$WORK/err" "GW_E2E_UNSET_ONE" "apply names the env var"
+expect_in "$WORK/err" "no-such-secret-file" "apply names the file"
+check "nothing ran" test ! -e ran-first
+cd "$WORK"
+
 # A secret whose value is an ordinary word ("True") must not blind a gate: the judge sees the
 # real output, and only what it reports is redacted.
 mkdir -p "$WORK/word/stages"

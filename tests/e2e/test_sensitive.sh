@@ -123,7 +123,7 @@ spec:
     - {name: use, run: {argv: ["true"], env: {P: "${secrets.pw}"}}}
 YAML
 RC=0; timeout 20 "$GW" --no-color -i inv-fifo.yaml apply >"$WORK/out" 2>"$WORK/err" || RC=$?
-expect_rc 2 "a FIFO secret file"
+expect_rc 3 "a FIFO secret file (preflight)"
 expect_in "$WORK/err" "secret 'pw':" "the error names the secret"
 expect_in "$WORK/err" "FIFO" "and what is wrong"
 finish

@@ -157,6 +157,20 @@ void check_cluster(const Inventory& inv, const ToolResolver& tools, ProcessRunne
   }
 }
 
+/// Every env and file secret the plan uses can be read (command secrets are not run here).
+void check_secrets(const Plan& plan, const Inventory& inv, Report& report) {
+  auto bad = unreadable_secrets(plan, inv);
+  size_t used = collect_needs(plan).secrets.size();
+  if (used == 0) return;
+  std::cout << "secrets\n";
+  for (const auto& u : bad)
+    report.line(Verdict::Fail, "secret " + u.name,
+                u.reason + " (used at " + u.first_use.str() + ")");
+  if (bad.empty())
+    report.line(Verdict::Ok, "secrets",
+                std::to_string(used) + " used; every env and file secret can be read");
+}
+
 /// Each ssh host: reachable, host key known and matching, authentication works. Read-only: an
 /// unknown key is reported, never recorded, whatever the host's hostKeyPolicy.
 void check_hosts(const Inventory& inv, const ToolResolver& tools, ProcessRunner& runner,
@@ -220,6 +234,7 @@ int cmd_doctor(const GlobalOptions& g) {
       report.line(o.passed ? Verdict::Ok : Verdict::Fail, "talos endpoint " + e + ":50000", o.saw);
     }
   }
+  check_secrets(*plan, inv, report);
   if (!inv.hosts.empty()) check_hosts(inv, tools, runner, report);
   if (int n = report.problems()) {
     std::cout << n << (n == 1 ? " problem" : " problems") << " found\n";

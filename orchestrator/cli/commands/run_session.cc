@@ -95,7 +95,10 @@ int RunSession::prepare(const Inputs& in) {
   if (!secrets) {
     if (stop.stopping())
       return fail(kExitInterrupted, "interrupted while resolving secrets; nothing was run");
-    return fail(kExitInvalid, secrets.error().message + "; nothing was run");
+    return fail(kExitPreflight,
+                secrets.error().message + (secrets.error().message.find('\n') == std::string::npos
+                                               ? "; nothing was run"
+                                               : "\nnothing was run"));
   }
   secrets_.emplace(std::move(*secrets));
   redact_readable_secrets(project.inventory, secrets_->redactor);

@@ -10,6 +10,7 @@
 #include "report/plan_writer.h"
 #include "run/journal.h"
 #include "run/lock.h"
+#include "run/secrets.h"
 #include "run/state_dir.h"
 
 namespace gw {
@@ -18,7 +19,15 @@ int cmd_validate(const GlobalOptions& g) {
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   // Rendering every step once proves each `when` and every typed field renders.
-  if (!plan_or_report(*ws, {}, {}, g, std::cerr)) return kExitInvalid;
+  auto plan = plan_or_report(*ws, {}, {}, g, std::cerr);
+  if (!plan) return kExitInvalid;
+  // A secret that cannot be read is no error in the files, but apply would refuse: say so now,
+  // where it is used, all of them at once.
+  for (const auto& u : unreadable_secrets(*plan, ws->project.inventory))
+    log_warning(
+        u.first_use.str() + ": " + u.reason +
+        (u.uses > 1 ? " (used here and by " + std::to_string(u.uses - 1) + " more steps)" : "") +
+        "; apply will not start without it");
   size_t steps = 0, gates = 0;
   for (const auto& s : ws->project.stages) steps += s.steps.size(), gates += s.gates.size();
   std::cout << "inventory '" << ws->project.inventory.name << "' (" << ws->project.inventory.file
@@ -71,10 +80,9 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
     if (!setup) return kExitInvalid;
     auto needs = plan_needs(*ws, *setup, checkpoints, g, fps.view(), sel.policy);
     if (!needs) return kExitInvalid;
-    LastRestore last =
-        journal ? last_restore(*journal, setup->playbook->name) : LastRestore::None;
-    auto pplan = plan_playbook(*ws, *setup, std::move(*needs), checkpoints, g, fps.view(),
-                               sel.policy, last);
+    LastRestore last = journal ? last_restore(*journal, setup->playbook->name) : LastRestore::None;
+    auto pplan =
+        plan_playbook(*ws, *setup, std::move(*needs), checkpoints, g, fps.view(), sel.policy, last);
     if (!pplan) return kExitInvalid;
     write_plan(std::cout, pplan->plan, *format, *format == PlanFormat::Text ? g.color : Color::Off);
     return kExitOk;
