@@ -95,6 +95,22 @@ TEST_CASE("params: defaults in any order, required, unknown and secret ones refu
   CHECK(given->values.at("suffix") == "mine");
 }
 
+TEST_CASE("params: a secret param's inventory secret is checked when the playbook runs") {
+  gw::Playbook pb = playbook();
+  gw::Inventory inv;
+  inv.name = "lab";
+  gw::RenderScope base;
+  base.inventory = &inv;
+  auto undefined = gw::resolve_params(pb, {"target=a"}, base);
+  REQUIRE_FALSE(undefined);
+  CHECK(undefined.error().message.find("param 'password' of playbook 'pb' is secret 'pw', which "
+                                       "inventory 'lab' does not define") != std::string::npos);
+  inv.secrets["pw"] = gw::SecretSource{};
+  auto defined = gw::resolve_params(pb, {"target=a"}, base);
+  REQUIRE(defined);
+  CHECK(defined->secrets.at("password") == "pw");
+}
+
 TEST_CASE("objectives: met within, missed beyond or unmeasured") {
   gw::Objective o;
   CHECK(o.met());  // no objective
