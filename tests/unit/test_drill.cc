@@ -162,6 +162,24 @@ TEST_CASE("drill reports: JSON fields, JUnit failures escaped, metrics") {
   CHECK(gw::xml_escape(std::string("a\x01") + "b") == "ab");
 }
 
+TEST_CASE("drill reports: a passed step's captured output in JSON, Markdown and JUnit") {
+  gw::DrillReport r;
+  r.playbook = "restic";
+  r.status = "passed";
+  gw::ReportStep compare{"verify", "compare-live", "passed", 1, 10, ""};
+  compare.output_name = "differences";
+  compare.output = "1 differ: a|b.txt";
+  r.steps = {{"steps", "prepare", "passed", 1, 10, ""}, compare};
+  auto j = gw::drill_report_json(r);
+  CHECK_FALSE(j["steps"][0].contains("output"));
+  CHECK(j["steps"][1]["output"]["name"] == "differences");
+  CHECK(j["steps"][1]["output"]["value"] == "1 differ: a|b.txt");
+  CHECK(gw::drill_report_markdown(r).find("| differences: 1 differ: a b.txt |") !=
+        std::string::npos);
+  CHECK(gw::drill_report_junit(r).find("<system-out>differences: 1 differ: a|b.txt</system-out>") !=
+        std::string::npos);
+}
+
 TEST_CASE("--force names playbook phases and steps, or stages") {
   gw::Playbook pb = playbook();
   gw::Step b;
