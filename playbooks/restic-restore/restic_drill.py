@@ -2,8 +2,9 @@
 """restic_drill.py ACTION: the steps of playbooks/restic-restore.yaml (restic 0.14, Debian 12).
 
 ACTION is one of prepare, snapshot, check, restore, files, manifest, command, compare. The
-playbook passes everything in the environment (GW_RESTIC_*, and restic's own RESTIC_REPOSITORY
-and RESTIC_PASSWORD, which restic reads itself: the password never reaches a command line).
+playbook passes the params in the environment (GW_RESTIC_*, and restic's own RESTIC_REPOSITORY
+and RESTIC_PASSWORD, which restic reads itself: the password never reaches a command line), and
+those only one step uses as NAME=VALUE arguments after the action.
 The steps share files in the work folder GW_RESTIC_WORK: snapshot.json (the chosen snapshot,
 written by `snapshot`), cache/ (restic's cache: a drill starts cold, as after a disaster) and, in
 drill mode, restore/ (the scratch copy).
@@ -351,6 +352,11 @@ ACTIONS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in ACTIONS:
-        die("usage: restic_drill.py " + "|".join(ACTIONS))
+    if len(sys.argv) < 2 or sys.argv[1] not in ACTIONS:
+        die("usage: restic_drill.py %s [NAME=VALUE…]" % "|".join(ACTIONS))
+    # NAME=VALUE arguments: params only this step uses (as GW_RESTIC_NAME), so that changing one
+    # changes only this step's checkpoint key (a resumed restore does not redo the others).
+    for kv in sys.argv[2:]:
+        name, _, value = kv.partition("=")
+        os.environ["GW_RESTIC_" + name] = value
     ACTIONS[sys.argv[1]]()

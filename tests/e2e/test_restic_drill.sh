@@ -168,9 +168,23 @@ run_gw -i inv.yaml restore restic-restore --report-dir "$WORK/reports" --param r
   --param path="$WORK/live/pvc-a" --param target="$WORK/target" --param scratch="$WORK/scratch" </dev/null
 expect_rc 2 "restore without --yes and no terminal refuses"
 check "nothing restored without --yes" test ! -e "$WORK/target"
-run_gw -i inv.yaml restore restic-restore --yes --report-dir "$WORK/reports" --param repository="$WORK/repo" \
-  --param path="$WORK/live/pvc-a" --param target="$WORK/target" --param scratch="$WORK/scratch"
-expect_rc 0 "restore mode with --yes"
+# A restore whose verify fails (min_files=100), then the same restore resumed: the snapshot, the
+# check and the restore are done (journaled; the chosen snapshot kept in the work folder), only
+# the verification runs again.
+restore_a() {
+  run_gw -i inv.yaml restore restic-restore --yes --report-dir "$WORK/reports" --param repository="$WORK/repo" \
+    --param path="$WORK/live/pvc-a" --param target="$WORK/target" --param scratch="$WORK/scratch" "$@"
+}
+restore_a --param min_files=100
+expect_rc 1 "a restore whose files check fails"
+expect_in "$WORK/err" "fewer than min_files=100" "says why"
+restore_a --param min_files=1
+expect_rc 0 "the restore resumed with --yes"
+check "resumed restore report" python3 -c "
+import json; r=json.load(open('$(latest_json)'))
+st = {s['name']: s['status'] for s in r['steps']}
+assert [st[n] for n in ('prepare', 'snapshot', 'check', 'restore')] == ['done'] * 4, st
+assert st['files'] == 'passed', st"
 T="$WORK/target$WORK/live/pvc-a"
 check "the backed-up config.txt is restored (not the live one)" grep -qx "setting=1" "$T/config.txt"
 check "the other files are restored" cmp -s "$T/db/data.bin" live/pvc-a/db/data.bin
@@ -178,7 +192,7 @@ check "restore report" python3 -c "
 import json; r=json.load(open('$(latest_json)'))
 assert r['mode'] == 'restore' and r['status'] == 'passed', r.get('reason')
 assert [s['name'] for s in r['steps']] == ['prepare', 'snapshot', 'check', 'restore', 'files', 'manifest', 'check-command', 'compare-live'], r['steps']
-assert r['rpo']['met']"
+assert r['rpo']['met'] and r['rpo']['backupTime'] == '$TIME_A' + 'Z', r['rpo']"
 no_password "the state folder or the reports after a restore" .groundwork reports out err
 
 # ---- the same drill over sftp, to a throwaway sshd on loopback ----
