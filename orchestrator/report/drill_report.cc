@@ -137,7 +137,7 @@ std::string drill_report_markdown(const DrillReport& r) {
     s << "| " << st.phase << " | " << cell(st.name) << " | " << st.status << " | " << st.attempts
       << " | " << ms_text(st.duration_ms) << " | "
       << cell(!st.message.empty() || st.output_name.empty() ? st.message
-                                                             : st.output_name + ": " + st.output)
+                                                            : st.output_name + ": " + st.output)
       << " |\n";
   s << "\n## Trend (last " << r.trend.size() << " drills)\n\n"
     << "| at | status | RTO | RPO |\n|---|---|---|---|\n";

@@ -218,8 +218,7 @@ std::optional<std::pair<std::string, std::string>> step_output(const Outputs& ou
                                    : s.phase == Phase::Verify ? pb.verify
                                                               : pb.cleanup;
   for (const auto& step : steps) {
-    if (step.name != s.name || !step.capture || step.visibility == Visibility::Sensitive)
-      continue;
+    if (step.name != s.name || !step.capture || step.visibility == Visibility::Sensitive) continue;
     auto values = outputs.snapshot();
     auto it = values.find(phase_unit(pb.name, s.phase) + "." + step.capture->name);
     if (it == values.end()) return std::nullopt;
