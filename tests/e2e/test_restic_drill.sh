@@ -5,7 +5,8 @@
 # show RTO and RPO, the changed file is reported as different (a failure only with strict=true),
 # the password is nowhere in argv, the state folder, the reports or the plan. A failing check
 # command, a bad manifest, a garbled and a deleted pack file fail the drill, and cleanup still
-# removes the scratch folder. Restore mode (--yes) restores into a target path. Then the same
+# removes the scratch folder, after Ctrl-C too. Restore mode (--yes) restores into a target path,
+# and resumes after a failed verification without restoring again. Then the same
 # drill over sftp to a throwaway OpenSSH sshd on loopback (restic's sftp backend runs `ssh`, given
 # port, identity and known_hosts through the sftp_command param).
 source "$(dirname "$0")/lib.sh"
@@ -133,6 +134,21 @@ assert s['files']['status'] == 'passed' and '1 under $WORK/scratch/restic-restic
 assert s['check-command']['status'] == 'failed', s['check-command']
 assert 'compare-live' not in s and s['scratch']['status'] == 'passed', s  # verify stops at its first failure"
 check "scratch deleted after a failing check command" test ! -e "$SCRATCH"
+
+# ---- Ctrl-C during verification: exit 130, cleanup still removes the restored copy ----
+start_gw -i inv.yaml drill restic-restore --report-dir "$WORK/reports" --param scratch="$WORK/scratch" \
+  --param repository="$WORK/repo" --param path="$WORK/live/pvc-a" --param check_command="touch $WORK/cc-started; sleep 60"
+check "the check command started" wait_until 60 test -e "$WORK/cc-started"
+check "the restored copy exists during the drill" test -f "$SCRATCH/restore$WORK/live/pvc-a/config.txt"
+kill -INT "$BG_PID"
+wait_gw 60
+expect_rc 130 "an interrupted drill"
+check "scratch deleted after Ctrl-C" test ! -e "$SCRATCH"
+check "interrupted report" python3 -c "
+import json; r=json.load(open('$(latest_json)'))
+assert r['status'] == 'failed' and r['interrupted'], r
+st = {s['name']: s['status'] for s in r['steps']}
+assert st['check-command'] == 'interrupted' and st['scratch'] == 'passed', st"
 
 # ---- a manifest given on this machine that does not match ----
 (cd live/pvc-a && sha256sum notes/hello.txt config.txt >"$WORK/now.sums")  # config.txt changed since
