@@ -12,6 +12,7 @@ packages=(
   python3 python3-yaml openssh-server openssh-client procps openssl time
   iproute2 util-linux  # ip, unshare: each e2e test in a network namespace of its own
   etcd-server etcd-client systemd  # the etcd-restore drill; systemd-analyze for contrib/
+  restic  # the restic-restore drill (Debian 12: restic 0.14.0)
 )
 if [ "${1:-}" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 

@@ -267,13 +267,10 @@ void check_references(const Project& project, const EnvLookup& env, Diagnostics&
     c.needs = &pb.needs;
     c.params = &pb.params;
     c.where = "playbook '" + pb.name + "'";
-    for (const auto& p : pb.params) {
+    // A secret param's inventory secret is checked when the playbook runs (resolve_params):
+    // an inventory need not define the secrets of playbooks it never runs.
+    for (const auto& p : pb.params)
       if (p.default_value) check_text(*p.default_value, c, SecretUse::Forbidden, diags);
-      if (!p.secret.empty() && !project.inventory.secrets.count(p.secret))
-        diags.error(p.loc, "param '" + p.name + "' of playbook '" + pb.name +
-                               "': unknown secret '" + p.secret + "': inventory '" +
-                               project.inventory.name + "' does not define it");
-    }
     for (const auto* list : {&pb.steps, &pb.verify, &pb.cleanup})
       for (const auto& s : *list) check_step(s, c, diags);
   }

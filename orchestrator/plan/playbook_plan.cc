@@ -42,6 +42,14 @@ Result<ParamValues> resolve_params(const Playbook& pb, const std::vector<std::st
   }
   for (const auto& p : pb.params) {
     if (!p.secret.empty()) {
+      // Checked here, for the playbook being run, not when loading: an inventory need not define
+      // the secrets of shipped playbooks it never runs.
+      if (base.inventory && !base.inventory->secrets.count(p.secret))
+        return Error{"param '" + p.name + "' of playbook '" + pb.name + "' is secret '" + p.secret +
+                         "', which inventory '" + base.inventory->name +
+                         "' does not define: add it to spec.secrets (e.g. " + p.secret +
+                         ": {env: VAR}, {file: PATH} or {command: [...]})",
+                     p.loc};
       out.secrets[p.name] = p.secret;
       continue;
     }

@@ -94,6 +94,7 @@ nlohmann::json drill_report_json(const DrillReport& r) {
                      {"attempts", s.attempts},
                      {"durationMs", s.duration_ms}};
     if (!s.message.empty()) j["message"] = s.message;
+    if (!s.output_name.empty()) j["output"] = {{"name", s.output_name}, {"value", s.output}};
     steps.push_back(std::move(j));
   }
   nlohmann::json trend = nlohmann::json::array();
@@ -134,7 +135,10 @@ std::string drill_report_markdown(const DrillReport& r) {
     << "|---|---|---|---|---|---|\n";
   for (const auto& st : r.steps)
     s << "| " << st.phase << " | " << cell(st.name) << " | " << st.status << " | " << st.attempts
-      << " | " << ms_text(st.duration_ms) << " | " << cell(st.message) << " |\n";
+      << " | " << ms_text(st.duration_ms) << " | "
+      << cell(!st.message.empty() || st.output_name.empty() ? st.message
+                                                            : st.output_name + ": " + st.output)
+      << " |\n";
   s << "\n## Trend (last " << r.trend.size() << " drills)\n\n"
     << "| at | status | RTO | RPO |\n|---|---|---|---|\n";
   for (const auto& t : r.trend)
@@ -210,6 +214,9 @@ std::string drill_report_junit(const DrillReport& r) {
         << "    </testcase>\n";
     } else if (st.status == "skipped") {
       s << ">\n      <skipped/>\n    </testcase>\n";
+    } else if (!st.output_name.empty()) {
+      s << ">\n      <system-out>" << xml_escape(st.output_name + ": " + st.output)
+        << "</system-out>\n    </testcase>\n";
     } else {
       s << "/>\n";
     }

@@ -21,6 +21,10 @@ struct ReportStep {
   int attempts = 0;
   int64_t duration_ms = 0;
   std::string message;  // a failure: what it saw last (already redacted)
+  /// A passed step's `capture` (not of a `sensitive` step): its name and value (redacted), so
+  /// that what a verify step found (e.g. the files that differ) is in the report.
+  std::string output_name = {};
+  std::string output = {};
 };
 
 /// A measured value against its objective.

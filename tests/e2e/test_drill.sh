@@ -407,8 +407,31 @@ expect_in "$WORK/err" "'enforce' must be true or false" "objectives.enforce chec
 sed 's|\./playbooks|./badrefs|' inv.yaml >inv-bad.yaml
 run_gw -i inv-bad.yaml --state-dir "$WORK/st-bad" validate
 expect_rc 2 "invalid playbook references"
-expect_in "$WORK/err" "unknown secret 'nope'" "secret param naming an unknown secret"
+expect_not_in "$WORK/err" "'nope'" "a secret param's undefined secret is not a load error"
 expect_in "$WORK/err" "is secret 'pw' and would reach a command line" "secret param on argv"
 check "validate wrote no state" test ! -e "$WORK/st-bad"
+# ...it is one when that playbook runs: exit 2 naming it, nothing written.
+mkdir -p undefsecret
+cat >undefsecret/undef.yaml <<YAML
+apiVersion: groundwork/v1
+kind: Playbook
+metadata: {name: undef}
+spec:
+  params:
+    pw: {secret: nope}
+  steps:
+    - name: s
+      run: {argv: [sh, -c, "touch $WORK/undef-ran"], env: {PW: "\${params.pw}"}}
+YAML
+sed 's|\./playbooks|./undefsecret|' inv.yaml >inv-bad.yaml
+run_gw -i inv-bad.yaml --state-dir "$WORK/st-bad" validate
+expect_rc 0 "an undefined secret of a playbook not run is no error"
+run_gw -i inv-bad.yaml --state-dir "$WORK/st-bad" drill undef
+expect_rc 2 "drill of a playbook whose secret param's secret is undefined"
+expect_in "$WORK/err" "param 'pw' of playbook 'undef' is secret 'nope', which inventory 'dr' does not define" "names the param and the secret"
+check "nothing ran" test ! -e "$WORK/undef-ran"
+check "nothing written" test ! -e "$WORK/st-bad"
+run_gw -i inv-bad.yaml --state-dir "$WORK/st-bad" plan --playbook undef
+expect_rc 2 "plan --playbook of it"
 
 finish

@@ -106,6 +106,22 @@ TEST_CASE("params: defaults in any order, required, unknown and secret ones refu
   CHECK(given->values.at("suffix") == "mine");
 }
 
+TEST_CASE("params: a secret param's inventory secret is checked when the playbook runs") {
+  gw::Playbook pb = playbook();
+  gw::Inventory inv;
+  inv.name = "lab";
+  gw::RenderScope base;
+  base.inventory = &inv;
+  auto undefined = gw::resolve_params(pb, {"target=a"}, base);
+  REQUIRE_FALSE(undefined);
+  CHECK(undefined.error().message.find("param 'password' of playbook 'pb' is secret 'pw', which "
+                                       "inventory 'lab' does not define") != std::string::npos);
+  inv.secrets["pw"] = gw::SecretSource{};
+  auto defined = gw::resolve_params(pb, {"target=a"}, base);
+  REQUIRE(defined);
+  CHECK(defined->secrets.at("password") == "pw");
+}
+
 TEST_CASE("objectives: met within, missed beyond or unmeasured") {
   gw::Objective o;
   CHECK(o.met());  // no objective
@@ -155,6 +171,24 @@ TEST_CASE("drill reports: JSON fields, JUnit failures escaped, metrics") {
   CHECK(m.find("groundwork_drill_last_run_timestamp_seconds{inventory=\"home\",playbook=\"etcd\"} "
                "1764547200\n") != std::string::npos);
   CHECK(gw::xml_escape(std::string("a\x01") + "b") == "ab");
+}
+
+TEST_CASE("drill reports: a passed step's captured output in JSON, Markdown and JUnit") {
+  gw::DrillReport r;
+  r.playbook = "restic";
+  r.status = "passed";
+  gw::ReportStep compare{"verify", "compare-live", "passed", 1, 10, ""};
+  compare.output_name = "differences";
+  compare.output = "1 differ: a|b.txt";
+  r.steps = {{"steps", "prepare", "passed", 1, 10, ""}, compare};
+  auto j = gw::drill_report_json(r);
+  CHECK_FALSE(j["steps"][0].contains("output"));
+  CHECK(j["steps"][1]["output"]["name"] == "differences");
+  CHECK(j["steps"][1]["output"]["value"] == "1 differ: a|b.txt");
+  CHECK(gw::drill_report_markdown(r).find("| differences: 1 differ: a b.txt |") !=
+        std::string::npos);
+  CHECK(gw::drill_report_junit(r).find("<system-out>differences: 1 differ: a|b.txt</system-out>") !=
+        std::string::npos);
 }
 
 TEST_CASE("--force names playbook phases and steps, or stages") {

@@ -207,6 +207,33 @@ std::optional<std::string> backup_time(const Outputs& outputs, const Playbook& p
   return std::nullopt;
 }
 
+/// A passed step's captured output (name, value), unless the step is `sensitive`; a long value
+/// is cut at 4 KiB (on a UTF-8 character boundary).
+std::optional<std::pair<std::string, std::string>> step_output(const Outputs& outputs,
+                                                               const Playbook& pb,
+                                                               const PhaseStepResult& s) {
+  if (s.result.status != StepStatus::Passed && s.result.status != StepStatus::AlreadyDone)
+    return std::nullopt;
+  const std::vector<Step>& steps = s.phase == Phase::Steps    ? pb.steps
+                                   : s.phase == Phase::Verify ? pb.verify
+                                                              : pb.cleanup;
+  for (const auto& step : steps) {
+    if (step.name != s.name || !step.capture || step.visibility == Visibility::Sensitive) continue;
+    auto values = outputs.snapshot();
+    auto it = values.find(phase_unit(pb.name, s.phase) + "." + step.capture->name);
+    if (it == values.end()) return std::nullopt;
+    std::string v = it->second;
+    constexpr size_t kMax = 4096;
+    if (v.size() > kMax) {
+      size_t cut = kMax;
+      while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+      v = v.substr(0, cut) + "…";
+    }
+    return std::make_pair(step.capture->name, v);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
@@ -358,6 +385,10 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     st.duration_ms = s.result.duration.count();
     if (s.result.status == StepStatus::Failed || s.result.status == StepStatus::Interrupted)
       st.message = secrets->redactor.redact(with_last_line(s.result));
+    if (auto out = step_output(outputs, pb, s)) {
+      st.output_name = out->first;
+      st.output = secrets->redactor.redact(out->second);
+    }
     rep.steps.push_back(std::move(st));
   }
   // RTO counts the needed stages this run applied (not those already done): SPEC §5's "first step".
