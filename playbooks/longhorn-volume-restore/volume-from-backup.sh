@@ -2,7 +2,9 @@
 # longhorn-volume-restore: creates the Longhorn Volume restored from a backup, and prints the
 # backup's creation time (the playbook captures it as backupTime, for the RPO).
 #
-# Usage: volume-from-backup.sh KUBECONFIG CONTEXT LONGHORN_NS BACKUP_VOLUME BACKUP VOLUME SIZE REPLICAS
+# Usage: volume-from-backup.sh CONTEXT LONGHORN_NS BACKUP_VOLUME BACKUP VOLUME SIZE REPLICAS
+#   kubectl finds the cluster through $KUBECONFIG (groundwork sets it from the inventory) and
+#   CONTEXT (empty: that kubeconfig's current context).
 #   BACKUP empty: the newest Completed backup of BACKUP_VOLUME (label backup-volume, as Longhorn
 #   sets it: types/types.go LonghornLabelBackupVolume, v1.9.3).
 # The Volume's spec.fromBackup is the Backup's status.url (`<target>?backup=B&volume=V`,
@@ -10,8 +12,8 @@
 # Built here rather than from a .tmpl file because the backup's URL is only known at run time.
 # Needs kubectl on PATH. Longhorn v1.9.3, github.com/longhorn/longhorn-manager.
 set -eu
-kubeconfig=$1 context=$2 ns=$3 bv=$4 backup=$5 volume=$6 size=$7 replicas=$8
-k() { kubectl --kubeconfig "$kubeconfig" --context "$context" -n "$ns" "$@"; }
+context=$1 ns=$2 bv=$3 backup=$4 volume=$5 size=$6 replicas=$7
+k() { kubectl ${context:+--context "$context"} -n "$ns" "$@"; }
 fields='{.metadata.name} {.status.url} {.status.backupCreatedAt} {.status.state}{"\n"}'
 if [ -n "$backup" ]; then
   line=$(k get backups.longhorn.io "$backup" -o "jsonpath=$fields")

@@ -57,7 +57,9 @@ check "its instance pod is gone" bash -c "! $SIM_BIN/kubectl --kubeconfig $ROOT/
 check "the drill archived nothing" python3 -c "
 import json; d=json.load(open('$GROUNDWORK_SIM_STATE/state.json'))['dr']['barman']
 assert list(d) == ['s3://backups/pg/pg'], list(d)"
-check "psql ran in the recovered pod" grep -q '"exec", "-n", "db", "pg-drill-1", "-c", "postgres", "--", "psql"' "$GROUNDWORK_SIM_STATE/calls.jsonl"
+check "psql ran in the recovered pod" grep -q '"exec", "-n", "db", "pg-drill-1", "-c", "postgres", "--", "sh", "-c", "out=$(psql' "$GROUNDWORK_SIM_STATE/calls.jsonl"
+LOGS=$(ls -td .groundwork/cnpg/runs/*/logs | head -1)
+check "the SQL check's output is logged" grep -qx '42' "$LOGS/cnpg-recovery%3Averify.sql.log"
 
 # ---- a recovery that never becomes Ready: the drill fails, cleanup still runs ----
 printf -- '- {kind: Cluster, name: pg-drill, effect: never-ready}\n' | set_faults

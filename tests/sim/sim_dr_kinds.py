@@ -221,11 +221,9 @@ def status_cnpg_cluster(c, rec):
     o["status"] = st
 
 
-def psql(c, pod_rec, args):
-    """`psql … -c SQL` in a CloudNativePG instance pod: the seeded answer of the cluster's data."""
-    cluster = ((pod_rec["obj"]["metadata"].get("labels") or {}).get("cnpg.io/cluster"))
-    if not cluster:
-        raise Exit(127, 'SIMULATION: exec: "psql": executable file not found in $PATH (not a CloudNativePG instance pod)')
+def psql(c, ns, cluster, args):
+    """`psql … -c SQL` in an instance pod of CloudNativePG cluster ns/cluster: the seeded answer
+    of the cluster's data (printed raw, like -tA). Returns the exit code."""
     sql, i = None, 0
     while i < len(args):
         a = args[i]
@@ -246,8 +244,9 @@ def psql(c, pod_rec, args):
             continue
         i += 1
     if sql is None:
-        raise Exit(1, "SIMULATION: psql runs only with -c/--command here")
-    data = dr_state(c)["pg"].get("%s/%s" % (pod_rec["ns"], cluster)) or {}
+        err("SIMULATION: psql runs only with -c/--command here")
+        return 1
+    data = dr_state(c)["pg"].get("%s/%s" % (ns, cluster)) or {}
     key = " ".join(sql.strip().rstrip(";").split()).lower()
     for q, ans in data.items():
         if " ".join(str(q).strip().rstrip(";").split()).lower() == key:
@@ -515,8 +514,13 @@ def install():
 
 # --------------------------------------------------------------------------- kubectl exec
 
+POD_BIN = os.path.join(simlib.SIM_DIR, "pod-bin")
+
+
 def kubectl_exec(k, pos):
-    """`kubectl exec POD [-c C] -- CMD…`: only psql in CloudNativePG instance pods."""
+    """`kubectl exec POD [-c C] -- CMD…` in a CloudNativePG instance pod: `psql …`, or `sh -c
+    SCRIPT ARGS…` run by the local /bin/sh with only the pod's programs that matter on PATH
+    (tests/sim/pod-bin: psql answering from the seeded data; coreutils and grep from /usr/bin)."""
     if not pos:
         raise Exit(1, "error: pod, type/name or --filename must be specified")
     target, cmd = pos[0], pos[1:]
@@ -533,9 +537,19 @@ def kubectl_exec(k, pos):
         c.refresh(rec)
         if rec["obj"]["status"].get("phase") != "Running":
             raise Exit(1, "error: unable to upgrade connection: container not found (\"%s\")" % (k.o.get("container") or "main"))
-        if os.path.basename(cmd[0]) != "psql":
-            raise Exit(1, 'SIMULATION: kubectl exec runs only psql in CloudNativePG instance pods, not "%s"' % cmd[0])
-        return psql(c, rec, cmd[1:])
+        cluster = ((rec["obj"]["metadata"].get("labels") or {}).get("cnpg.io/cluster"))
+        if not cluster:
+            raise Exit(1, "SIMULATION: kubectl exec runs only in CloudNativePG instance pods")
+        prog = os.path.basename(cmd[0])
+        if prog == "psql":
+            return psql(c, rec["ns"], cluster, cmd[1:])
+    if prog not in ("sh", "bash"):
+        raise Exit(126, 'SIMULATION: exec: "%s": executable file not found in $PATH' % cmd[0])
+    import subprocess
+    sys.stdout.flush()
+    env = {"PATH": POD_BIN + ":/usr/bin:/bin", "HOME": "/var/lib/postgresql", "LANG": "C.UTF-8",
+           "GROUNDWORK_SIM_STATE": k.sim.dir, "SIM_POD_NAMESPACE": rec["ns"], "SIM_POD_CLUSTER": cluster}
+    return subprocess.run(["/bin/sh"] + cmd[1:], env=env, cwd="/").returncode
 
 
 # --------------------------------------------------------------------------- seeding (tests)
@@ -556,6 +570,10 @@ def seed(state_dir, data):
 
 
 def main(argv):
+    if argv[:1] == ["psql"]:  # tests/sim/pod-bin/psql, inside a simulated `kubectl exec … -- sh -c`
+        sim = simlib.Sim("psql", os.environ["GROUNDWORK_SIM_STATE"], [], 0)
+        with sim.txn(write=False) as c:
+            return psql(c, os.environ["SIM_POD_NAMESPACE"], os.environ["SIM_POD_CLUSTER"], argv[1:])
     if len(argv) != 2 or argv[0] != "seed":
         sys.stderr.write("usage: sim_dr_kinds.py seed FILE.yaml   (SIMULATION; needs GROUNDWORK_SIM_STATE)\n")
         return 2

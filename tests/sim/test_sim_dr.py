@@ -98,6 +98,10 @@ class TestCnpg(DrCase):
         self.assertEqual(pods, "primary replica")
         r = self.kok("exec", "-n", "db", "pg-drill-1", "-c", "postgres", "--", "psql", "-d", "app", "-tAc", "SELECT count(*) FROM t;")
         self.assertEqual(r.stdout, "7\n")
+        script = 'out=$(psql -d "$0" -tAc "$1") || exit; printf "%s\\n" "$out" | grep -Eq -- "$2"'
+        self.kok("exec", "-n", "db", "pg-drill-1", "--", "sh", "-c", script, "app", "select count(*) from t", "^7$")
+        self.assertEqual(self.k("exec", "-n", "db", "pg-drill-1", "--", "sh", "-c", script, "app", "select count(*) from t", "^8$").returncode, 1)
+        self.assertEqual(self.k("exec", "-n", "db", "pg-drill-1", "--", "sh", "-c", script, "app", "select x", ".").returncode, 1)
         r = self.k("exec", "-n", "db", "pg-drill-1", "--", "psql", "-c", "select nope")
         self.assertEqual(r.returncode, 1)
         self.assertIn("no seeded answer", r.stderr)
