@@ -7,6 +7,7 @@ import sys
 import time
 
 import simlib  # noqa: E402
+import sim_dr_kinds  # noqa: E402
 from simlib import Exit, FlagSpec, out, err  # noqa: E402
 
 TOOL = "kubectl"
@@ -49,6 +50,7 @@ VERBS = {
     "logs": FlagSpec("container|c:str", "follow|f", "tail:str", "since:str", "previous|p", "all-containers",
                      "selector|l:str", "timestamps"),
     "auth": FlagSpec("quiet|q", "all-namespaces|A", "list"),
+    "exec": FlagSpec("container|c:str", "stdin|i", "tty|t", "quiet|q", "pod-running-timeout:str", "filename|f:list"),
     "scale": FlagSpec("replicas:str", "timeout:str", "filename|f:list", "current-replicas:str"),
 }
 
@@ -313,6 +315,11 @@ class Kubectl:
                 e = self.place(t, src, doc)
                 if e:
                     raise Exit(1, e)
+                e = sim_dr_kinds.validate(t, doc)
+                if e:
+                    err(e)
+                    rc = 1
+                    continue
                 md = doc["metadata"]
                 ref = "%s/%s" % (t.kind_ref, md["name"])
                 if t.namespaced and not c.ns_exists(md["namespace"]) and dry != "client":
@@ -526,6 +533,8 @@ class Kubectl:
                 for m in missing:
                     if not self.o.get("ignore_not_found"):
                         errors.append('Error from server (NotFound): %s "%s" not found' % (t.res, m))
+            if self.o.get("sort_by"):
+                objs = sort_objects(objs, self.o["sort_by"])
             if errors:
                 rc = 1
                 single = False if objs else single
@@ -911,6 +920,9 @@ class Kubectl:
             return 0
         raise Exit(1, "error: SIMULATION: only 'auth can-i' is implemented")
 
+    def cmd_exec(self, pos):
+        return sim_dr_kinds.kubectl_exec(self, pos)
+
     def cmd_scale(self, pos):
         reps = self.o.get("replicas")
         if reps is None:
@@ -1087,3 +1099,16 @@ def columns(kind, items=()):
         return ["READY"], lambda o: [ready_cond(o) if (o.get("status") or {}).get("conditions") else ""]
     return [], lambda o: []
 
+
+def sort_objects(objs, field):
+    """`get --sort-by=.a.b` (or `{.a.b}`): ascending by that field, missing ones first, stable."""
+    tpl = field if field.startswith("{") else "{%s}" % field
+    def key(o):
+        v = simlib.jp_eval(simlib.jp_parse_expr(tpl.strip("{}")), [o])
+        v = v[0] if v else None
+        return (v is not None, v if isinstance(v, (int, float)) and not isinstance(v, bool) else 0,
+                "" if isinstance(v, (int, float)) else simlib.jp_format(v))
+    try:
+        return sorted(objs, key=key)
+    except simlib.JPError as e:
+        raise Exit(1, "error: couldn't find any field with path \"%s\" in the list of objects: %s" % (field, e))

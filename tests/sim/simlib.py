@@ -450,7 +450,7 @@ class Sim:
         with self.lock():
             counts = self._read_json("fault-counts.json", {})
             for i, r in enumerate(rules):
-                if not isinstance(r, dict):
+                if not isinstance(r, dict) or "kind" in r:  # {kind, name, effect}: object faults (sim_dr_kinds.py)
                     continue
                 tools = r.get("tool")
                 if tools is not None:
@@ -1001,7 +1001,7 @@ class Cluster:
         """One observation of the object: counts a poll, then recomputes its status."""
         if poll:
             rec["polls"] += 1
-        fn = STATUS_FUNCS.get(rec["kind"])
+        fn = GROUP_STATUS_FUNCS.get((rec["group"], rec["kind"])) or STATUS_FUNCS.get(rec["kind"])
         if fn:
             fn(self, rec)
         return rec["obj"]
@@ -1394,6 +1394,10 @@ STATUS_FUNCS = {
     "Namespace": status_namespace,
     "BackupStorageLocation": lambda c, rec: status_velero_bsl(c, rec),
 }
+
+# (API group, kind) -> status function; checked before STATUS_FUNCS (kinds whose names other
+# groups use too: Cluster, Volume, Backup, Restore). Filled by sim_dr_kinds.install().
+GROUP_STATUS_FUNCS = {}
 
 
 def synth_pods(c, rec):
@@ -1826,3 +1830,9 @@ def status_velero_bsl(c, rec):
         st = rec["obj"].setdefault("status", {})
         if st.get("phase") != "Available":
             st.update({"phase": "Available", "lastValidationTime": now_iso()})
+
+# --------------------------------------------------------------------------- DR kinds
+# CloudNativePG, Longhorn and K8up objects: tests/sim/sim_dr_kinds.py
+import sim_dr_kinds  # noqa: E402
+
+sim_dr_kinds.install()
