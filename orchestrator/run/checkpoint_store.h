@@ -40,8 +40,9 @@ class CheckpointStore {
                                     const StepPreview& p, Repeat repeat);
   [[nodiscard]] Status step_finished(const std::string& unit, const std::string& step,
                                      const StepPreview& p, Repeat repeat, const StepEnd& end);
+  /// `ran`: whether a step of it ran (only such durations weigh it for scheduling).
   [[nodiscard]] Status stage_finished(const std::string& name, const std::string& spec_key,
-                                      RecordStatus status, Millis duration);
+                                      RecordStatus status, Millis duration, bool ran = true);
   /// Journals the end of a drill or restore (for `status` and the trend), synced.
   [[nodiscard]] Status drill_finished(const DrillRecord& record);
   /// Makes everything written so far durable.

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <thread>
+
+#include "plan/schedule.h"
 
 namespace gw {
 
@@ -42,12 +45,13 @@ bool satisfied(StageOutcome o) {
 class StageRun {
  public:
   StageRun(const PlannedStage& ps, const RunContext& ctx, const ExecOptions& opts)
-      : ps_(ps), ctx_(ctx), opts_(opts), started_(Clock::now()) {
+      : ps_(ps), ctx_(ctx), opts_(opts), started_(now()) {
     rep_.name = ps.stage->name;
   }
   StageReport run();
 
  private:
+  Clock::time_point now() const { return ctx_.clock ? ctx_.clock() : Clock::now(); }
   std::optional<WhenState> when_now();
   StageReport done(StageOutcome o);
   StageReport failed(const std::string& what, const StepResult& r);
@@ -61,7 +65,7 @@ class StageRun {
 
 StageReport StageRun::done(StageOutcome o) {
   rep_.outcome = o;
-  rep_.duration = std::chrono::duration_cast<Millis>(Clock::now() - started_);
+  rep_.duration = std::chrono::duration_cast<Millis>(now() - started_);
   return rep_;
 }
 
@@ -71,7 +75,7 @@ StageReport StageRun::failed(const std::string& what, const StepResult& r) {
   bool interrupted = r.status == StepStatus::Interrupted;
   auto s = ctx_.store->stage_finished(
       ps_.stage->name, ps_.spec_key, interrupted ? RecordStatus::Interrupted : RecordStatus::Failed,
-      std::chrono::duration_cast<Millis>(Clock::now() - started_));
+      std::chrono::duration_cast<Millis>(now() - started_));
   (void)s;  // the store remembers it is broken; the scheduler stops the run
   return done(interrupted ? StageOutcome::Interrupted : StageOutcome::Failed);
 }
@@ -124,15 +128,15 @@ StageReport StageRun::run() {
     StepResult r = run_gate(ctx_, ps_.stage->name, gate);
     if (r.status != StepStatus::Passed) return failed("gate " + gate.name, r);
   }
+  bool ran = std::any_of(steps.begin(), steps.end(),
+                         [](const StepDecision& x) { return x.action == StepAction::Run; });
   auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, RecordStatus::Passed,
-                                      std::chrono::duration_cast<Millis>(Clock::now() - started_));
+                                      std::chrono::duration_cast<Millis>(now() - started_), ran);
   if (!s) {
     rep_.failed_step = "journal";
     rep_.failure = {StepStatus::Failed, "cannot write the journal: " + s.error().message};
     return done(StageOutcome::Failed);
   }
-  bool ran = std::any_of(steps.begin(), steps.end(),
-                         [](const StepDecision& x) { return x.action == StepAction::Run; });
   return done(ran ? StageOutcome::Passed : StageOutcome::AlreadyDone);
 }
 
@@ -161,9 +165,14 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   RunReport report;
   report.stages.resize(n);
   for (size_t i = 0; i < n; ++i) report.stages[i].name = plan.stages[i].stage->name;
-  auto by_priority = [&](size_t a, size_t b) {
-    return plan.stages[a].remaining < plan.stages[b].remaining;  // max-heap on remaining path
+  auto by_priority = [&](size_t a, size_t b) {  // max-heap on remaining path, then plan order
+    if (plan.stages[a].remaining != plan.stages[b].remaining)
+      return plan.stages[a].remaining < plan.stages[b].remaining;
+    return a > b;
   };
+  // Where each stage is and when it started: for the estimate of the time left.
+  std::vector<StagePhase> phase(n, StagePhase::Pending);
+  std::vector<Clock::time_point> began(n);
   std::vector<size_t> ready;
   for (size_t i = 0; i < n; ++i)
     if (waiting_on[i] == 0) ready.push_back(i);
@@ -174,31 +183,64 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   std::vector<size_t> finished;  // filled by workers, drained by the loop below
   std::deque<size_t> tasks;      // stages handed to the workers
   bool closing = false;          // no more tasks: workers exit
-  size_t running = 0;
+  size_t running = 0;            // stages holding a job slot
+  size_t in_flight = 0;          // stages started and not finished (some may wait for a tool)
+  size_t busy = 0;               // workers running a stage
+  size_t returning = 0;          // stages waiting to take a job slot back (they go first)
+  bool lent = false;             // a job slot was lent since the loop last looked
   bool stop_starting = false;
   const int jobs = std::max(1, opts.jobs);
 
-  // A pool of `jobs` workers that live for the whole run, taking one stage at a time.
-  std::vector<std::thread> workers;
-  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
-  for (size_t w = 0; w < pool; ++w) {
-    workers.emplace_back([&] {
+  // A step waiting for its tool (run/tool_limits.h) lends its stage's job slot meanwhile.
+  struct SlotLender : ToolLimits::Lender {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    size_t& running;
+    size_t& returning;
+    bool& lent;
+    int jobs;
+    SlotLender(std::mutex& m, std::condition_variable& c, size_t& r, size_t& ret, bool& l, int j)
+        : mu(m), cv(c), running(r), returning(ret), lent(l), jobs(j) {}
+    void lend() override {
+      std::lock_guard<std::mutex> l(mu);
+      --running;
+      lent = true;
+      cv.notify_all();
+    }
+    void take_back() override {
       std::unique_lock<std::mutex> l(mu);
-      for (;;) {
-        cv.wait(l, [&] { return closing || !tasks.empty(); });
-        if (tasks.empty()) return;
-        size_t i = tasks.front();
-        tasks.pop_front();
-        l.unlock();
-        StageReport rep = run_stage(plan.stages[i], ctx, opts);
-        l.lock();
-        report.stages[i] = std::move(rep);
-        finished.push_back(i);
-        --running;
-        cv.notify_all();
-      }
-    });
-  }
+      ++returning;
+      cv.wait(l, [&] { return static_cast<int>(running) < jobs; });
+      --returning;
+      ++running;
+    }
+  } lender(mu, cv, running, returning, lent, jobs);
+  if (ctx.limits) ctx.limits->set_lender(&lender);
+
+  // A pool of workers that live for the whole run, taking one stage at a time: `jobs` of them,
+  // one more whenever every worker is busy (stages waiting for a tool hold theirs).
+  std::vector<std::thread> workers;
+  auto worker = [&] {
+    std::unique_lock<std::mutex> l(mu);
+    for (;;) {
+      cv.wait(l, [&] { return closing || !tasks.empty(); });
+      if (tasks.empty()) return;
+      size_t i = tasks.front();
+      tasks.pop_front();
+      ++busy;
+      l.unlock();
+      StageReport rep = run_stage(plan.stages[i], ctx, opts);
+      l.lock();
+      report.stages[i] = std::move(rep);
+      finished.push_back(i);
+      --running;
+      --in_flight;
+      --busy;
+      cv.notify_all();
+    }
+  };
+  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
+  for (size_t w = 0; w < pool; ++w) workers.emplace_back(worker);
 
   // Marks everything downstream of a stage that did not succeed as blocked, through the same
   // decision as plan: a stage whose `when` is false is skipped, not blocked.
@@ -206,6 +248,7 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     for (size_t d : plan.stages[i].dependent_index) {
       StageReport& rep = report.stages[d];
       if (rep.outcome == StageOutcome::Blocked || rep.outcome == StageOutcome::Skipped) continue;
+      phase[d] = StagePhase::Finished;  // will not run
       StageFacts facts;
       facts.when = plan.stages[d].when;
       facts.blocked_by = by;
@@ -222,9 +265,38 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     }
   };
 
+  // The estimate of the time left (plan/schedule.h), once durations were measured.
+  Clock::time_point last_estimate;
+  auto estimate = [&](Clock::time_point now) {
+    std::vector<double> left(n);
+    for (size_t i = 0; i < n; ++i) {
+      double w = plan.stages[i].weight;
+      left[i] = phase[i] == StagePhase::Running
+                    ? std::max(0.0, w - std::chrono::duration<double, std::milli>(now - began[i]).count())
+                    : w;
+    }
+    ctx.listener->estimate(Millis(std::llround(simulate(plan, jobs, phase, left))));
+    last_estimate = now;
+  };
+
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
-    for (size_t i : finished) {
+    // Durability: a stage's records are on disk before a stage that needs it starts (one
+    // fdatasync for every stage that finished meanwhile; the journal is written by the workers).
+    std::vector<size_t> batch;
+    batch.swap(finished);  // what finishes during the sync waits for the next round
+    bool releases = false;
+    for (size_t i : batch)
+      releases = releases || (satisfied(report.stages[i].outcome) &&
+                              !plan.stages[i].dependent_index.empty());
+    if (releases) {
+      lock.unlock();
+      auto synced = ctx.store->sync();
+      lock.lock();
+      if (!synced) stop_starting = true;
+    }
+    for (size_t i : batch) {
+      phase[i] = StagePhase::Finished;
       if (!satisfied(report.stages[i].outcome)) {
         if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
           stop_starting = true;
@@ -238,23 +310,34 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
         }
       }
     }
-    finished.clear();
     if (ctx.interrupt->stopping() || ctx.store->broken()) stop_starting = true;
-    while (!stop_starting && !ready.empty() && static_cast<int>(running) < jobs) {
+    lent = false;
+    while (!stop_starting && !ready.empty() && static_cast<int>(running + returning) < jobs) {
       std::pop_heap(ready.begin(), ready.end(), by_priority);
       size_t i = ready.back();
       ready.pop_back();
       ++running;
+      ++in_flight;
+      report.start_order.push_back(i);
+      phase[i] = StagePhase::Running;
+      began[i] = Clock::now();
       tasks.push_back(i);
+      if (busy + tasks.size() > workers.size()) workers.emplace_back(worker);
       cv.notify_all();
     }
-    if (running == 0 && finished.empty() && (ready.empty() || stop_starting)) break;
-    cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !finished.empty(); });
+    if (in_flight == 0 && finished.empty() && (ready.empty() || stop_starting)) break;
+    if (plan.weights_measured && !stop_starting) {
+      auto now = Clock::now();
+      if (last_estimate == Clock::time_point{} || now - last_estimate >= std::chrono::seconds(1))
+        estimate(now);
+    }
+    cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !finished.empty() || lent; });
   }
   closing = true;
   cv.notify_all();
   lock.unlock();
   for (auto& t : workers) t.join();
+  if (ctx.limits) ctx.limits->set_lender(nullptr);
 
   for (const auto& s : report.stages) {
     if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked)

@@ -4,6 +4,7 @@
 /// Modeled on ninja's build log: recover on open, compact by rewriting to a temp file + rename.
 #include <sys/types.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -18,6 +19,8 @@
 namespace gw {
 
 inline constexpr int kJournalVersion = 1;
+/// How long the background flusher lets deferred records gather before its fdatasync.
+inline constexpr std::chrono::milliseconds kFlushDelay{5};
 
 /// Drill results remembered for `status` and trends.
 struct DrillRecord {
