@@ -179,68 +179,18 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   std::make_heap(ready.begin(), ready.end(), by_priority);
 
   std::mutex mu;
-  std::condition_variable cv;
-  std::vector<size_t> finished;  // filled by workers, drained by the loop below
-  std::deque<size_t> tasks;      // stages handed to the workers
-  bool closing = false;          // no more tasks: workers exit
-  size_t running = 0;            // stages holding a job slot
-  size_t in_flight = 0;          // stages started and not finished (some may wait for a tool)
-  size_t busy = 0;               // workers running a stage
-  size_t returning = 0;          // stages waiting to take a job slot back (they go first)
-  bool lent = false;             // a job slot was lent since the loop last looked
+  std::condition_variable cv;       // workers: a task, the end; take_back: a free job slot
+  std::condition_variable main_cv;  // the loop below: the last stage ended
+  std::deque<size_t> tasks;         // stages handed to the workers
+  bool closing = false;             // no more tasks: workers exit
+  size_t running = 0;               // stages holding a job slot
+  size_t in_flight = 0;             // stages started and not finished (some may wait for a tool)
+  size_t busy = 0;                  // workers running a stage
+  size_t returning = 0;             // stages waiting to take a job slot back (they go first)
   bool stop_starting = false;
   const int jobs = std::max(1, opts.jobs);
-
-  // A step waiting for its tool (run/tool_limits.h) lends its stage's job slot meanwhile.
-  struct SlotLender : ToolLimits::Lender {
-    std::mutex& mu;
-    std::condition_variable& cv;
-    size_t& running;
-    size_t& returning;
-    bool& lent;
-    int jobs;
-    SlotLender(std::mutex& m, std::condition_variable& c, size_t& r, size_t& ret, bool& l, int j)
-        : mu(m), cv(c), running(r), returning(ret), lent(l), jobs(j) {}
-    void lend() override {
-      std::lock_guard<std::mutex> l(mu);
-      --running;
-      lent = true;
-      cv.notify_all();
-    }
-    void take_back() override {
-      std::unique_lock<std::mutex> l(mu);
-      ++returning;
-      cv.wait(l, [&] { return static_cast<int>(running) < jobs; });
-      --returning;
-      ++running;
-    }
-  } lender(mu, cv, running, returning, lent, jobs);
-  if (ctx.limits) ctx.limits->set_lender(&lender);
-
-  // A pool of workers that live for the whole run, taking one stage at a time: `jobs` of them,
-  // one more whenever every worker is busy (stages waiting for a tool hold theirs).
   std::vector<std::thread> workers;
-  auto worker = [&] {
-    std::unique_lock<std::mutex> l(mu);
-    for (;;) {
-      cv.wait(l, [&] { return closing || !tasks.empty(); });
-      if (tasks.empty()) return;
-      size_t i = tasks.front();
-      tasks.pop_front();
-      ++busy;
-      l.unlock();
-      StageReport rep = run_stage(plan.stages[i], ctx, opts);
-      l.lock();
-      report.stages[i] = std::move(rep);
-      finished.push_back(i);
-      --running;
-      --in_flight;
-      --busy;
-      cv.notify_all();
-    }
-  };
-  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
-  for (size_t w = 0; w < pool; ++w) workers.emplace_back(worker);
+  std::function<void()> worker;
 
   // Marks everything downstream of a stage that did not succeed as blocked, through the same
   // decision as plan: a stage whose `when` is false is skipped, not blocked.
@@ -265,53 +215,13 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     }
   };
 
-  // The estimate of the time left (plan/schedule.h), once durations were measured.
-  Clock::time_point last_estimate;
-  auto estimate = [&](Clock::time_point now) {
-    std::vector<double> left(n);
-    for (size_t i = 0; i < n; ++i) {
-      double w = plan.stages[i].weight;
-      left[i] = phase[i] == StagePhase::Running
-                    ? std::max(0.0, w - std::chrono::duration<double, std::milli>(now - began[i]).count())
-                    : w;
-    }
-    ctx.listener->estimate(Millis(std::llround(simulate(plan, jobs, phase, left))));
-    last_estimate = now;
-  };
-
-  std::unique_lock<std::mutex> lock(mu);
-  for (;;) {
-    // Durability: a stage's records are on disk before a stage that needs it starts (one
-    // fdatasync for every stage that finished meanwhile; the journal is written by the workers).
-    std::vector<size_t> batch;
-    batch.swap(finished);  // what finishes during the sync waits for the next round
-    bool releases = false;
-    for (size_t i : batch)
-      releases = releases || (satisfied(report.stages[i].outcome) &&
-                              !plan.stages[i].dependent_index.empty());
-    if (releases) {
-      lock.unlock();
-      auto synced = ctx.store->sync();
-      lock.lock();
-      if (!synced) stop_starting = true;
-    }
-    for (size_t i : batch) {
-      phase[i] = StagePhase::Finished;
-      if (!satisfied(report.stages[i].outcome)) {
-        if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
-          stop_starting = true;
-        block(i, report.stages[i].name);
-        continue;
-      }
-      for (size_t d : plan.stages[i].dependent_index) {
-        if (--waiting_on[d] == 0 && report.stages[d].outcome != StageOutcome::Blocked) {
-          ready.push_back(d);
-          std::push_heap(ready.begin(), ready.end(), by_priority);
-        }
-      }
-    }
+  // Hands ready stages to the workers, highest priority first, while job slots are free (stages
+  // taking a lent slot back go first). Called with mu held, by whoever freed a slot or made a
+  // stage ready: a worker that finished a stage usually takes the next one itself, with no
+  // thread switch in between. Returns how many it handed out.
+  auto dispatch = [&]() -> size_t {
     if (ctx.interrupt->stopping() || ctx.store->broken()) stop_starting = true;
-    lent = false;
+    size_t handed = 0;
     while (!stop_starting && !ready.empty() && static_cast<int>(running + returning) < jobs) {
       std::pop_heap(ready.begin(), ready.end(), by_priority);
       size_t i = ready.back();
@@ -322,16 +232,119 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
       phase[i] = StagePhase::Running;
       began[i] = Clock::now();
       tasks.push_back(i);
+      ++handed;
       if (busy + tasks.size() > workers.size()) workers.emplace_back(worker);
-      cv.notify_all();
     }
-    if (in_flight == 0 && finished.empty() && (ready.empty() || stop_starting)) break;
+    return handed;
+  };
+
+  // A stage ended (mu held): its dependents become ready, or are blocked.
+  auto settle = [&](size_t i, bool synced) {
+    phase[i] = StagePhase::Finished;
+    if (!synced) stop_starting = true;
+    if (!satisfied(report.stages[i].outcome)) {
+      if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
+        stop_starting = true;
+      block(i, report.stages[i].name);
+      return;
+    }
+    for (size_t d : plan.stages[i].dependent_index) {
+      if (--waiting_on[d] == 0 && report.stages[d].outcome != StageOutcome::Blocked) {
+        ready.push_back(d);
+        std::push_heap(ready.begin(), ready.end(), by_priority);
+      }
+    }
+  };
+
+  // A step waiting for its tool (run/tool_limits.h) lends its stage's job slot meanwhile.
+  struct SlotLender : ToolLimits::Lender {
+    std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(*mu); }
+    std::mutex* mu = nullptr;
+    std::function<void()> on_lend;         // mu held
+    std::function<void(std::unique_lock<std::mutex>&)> on_take_back;
+    void lend() override {
+      auto l = lock();
+      on_lend();
+    }
+    void take_back() override {
+      auto l = lock();
+      on_take_back(l);
+    }
+  } lender;
+  lender.mu = &mu;
+  lender.on_lend = [&] {
+    --running;
+    if (dispatch() > 0) cv.notify_all();
+  };
+  lender.on_take_back = [&](std::unique_lock<std::mutex>& l) {
+    ++returning;
+    cv.wait(l, [&] { return static_cast<int>(running) < jobs; });
+    --returning;
+    ++running;
+  };
+  if (ctx.limits) ctx.limits->set_lender(&lender);
+
+  // A pool of workers that live for the whole run, taking one stage at a time: `jobs` of them,
+  // one more whenever every worker is busy (stages waiting for a tool hold theirs).
+  worker = [&] {
+    std::unique_lock<std::mutex> l(mu);
+    for (;;) {
+      cv.wait(l, [&] { return closing || !tasks.empty(); });
+      if (tasks.empty()) return;
+      size_t i = tasks.front();
+      tasks.pop_front();
+      ++busy;
+      l.unlock();
+      StageReport rep = run_stage(plan.stages[i], ctx, opts);
+      // Durability: a stage's records are on disk before a stage that needs it starts.
+      bool synced = true;
+      if (satisfied(rep.outcome) && !plan.stages[i].dependent_index.empty())
+        synced = static_cast<bool>(ctx.store->sync());
+      l.lock();
+      report.stages[i] = std::move(rep);
+      --running;
+      --in_flight;
+      --busy;
+      settle(i, synced);
+      // The next stage, if any, is this worker's own (tasks.front() below): others are woken
+      // only for the rest, and a stage waiting to take a lent slot back for the one freed here.
+      size_t handed = dispatch();
+      if (handed > 1 || returning > 0) cv.notify_all();
+      if (in_flight == 0) main_cv.notify_all();
+    }
+  };
+  std::unique_lock<std::mutex> lock(mu);
+  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
+  for (size_t w = 0; w < pool; ++w) workers.emplace_back(worker);
+
+  // The estimate of the time left (plan/schedule.h), once durations were measured.
+  Clock::time_point last_estimate;
+  auto estimate = [&](Clock::time_point now) {
+    std::vector<double> left(n);
+    for (size_t i = 0; i < n; ++i) {
+      double w = plan.stages[i].weight;
+      double ran = std::chrono::duration<double, std::milli>(now - began[i]).count();
+      left[i] = phase[i] == StagePhase::Running ? std::max(0.0, w - ran) : w;
+    }
+    ctx.listener->estimate(Millis(std::llround(simulate(plan, jobs, phase, left))));
+    last_estimate = now;
+  };
+
+  // The workers run the graph; this thread starts it, watches for interruptions (no new starts)
+  // and refreshes the estimate.
+  if (dispatch() > 0) cv.notify_all();
+  for (;;) {
+    if (ctx.interrupt->stopping() || ctx.store->broken()) stop_starting = true;
+    if (in_flight == 0) {
+      if (ready.empty() || stop_starting) break;
+      if (dispatch() > 0) cv.notify_all();  // (a worker hands out what it makes ready)
+    }
     if (plan.weights_measured && !stop_starting) {
       auto now = Clock::now();
       if (last_estimate == Clock::time_point{} || now - last_estimate >= std::chrono::seconds(1))
         estimate(now);
     }
-    cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !finished.empty() || lent; });
+    main_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return in_flight == 0; });
   }
   closing = true;
   cv.notify_all();
