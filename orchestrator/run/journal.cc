@@ -292,7 +292,7 @@ void Journal::flush_loop() {
     int err = errno;
     lock.lock();
     flushing_ = false;
-    flush_cv_.notify_all();  // a sync() waiting for this one
+    synced_cv_.notify_all();  // a sync() waiting for this one
     if (rc != 0 && flush_error_.empty())
       flush_error_ = path_ + ": fdatasync failed: " + std::strerror(err);
   }
@@ -329,8 +329,8 @@ Status Journal::append(nlohmann::json record, Durability durability) {
   } else {
     if (!flusher_) flusher_ = std::make_unique<std::thread>([this] { flush_loop(); });
     std::lock_guard<std::mutex> lock(flush_mu_);
+    if (!dirty_) flush_cv_.notify_one();  // the flusher; already due when dirty_ was set
     dirty_ = true;
-    flush_cv_.notify_all();  // the flusher (and never only a sync() waiting)
   }
   size_ += static_cast<off_t>(line.size());
   apply_record(record, state_);
@@ -344,7 +344,7 @@ Status Journal::sync() {
     // A background fdatasync under way covers the records it found; what came after it set
     // dirty_ again. Nothing deferred since: every record is on disk already (a sync between
     // stages that wrote nothing costs no fdatasync).
-    flush_cv_.wait(lock, [&] { return !flushing_; });
+    synced_cv_.wait(lock, [&] { return !flushing_; });
     if (!flush_error_.empty()) return Error{broken_ = flush_error_};
     if (!dirty_) return Ok{};
     dirty_ = false;  // the fdatasync below covers every record written so far

@@ -93,7 +93,8 @@ class Journal {
   JournalState state_;
   std::unique_ptr<std::thread> flusher_;
   std::mutex flush_mu_;
-  std::condition_variable flush_cv_;
+  std::condition_variable flush_cv_;   // the flusher waits here
+  std::condition_variable synced_cv_;  // sync() waits here for a flush under way
   bool dirty_ = false;     // deferred records not covered by an fdatasync yet
   bool flushing_ = false;  // the flusher's fdatasync is under way
   bool stopping_ = false;

@@ -283,10 +283,10 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     const std::string& token;
     uint64_t since;
     bool reaped = false;  // the command's exit was seen on this thread (its wait completed)
+    bool clean = false;   // ... and then nothing it started was alive: nothing can be later
     ~Leftovers() {
       unregister_child(pgid);
-      if (!reaped || descendants_may_remain())
-        stop_leftovers(token, since, std::chrono::milliseconds(5000), pgid);
+      if (!reaped || !clean) stop_leftovers(token, since, std::chrono::milliseconds(5000), pgid);
     }
   } leftovers{pgid, token, start_ticks};
   auto kill_now = [&] {
@@ -338,7 +338,8 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     native_status = proc->native_exit_code();
     ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
     // ... and those that left it (setsid, setpgid): they would hold the pipes open.
-    if (descendants_may_remain()) signal_marked(token, start_ticks, SIGKILL, pgid, pgid);
+    leftovers.clean = !descendants_may_remain();
+    if (!leftovers.clean) signal_marked(token, start_ticks, SIGKILL, pgid, pgid);
     maybe_done();
   });
 
