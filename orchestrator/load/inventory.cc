@@ -195,8 +195,8 @@ void read_limits(LoadContext& ctx, const yaml::Node& n, Inventory& inv) {
     }
     if (!v) continue;
     if (*v < 1) {
-      ctx.error(node, "limits: " + key + ": at least 1 command at once (got " +
-                          std::to_string(*v) + ")");
+      ctx.error(node,
+                "limits: " + key + ": at least 1 command at once (got " + std::to_string(*v) + ")");
       continue;
     }
     inv.limits[key] = *v;

@@ -27,13 +27,15 @@ namespace {
 std::optional<double> stage_measured(const std::string& name, const Checkpoints& cp) {
   if (auto it = cp.durations.stages.find(name); it != cp.durations.stages.end())
     if (auto e = ewma(it->second)) return e;
-  if (auto it = cp.stages.find(name); it != cp.stages.end() && it->second.status == RecordStatus::Passed)
+  if (auto it = cp.stages.find(name);
+      it != cp.stages.end() && it->second.status == RecordStatus::Passed)
     return static_cast<double>(it->second.duration_ms);
   return std::nullopt;
 }
 
 std::optional<double> step_measured(const std::string& id, const Checkpoints& cp) {
-  if (auto it = cp.durations.steps.find(id); it != cp.durations.steps.end()) return ewma(it->second);
+  if (auto it = cp.durations.steps.find(id); it != cp.durations.steps.end())
+    return ewma(it->second);
   return std::nullopt;
 }
 
@@ -78,8 +80,7 @@ void weigh_plan(Plan& plan, const Checkpoints& cp) {
     auto& ps = plan.stages[i];
     double best = 0;
     for (size_t d : ps.dependent_index)
-      if (plan.stages[d].remaining > best ||
-          (next[i] < 0 && plan.stages[d].remaining >= best)) {
+      if (plan.stages[d].remaining > best || (next[i] < 0 && plan.stages[d].remaining >= best)) {
         best = plan.stages[d].remaining;
         next[i] = static_cast<int>(d);
       }

@@ -63,7 +63,8 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         out << "  needs:";
         for (const auto& n : s.needs) out << " " << n;
       }
-      if (s.expected_ms) out << "  expected " << format_duration(Millis(std::llround(*s.expected_ms)));
+      if (s.expected_ms)
+        out << "  expected " << format_duration(Millis(std::llround(*s.expected_ms)));
       out << "\n";
       if (s.status == PlanStatus::Skipped) {
         out << "    (skipped: 'when' is false: " << terminal_text(s.stage->when->raw) << ")\n";

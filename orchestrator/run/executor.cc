@@ -260,7 +260,7 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   struct SlotLender : ToolLimits::Lender {
     std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(*mu); }
     std::mutex* mu = nullptr;
-    std::function<void()> on_lend;         // mu held
+    std::function<void()> on_lend;  // mu held
     std::function<void(std::unique_lock<std::mutex>&)> on_take_back;
     void lend() override {
       auto l = lock();

@@ -401,7 +401,9 @@ Status Journal::compact() {
     add({{"t", "durations"}, {"stage", stage}, {"ms", ms}});
   for (const auto& [id, ms] : cp.durations.steps) {
     auto slash = id.find('/');
-    add({{"t", "durations"}, {"stage", id.substr(0, slash)}, {"step", id.substr(slash + 1)},
+    add({{"t", "durations"},
+         {"stage", id.substr(0, slash)},
+         {"step", id.substr(slash + 1)},
          {"ms", ms}});
   }
   for (const auto& d : state_.drills) add(drill_record_json(d));

@@ -95,8 +95,8 @@ class Journal {
   std::mutex flush_mu_;
   std::condition_variable flush_cv_;   // the flusher waits here
   std::condition_variable synced_cv_;  // sync() waits here for a flush under way
-  bool dirty_ = false;     // deferred records not covered by an fdatasync yet
-  bool flushing_ = false;  // the flusher's fdatasync is under way
+  bool dirty_ = false;                 // deferred records not covered by an fdatasync yet
+  bool flushing_ = false;              // the flusher's fdatasync is under way
   bool stopping_ = false;
   off_t size_ = 0;           // the file's length after the last whole record
   std::string flush_error_;  // why a background fdatasync failed (guarded by flush_mu_)

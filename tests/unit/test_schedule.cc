@@ -24,7 +24,8 @@ gw::Plan plan_of(const gw::Project& project, const gw::Checkpoints& cp) {
   REQUIRE(graph);
   auto plan = gw::make_plan(
       project, *graph, {}, cp,
-      gw::preview_scope(project, cp, [](const std::string&) { return std::optional<std::string>(); }),
+      gw::preview_scope(project, cp,
+                        [](const std::string&) { return std::optional<std::string>(); }),
       diags);
   REQUIRE(plan.ok());
   return std::move(plan).value();
@@ -40,7 +41,9 @@ gw::Project long_job_project() {
   return p;
 }
 
-int64_t true_ms(const std::string& stage) { return stage == "zlong" ? 3000 : 500; }
+int64_t true_ms(const std::string& stage) {
+  return stage == "zlong" ? 3000 : 500;
+}
 
 size_t index_of(const gw::Plan& p, const std::string& name) {
   for (size_t i = 0; i < p.stages.size(); ++i)
@@ -74,9 +77,9 @@ TEST_CASE("the EWMA weighs the latest run by alpha and keeps the last few") {
 TEST_CASE("expected durations: a stage's own history, else its steps', else the measured mean") {
   gw::Project p = project_of({"a", "b:a", "c:a", "d:b,c"}, 2);
   gw::Checkpoints cp;
-  cp.durations.stages["a"] = {100, 300};       // ewma 200
-  cp.durations.stages["b"] = {4000};           // b: 4000
-  cp.durations.steps["c/s0"] = {1000, 1000};   // c: 1000 + one step at the mean (200+4000)/4
+  cp.durations.stages["a"] = {100, 300};      // ewma 200
+  cp.durations.stages["b"] = {4000};          // b: 4000
+  cp.durations.steps["c/s0"] = {1000, 1000};  // c: 1000 + one step at the mean (200+4000)/4
   auto plan = plan_of(p, cp);
   REQUIRE(plan.weights_measured);
   CHECK(*plan.find("a")->expected_ms == Approx(200));
@@ -125,15 +128,22 @@ TEST_CASE("the journal keeps duration histories through compaction and resets") 
   auto j = gw::Journal::open(path, &warnings);
   REQUIRE(j.ok());
   for (int ms : {100, 300})
-    REQUIRE(j->append({{"t", "stage_end"}, {"stage", "a"}, {"status", "passed"}, {"durationMs", ms}})
-                .ok());
+    REQUIRE(
+        j->append({{"t", "stage_end"}, {"stage", "a"}, {"status", "passed"}, {"durationMs", ms}})
+            .ok());
   // A run where every step was already done, and a failure: neither says how long it takes.
-  REQUIRE(j->append({{"t", "stage_end"}, {"stage", "a"}, {"status", "passed"}, {"durationMs", 1},
+  REQUIRE(j->append({{"t", "stage_end"},
+                     {"stage", "a"},
+                     {"status", "passed"},
+                     {"durationMs", 1},
                      {"ran", false}})
               .ok());
   REQUIRE(j->append({{"t", "stage_end"}, {"stage", "a"}, {"status", "failed"}, {"durationMs", 9}})
               .ok());
-  REQUIRE(j->append({{"t", "step_end"}, {"stage", "a"}, {"step", "s"}, {"status", "passed"},
+  REQUIRE(j->append({{"t", "step_end"},
+                     {"stage", "a"},
+                     {"step", "s"},
+                     {"status", "passed"},
                      {"durationMs", 70}})
               .ok());
   REQUIRE(j->compact().ok());
