@@ -85,8 +85,11 @@ demo: deps
 	@$(MAKE) --no-print-directory build
 	@bash scripts/demo.sh $(GW)
 
+# The benchmark suite (bench/README.md): groundwork against make, ninja, Ansible and a bare spawn
+# loop, plus the planning benchmark. Installs ansible-core (only here, never for make test).
 bench: build
-	bash bench/run.sh $(GW)
+	@bash scripts/install-deps.sh bench
+	bash bench/suite/run.sh $(GW)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(TSAN_DIR) $(FUZZ_DIR) .groundwork

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages groundwork needs to build and test, only those missing.
 # `install-deps.sh fuzz` adds clang and its libFuzzer/sanitizer runtimes for `make fuzz`
-# (make test and make test-sanitize need only gcc).
+# (make test and make test-sanitize need only gcc); `install-deps.sh bench` adds ansible-core for
+# `make bench`.
 set -euo pipefail
 
 packages=(
@@ -15,6 +16,7 @@ packages=(
   restic  # the restic-restore drill (Debian 12: restic 0.14.0)
 )
 if [ "${1:-}" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
+if [ "${1:-}" = bench ]; then packages+=(ansible-core make); fi  # make bench: bench/suite
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 
 #include "load/documents.h"
@@ -176,6 +177,32 @@ void check_host_refs(LoadContext& ctx, const Inventory& inv,
   }
 }
 
+/// spec.limits: {TOOL: N}; TOOL is kubectl, helm, talosctl or a name of spec.tools, N >= 1.
+void read_limits(LoadContext& ctx, const yaml::Node& n, Inventory& inv) {
+  MapReader lm(ctx, n, "'limits'");
+  if (!lm.valid()) return;
+  std::vector<std::string> known{"helm", "kubectl", "talosctl"};
+  for (const auto& [tool, program] : inv.tools)
+    if (std::find(known.begin(), known.end(), tool) == known.end()) known.push_back(tool);
+  for (const auto& key : lm.keys()) {
+    yaml::Node node = lm.get(key);
+    auto v = lm.integer(key);
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      std::string msg = "limits: unknown tool '" + key + "'";
+      if (auto m = closest_match(key, known)) msg += " (did you mean '" + *m + "'?)";
+      ctx.error(node, msg + "; a limit names kubectl, helm, talosctl or a tool of spec.tools");
+      continue;
+    }
+    if (!v) continue;
+    if (*v < 1) {
+      ctx.error(node,
+                "limits: " + key + ": at least 1 command at once (got " + std::to_string(*v) + ")");
+      continue;
+    }
+    inv.limits[key] = *v;
+  }
+}
+
 }  // namespace
 
 std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& diags) {
@@ -215,6 +242,7 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
           }
         }
       }
+      if (auto l = spec.get("limits"); l.IsDefined()) read_limits(ctx, l, inv);
       if (auto v = spec.strings("stages"))
         for (const auto& d : *v) inv.stage_dirs.push_back(resolve_path(d, inv.dir));
       if (auto v = spec.strings("playbooks"))

@@ -183,6 +183,7 @@ struct Inventory {
   std::optional<TalosConfig> talos;
   std::map<std::string, Host> hosts;
   std::map<std::string, std::string> tools;  // tool name -> program (absolute path or bare name)
+  std::map<std::string, int> limits;         // tool name -> at most this many commands at once
   std::vector<std::string> stage_dirs;       // from spec.stages, absolute
   std::vector<std::string> playbook_dirs;    // from spec.playbooks, absolute
   std::map<std::string, std::string> vars;   // nested maps flattened to dotted keys

@@ -47,10 +47,18 @@ struct StageRecord {
   std::string finished_at;
 };
 
+/// How long earlier passed runs took, in ms, oldest first (the last few; plan/schedule.h): what
+/// the scheduler weighs stages with. Timing knowledge, not checkpoints: a reset keeps it.
+struct Durations {
+  std::map<std::string, std::vector<int64_t>> stages;  // key "stage"; runs where a step ran
+  std::map<std::string, std::vector<int64_t>> steps;   // key "stage/step"
+};
+
 struct Checkpoints {
   std::map<std::string, StepRecord> steps;     // key "stage/step"
   std::map<std::string, StageRecord> stages;   // key "stage"
   std::map<std::string, std::string> outputs;  // key "stage.output"
+  Durations durations;
 };
 
 /// The checkpoint key: `spec_key` (which covers the rendered spec, file contents and ordinary

@@ -6,6 +6,7 @@
 #include "model/hash.h"
 #include "model/names.h"
 #include "model/parallel.h"
+#include "plan/schedule.h"
 
 namespace gw {
 
@@ -384,29 +385,6 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
         plan.stages[static_cast<size_t>(pos[need])].dependent_index.push_back(i);
       }
 
-  // Weights: measured stage durations; unmeasured stages estimated from the measured time per
-  // step, or one unit per step and gate when nothing was measured yet.
-  double measured_ms = 0, measured_steps = 0;
-  for (const auto& ps : plan.stages) {
-    auto it = cp.stages.find(ps.stage->name);
-    if (it != cp.stages.end() && it->second.status == RecordStatus::Passed) {
-      measured_ms += static_cast<double>(it->second.duration_ms);
-      measured_steps += static_cast<double>(ps.steps.size() + ps.gates.size());
-    }
-  }
-  double per_step = measured_steps > 0 ? std::max(1.0, measured_ms / measured_steps) : 1.0;
-  plan.weights_measured = measured_steps > 0;
-  for (auto& ps : plan.stages) {
-    auto it = cp.stages.find(ps.stage->name);
-    double units = static_cast<double>(std::max<size_t>(1, ps.steps.size() + ps.gates.size()));
-    if (ps.status == PlanStatus::Skipped)
-      ps.weight = 0;
-    else if (it != cp.stages.end() && it->second.status == RecordStatus::Passed)
-      ps.weight = std::max(1.0, static_cast<double>(it->second.duration_ms));
-    else
-      ps.weight = units * per_step;
-  }
-
   // Waves: longest path from the roots, in needs-first order.
   int max_wave = -1;
   for (auto& ps : plan.stages) {
@@ -419,25 +397,8 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
   plan.waves.assign(max_wave < 0 ? 0 : static_cast<size_t>(max_wave) + 1, {});
   for (const auto& ps : plan.stages) plan.waves[ps.wave].push_back(ps.stage->name);
 
-  // Longest remaining path (scheduling priority) and the critical path.
-  std::vector<int> next(plan.stages.size(), -1);
-  for (size_t i = plan.stages.size(); i-- > 0;) {
-    auto& ps = plan.stages[i];
-    double best = 0;
-    for (size_t d : g.dependents(ps.vertex)) {
-      int j = pos[d];
-      if (j >= 0 && plan.stages[j].remaining > best) best = plan.stages[j].remaining, next[i] = j;
-    }
-    ps.remaining = ps.weight + best;
-  }
-  int start = -1;
-  for (size_t i = 0; i < plan.stages.size(); ++i)
-    if (plan.stages[i].needs.empty() ||
-        std::none_of(g.needs(plan.stages[i].vertex).begin(), g.needs(plan.stages[i].vertex).end(),
-                     [&](size_t n) { return pos[n] >= 0; }))
-      if (start < 0 || plan.stages[i].remaining > plan.stages[start].remaining)
-        start = static_cast<int>(i);
-  for (int i = start; i >= 0; i = next[i]) plan.critical_path.push_back(plan.stages[i].stage->name);
+  // Expected durations, scheduling priorities and the critical path (plan/schedule.h).
+  weigh_plan(plan, cp);
   return plan;
 }
 

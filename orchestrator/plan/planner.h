@@ -69,8 +69,9 @@ struct PlannedStage {
   std::string spec_key;  // hash of its steps' keys and its gates
   std::vector<PlannedStep> steps;
   std::vector<PlannedGate> gates;
-  double weight = 1;     // measured ms, or an estimate in the same unit
+  double weight = 1;     // what it costs this run: expected ms (0 when done or skipped), or steps
   double remaining = 1;  // longest weighted path from here to the end: scheduling priority
+  std::optional<double> expected_ms;  // its expected duration when it runs (plan/schedule.h)
 };
 
 struct Plan {
@@ -79,6 +80,7 @@ struct Plan {
   std::vector<std::vector<std::string>> waves;
   std::vector<std::string> critical_path;
   bool weights_measured = false;  // weights come from measured durations
+  double critical_ms = 0;         // the critical path's weight (ms when weights_measured)
 
   const PlannedStage* find(const std::string& name) const;
 };

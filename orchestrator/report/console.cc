@@ -42,9 +42,20 @@ Console::Console(std::ostream& err, LogFormat format, Verbosity verbosity, Color
       start_(std::chrono::steady_clock::now()) {}
 
 std::string Console::prefix() const {
-  auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start_);
+  auto now = std::chrono::steady_clock::now();
+  auto elapsed = std::chrono::duration_cast<Millis>(now - start_);
+  std::string eta;
+  if (end_) {  // counts down between the executor's estimates
+    auto left = std::chrono::duration_cast<Millis>(*end_ - now);
+    eta = " eta " + format_clock(std::max(Millis(0), left));
+  }
   return "[" + std::to_string(finished_) + "/" + std::to_string(total_) + " " +
-         format_clock(elapsed) + "] ";
+         format_clock(elapsed) + eta + "] ";
+}
+
+void Console::estimate(Millis left) {
+  std::lock_guard<std::mutex> lock(mu_);
+  end_ = std::chrono::steady_clock::now() + left;
 }
 
 void Console::line(const std::string& text) {

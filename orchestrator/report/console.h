@@ -4,6 +4,7 @@
 /// is one JSON object per line (for machines).
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -28,6 +29,8 @@ class Console : public RunListener {
   /// With -vv: what each gate poll saw.
   void detail(const std::string& unit, const std::string& step, const std::string& text) override;
   void info(const std::string& text);
+  /// The executor's estimate of the time left: shown as "eta M:SS" in the status prefix.
+  void estimate(Millis left) override;
 
   /// The table of stages and, for each failure, its last output lines, what it saw, its log.
   void summary(const RunReport& report, Millis elapsed);
@@ -47,6 +50,7 @@ class Console : public RunListener {
   size_t finished_ = 0;
   bool status_line_open_ = false;
   std::chrono::steady_clock::time_point start_;
+  std::optional<std::chrono::steady_clock::time_point> end_;  // estimated end of the run
   std::mutex mu_;
 };
 

@@ -1,5 +1,6 @@
 #include "report/plan_writer.h"
 
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -64,6 +65,8 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         out << "  needs:";
         for (const auto& n : s.needs) out << " " << n;
       }
+      if (s.expected_ms)
+        out << "  expected " << format_duration(Millis(std::llround(*s.expected_ms)));
       out << "\n";
       if (s.status == PlanStatus::Skipped) {
         out << "    (skipped: 'when' is false: " << terminal_text(s.stage->when->raw) << ")\n";
@@ -95,9 +98,14 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
     out << "\ncritical path: ";
     for (size_t i = 0; i < plan.critical_path.size(); ++i)
       out << (i ? " -> " : "") << plan.critical_path[i];
-    out << (plan.weights_measured ? "  (weighted by measured durations)"
-                                  : "  (weighted by step counts)")
-        << "\n";
+    if (plan.weights_measured && plan.critical_ms <= 0)
+      out << "  (nothing left to run)";
+    else if (plan.weights_measured)
+      out << "  (expected " << format_duration(Millis(std::llround(plan.critical_ms)))
+          << ", weighted by measured durations)";
+    else
+      out << "  (weighted by step counts)";
+    out << "\n";
   }
 }
 
@@ -131,6 +139,11 @@ std::string stage_json(const PlannedStage& s) {
   if (!s.stage->description.empty()) {
     append_key(out, "description");
     append_string(out, s.stage->description);
+    out += ',';
+  }
+  if (s.expected_ms) {
+    append_key(out, "expectedMs");
+    out += std::to_string(std::llround(*s.expected_ms));
     out += ',';
   }
   append_key(out, "file");
@@ -217,7 +230,9 @@ void write_json(std::ostream& out, const Plan& plan) {
                [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[i]); });
   for (size_t i = 0; i < lines.size(); ++i) out << (i ? ",\n    " : "\n    ") << lines[i];
   out << "\n  ],\n  \"waves\": " << json_dump(plan.waves)
-      << ",\n  \"criticalPath\": " << json_dump(plan.critical_path) << "\n}\n";
+      << ",\n  \"criticalPath\": " << json_dump(plan.critical_path);
+  if (plan.weights_measured) out << ",\n  \"criticalPathMs\": " << std::llround(plan.critical_ms);
+  out << "\n}\n";
 }
 
 /// A DOT string literal: `"` and `\` escaped, so a name cannot end the string or start an

@@ -64,13 +64,14 @@ Status CheckpointStore::step_finished(const std::string& unit, const std::string
 }
 
 Status CheckpointStore::stage_finished(const std::string& name, const std::string& spec_key,
-                                       RecordStatus status, Millis duration) {
-  return append({{"t", "stage_end"},
-                 {"stage", name},
-                 {"specKey", spec_key},
-                 {"status", to_string(status)},
-                 {"durationMs", duration.count()}},
-                Journal::Durability::Deferred);
+                                       RecordStatus status, Millis duration, bool ran) {
+  nlohmann::json r{{"t", "stage_end"},
+                   {"stage", name},
+                   {"specKey", spec_key},
+                   {"status", to_string(status)},
+                   {"durationMs", duration.count()}};
+  if (!ran) r["ran"] = false;
+  return append(std::move(r), Journal::Durability::Deferred);
 }
 
 Status CheckpointStore::restore_started(const std::string& playbook, const std::string& run_id,

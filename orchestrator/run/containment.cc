@@ -116,6 +116,24 @@ void reap_orphans() {
   reap_locked(r);
 }
 
+bool descendants_may_remain() {
+  if (!g_subreaper.load()) return true;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  bool live = false;
+  for (const auto& p : own_children()) {
+    if (r.children.count(p.pid)) continue;
+    if (!p.dead()) {
+      live = true;
+      continue;
+    }
+    int status = 0;  // an exited orphan: reaped here, as reap_orphans would
+    while (::waitpid(p.pid, &status, WNOHANG) < 0 && errno == EINTR) {
+    }
+  }
+  return live;
+}
+
 bool signal_process(pid_t pid, uint64_t start_ticks, int sig) {
   if (pid <= 0 || pid == ::getpid()) return false;
   PidFd pfd(pid);  // first the handle, then the identity check: a recycled pid fails one of them

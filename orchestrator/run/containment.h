@@ -48,6 +48,15 @@ void reap_orphans();
 /// a pidfd: a recycled pid is never signalled). False when it is gone or cannot be signalled.
 bool signal_process(pid_t pid, uint64_t start_ticks, int sig);
 
+/// Whether a command whose exit was seen may have left a live descendant. When groundwork is a
+/// subreaper, a descendant that outlives the command is, or descends from, a process reparented
+/// to groundwork (the kernel gives orphans to the nearest living subreaper ancestor). So when
+/// groundwork has no live child but the commands it spawned (registered), nothing the command
+/// started survives, and the /proc scans of signal_marked and stop_leftovers can be skipped (a
+/// few children files instead of every process's stat). True whenever that cannot be told (not
+/// a subreaper).
+bool descendants_may_remain();
+
 /// Sends `sig` to every live process (other than groundwork) whose environment carries `token`
 /// and that started at or after `since_ticks` (a command's descendants started after it). Returns
 /// how many were signalled.

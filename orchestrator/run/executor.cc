@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
 #include <thread>
+
+#include "plan/schedule.h"
 
 namespace gw {
 
@@ -42,12 +45,13 @@ bool satisfied(StageOutcome o) {
 class StageRun {
  public:
   StageRun(const PlannedStage& ps, const RunContext& ctx, const ExecOptions& opts)
-      : ps_(ps), ctx_(ctx), opts_(opts), started_(Clock::now()) {
+      : ps_(ps), ctx_(ctx), opts_(opts), started_(now()) {
     rep_.name = ps.stage->name;
   }
   StageReport run();
 
  private:
+  Clock::time_point now() const { return ctx_.clock ? ctx_.clock() : Clock::now(); }
   std::optional<WhenState> when_now();
   StageReport done(StageOutcome o);
   StageReport failed(const std::string& what, const StepResult& r);
@@ -61,7 +65,7 @@ class StageRun {
 
 StageReport StageRun::done(StageOutcome o) {
   rep_.outcome = o;
-  rep_.duration = std::chrono::duration_cast<Millis>(Clock::now() - started_);
+  rep_.duration = std::chrono::duration_cast<Millis>(now() - started_);
   return rep_;
 }
 
@@ -71,7 +75,7 @@ StageReport StageRun::failed(const std::string& what, const StepResult& r) {
   bool interrupted = r.status == StepStatus::Interrupted;
   auto s = ctx_.store->stage_finished(
       ps_.stage->name, ps_.spec_key, interrupted ? RecordStatus::Interrupted : RecordStatus::Failed,
-      std::chrono::duration_cast<Millis>(Clock::now() - started_));
+      std::chrono::duration_cast<Millis>(now() - started_));
   (void)s;  // the store remembers it is broken; the scheduler stops the run
   return done(interrupted ? StageOutcome::Interrupted : StageOutcome::Failed);
 }
@@ -124,15 +128,15 @@ StageReport StageRun::run() {
     StepResult r = run_gate(ctx_, ps_.stage->name, gate);
     if (r.status != StepStatus::Passed) return failed("gate " + gate.name, r);
   }
+  bool ran = std::any_of(steps.begin(), steps.end(),
+                         [](const StepDecision& x) { return x.action == StepAction::Run; });
   auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, RecordStatus::Passed,
-                                      std::chrono::duration_cast<Millis>(Clock::now() - started_));
+                                      std::chrono::duration_cast<Millis>(now() - started_), ran);
   if (!s) {
     rep_.failed_step = "journal";
     rep_.failure = {StepStatus::Failed, "cannot write the journal: " + s.error().message};
     return done(StageOutcome::Failed);
   }
-  bool ran = std::any_of(steps.begin(), steps.end(),
-                         [](const StepDecision& x) { return x.action == StepAction::Run; });
   return done(ran ? StageOutcome::Passed : StageOutcome::AlreadyDone);
 }
 
@@ -161,44 +165,32 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   RunReport report;
   report.stages.resize(n);
   for (size_t i = 0; i < n; ++i) report.stages[i].name = plan.stages[i].stage->name;
-  auto by_priority = [&](size_t a, size_t b) {
-    return plan.stages[a].remaining < plan.stages[b].remaining;  // max-heap on remaining path
+  auto by_priority = [&](size_t a, size_t b) {  // max-heap on remaining path, then plan order
+    if (plan.stages[a].remaining != plan.stages[b].remaining)
+      return plan.stages[a].remaining < plan.stages[b].remaining;
+    return a > b;
   };
+  // Where each stage is and when it started: for the estimate of the time left.
+  std::vector<StagePhase> phase(n, StagePhase::Pending);
+  std::vector<Clock::time_point> began(n);
   std::vector<size_t> ready;
   for (size_t i = 0; i < n; ++i)
     if (waiting_on[i] == 0) ready.push_back(i);
   std::make_heap(ready.begin(), ready.end(), by_priority);
 
   std::mutex mu;
-  std::condition_variable cv;
-  std::vector<size_t> finished;  // filled by workers, drained by the loop below
-  std::deque<size_t> tasks;      // stages handed to the workers
-  bool closing = false;          // no more tasks: workers exit
-  size_t running = 0;
+  std::condition_variable cv;       // workers: a task, the end; take_back: a free job slot
+  std::condition_variable main_cv;  // the loop below: the last stage ended
+  std::deque<size_t> tasks;         // stages handed to the workers
+  bool closing = false;             // no more tasks: workers exit
+  size_t running = 0;               // stages holding a job slot
+  size_t in_flight = 0;             // stages started and not finished (some may wait for a tool)
+  size_t busy = 0;                  // workers running a stage
+  size_t returning = 0;             // stages waiting to take a job slot back (they go first)
   bool stop_starting = false;
   const int jobs = std::max(1, opts.jobs);
-
-  // A pool of `jobs` workers that live for the whole run, taking one stage at a time.
   std::vector<std::thread> workers;
-  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
-  for (size_t w = 0; w < pool; ++w) {
-    workers.emplace_back([&] {
-      std::unique_lock<std::mutex> l(mu);
-      for (;;) {
-        cv.wait(l, [&] { return closing || !tasks.empty(); });
-        if (tasks.empty()) return;
-        size_t i = tasks.front();
-        tasks.pop_front();
-        l.unlock();
-        StageReport rep = run_stage(plan.stages[i], ctx, opts);
-        l.lock();
-        report.stages[i] = std::move(rep);
-        finished.push_back(i);
-        --running;
-        cv.notify_all();
-      }
-    });
-  }
+  std::function<void()> worker;
 
   // Marks everything downstream of a stage that did not succeed as blocked, through the same
   // decision as plan: a stage whose `when` is false is skipped, not blocked.
@@ -206,6 +198,7 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     for (size_t d : plan.stages[i].dependent_index) {
       StageReport& rep = report.stages[d];
       if (rep.outcome == StageOutcome::Blocked || rep.outcome == StageOutcome::Skipped) continue;
+      phase[d] = StagePhase::Finished;  // will not run
       StageFacts facts;
       facts.when = plan.stages[d].when;
       facts.blocked_by = by;
@@ -222,39 +215,142 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     }
   };
 
-  std::unique_lock<std::mutex> lock(mu);
-  for (;;) {
-    for (size_t i : finished) {
-      if (!satisfied(report.stages[i].outcome)) {
-        if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
-          stop_starting = true;
-        block(i, report.stages[i].name);
-        continue;
-      }
-      for (size_t d : plan.stages[i].dependent_index) {
-        if (--waiting_on[d] == 0 && report.stages[d].outcome != StageOutcome::Blocked) {
-          ready.push_back(d);
-          std::push_heap(ready.begin(), ready.end(), by_priority);
-        }
-      }
-    }
-    finished.clear();
+  // Hands ready stages to the workers, highest priority first, while job slots are free (stages
+  // taking a lent slot back go first). Called with mu held, by whoever freed a slot or made a
+  // stage ready: a worker that finished a stage usually takes the next one itself, with no
+  // thread switch in between. Returns how many it handed out.
+  auto dispatch = [&]() -> size_t {
     if (ctx.interrupt->stopping() || ctx.store->broken()) stop_starting = true;
-    while (!stop_starting && !ready.empty() && static_cast<int>(running) < jobs) {
+    size_t handed = 0;
+    while (!stop_starting && !ready.empty() && static_cast<int>(running + returning) < jobs) {
       std::pop_heap(ready.begin(), ready.end(), by_priority);
       size_t i = ready.back();
       ready.pop_back();
       ++running;
+      ++in_flight;
+      report.start_order.push_back(i);
+      phase[i] = StagePhase::Running;
+      began[i] = Clock::now();
       tasks.push_back(i);
-      cv.notify_all();
+      ++handed;
+      if (busy + tasks.size() > workers.size()) workers.emplace_back(worker);
     }
-    if (running == 0 && finished.empty() && (ready.empty() || stop_starting)) break;
-    cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return !finished.empty(); });
+    return handed;
+  };
+
+  // A stage ended (mu held): its dependents become ready, or are blocked.
+  auto settle = [&](size_t i, bool synced) {
+    phase[i] = StagePhase::Finished;
+    if (!synced) stop_starting = true;
+    if (!satisfied(report.stages[i].outcome)) {
+      if (report.stages[i].outcome == StageOutcome::Failed && opts.keep_going == KeepGoing::No)
+        stop_starting = true;
+      block(i, report.stages[i].name);
+      return;
+    }
+    for (size_t d : plan.stages[i].dependent_index) {
+      if (--waiting_on[d] == 0 && report.stages[d].outcome != StageOutcome::Blocked) {
+        ready.push_back(d);
+        std::push_heap(ready.begin(), ready.end(), by_priority);
+      }
+    }
+  };
+
+  // A step waiting for its tool (run/tool_limits.h) lends its stage's job slot meanwhile.
+  struct SlotLender : ToolLimits::Lender {
+    std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(*mu); }
+    std::mutex* mu = nullptr;
+    std::function<void()> on_lend;  // mu held
+    std::function<void(std::unique_lock<std::mutex>&)> on_take_back;
+    void lend() override {
+      auto l = lock();
+      on_lend();
+    }
+    void take_back() override {
+      auto l = lock();
+      on_take_back(l);
+    }
+  } lender;
+  lender.mu = &mu;
+  lender.on_lend = [&] {
+    --running;
+    if (dispatch() > 0) cv.notify_all();
+  };
+  lender.on_take_back = [&](std::unique_lock<std::mutex>& l) {
+    ++returning;
+    cv.wait(l, [&] { return static_cast<int>(running) < jobs; });
+    --returning;
+    ++running;
+  };
+  if (ctx.limits) ctx.limits->set_lender(&lender);
+
+  // A pool of workers that live for the whole run, taking one stage at a time: `jobs` of them,
+  // one more whenever every worker is busy (stages waiting for a tool hold theirs).
+  worker = [&] {
+    std::unique_lock<std::mutex> l(mu);
+    for (;;) {
+      cv.wait(l, [&] { return closing || !tasks.empty(); });
+      if (tasks.empty()) return;
+      size_t i = tasks.front();
+      tasks.pop_front();
+      ++busy;
+      l.unlock();
+      StageReport rep = run_stage(plan.stages[i], ctx, opts);
+      // Durability: a stage's records are on disk before a stage that needs it starts.
+      bool synced = true;
+      if (satisfied(rep.outcome) && !plan.stages[i].dependent_index.empty())
+        synced = static_cast<bool>(ctx.store->sync());
+      l.lock();
+      report.stages[i] = std::move(rep);
+      --running;
+      --in_flight;
+      --busy;
+      settle(i, synced);
+      // The next stage, if any, is this worker's own (tasks.front() below): others are woken
+      // only for the rest, and a stage waiting to take a lent slot back for the one freed here.
+      size_t handed = dispatch();
+      if (handed > 1 || returning > 0) cv.notify_all();
+      if (in_flight == 0) main_cv.notify_all();
+    }
+  };
+  std::unique_lock<std::mutex> lock(mu);
+  const size_t pool = std::min<size_t>(static_cast<size_t>(jobs), std::max<size_t>(n, 1));
+  for (size_t w = 0; w < pool; ++w) workers.emplace_back(worker);
+
+  // The estimate of the time left (plan/schedule.h), once durations were measured.
+  Clock::time_point last_estimate;
+  auto estimate = [&](Clock::time_point now) {
+    std::vector<double> left(n);
+    for (size_t i = 0; i < n; ++i) {
+      double w = plan.stages[i].weight;
+      double ran = std::chrono::duration<double, std::milli>(now - began[i]).count();
+      left[i] = phase[i] == StagePhase::Running ? std::max(0.0, w - ran) : w;
+    }
+    ctx.listener->estimate(Millis(std::llround(simulate(plan, jobs, phase, left))));
+    last_estimate = now;
+  };
+
+  // The workers run the graph; this thread starts it, watches for interruptions (no new starts)
+  // and refreshes the estimate.
+  if (dispatch() > 0) cv.notify_all();
+  for (;;) {
+    if (ctx.interrupt->stopping() || ctx.store->broken()) stop_starting = true;
+    if (in_flight == 0) {
+      if (ready.empty() || stop_starting) break;
+      if (dispatch() > 0) cv.notify_all();  // (a worker hands out what it makes ready)
+    }
+    if (plan.weights_measured && !stop_starting) {
+      auto now = Clock::now();
+      if (last_estimate == Clock::time_point{} || now - last_estimate >= std::chrono::seconds(1))
+        estimate(now);
+    }
+    main_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return in_flight == 0; });
   }
   closing = true;
   cv.notify_all();
   lock.unlock();
   for (auto& t : workers) t.join();
+  if (ctx.limits) ctx.limits->set_lender(nullptr);
 
   for (const auto& s : report.stages) {
     if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked)

@@ -37,6 +37,7 @@ struct RunReport {
   bool interrupted = false;
   bool failed = false;
   std::optional<std::string> journal_error;  // the journal could not be written: the run stopped
+  std::vector<size_t> start_order;  // positions in Plan::stages, in the order they were started
 };
 
 /// Runs every stage of the plan, walking the plan's own graph (need_index/dependent_index). One

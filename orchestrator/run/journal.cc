@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "model/json_text.h"
+#include "plan/schedule.h"
 
 namespace gw {
 
@@ -121,6 +122,8 @@ void apply_record(const nlohmann::json& r, JournalState& st) {
     rec.duration_ms = num(r, "durationMs");
     rec.attempts = static_cast<int>(num(r, "attempts"));
     rec.finished_at = str(r, "at");
+    if (rec.status == RecordStatus::Passed)
+      remember_duration(cp.durations.steps[id], rec.duration_ms);
     if (auto o = r.find("outputs"); o != r.end() && o->is_object())
       for (const auto& [k, v] : o->items())
         if (v.is_string()) cp.outputs[stage + "." + k] = v.get<std::string>();
@@ -130,10 +133,23 @@ void apply_record(const nlohmann::json& r, JournalState& st) {
     rec.status = parse_record_status(str(r, "status"));
     rec.duration_ms = num(r, "durationMs");
     rec.finished_at = str(r, "at");
+    // A stage where no step ran (all done) says nothing of how long it takes.
+    if (rec.status == RecordStatus::Passed && r.value("ran", true))
+      remember_duration(cp.durations.stages[stage], rec.duration_ms);
+  } else if (t == "durations") {
+    // Compaction's copy of a history (plan/schedule.h), replacing what came before.
+    std::vector<int64_t> ms;
+    if (auto m = r.find("ms"); m != r.end() && m->is_array())
+      for (const auto& v : *m)
+        if (v.is_number_integer()) ms.push_back(v.get<int64_t>());
+    std::string step = str(r, "step");
+    (step.empty() ? cp.durations.stages[stage] : cp.durations.steps[id]) = std::move(ms);
   } else if (t == "reset") {
     std::string step = str(r, "step");
     if (stage.empty()) {
+      Durations kept = std::move(cp.durations);  // timing knowledge outlives checkpoints
       cp = Checkpoints{};
+      cp.durations = std::move(kept);
       return;
     }
     if (step.empty()) {
@@ -289,11 +305,19 @@ void Journal::flush_loop() {
   for (;;) {
     flush_cv_.wait(lock, [&] { return dirty_ || stopping_; });
     if (!dirty_ && stopping_) return;
+    // A short pause first: the records of the next moments ride on the same fdatasync, and the
+    // executor's sync() before a dependent starts often covers them (then there is nothing
+    // left to do here).
+    if (!stopping_) flush_cv_.wait_for(lock, kFlushDelay, [&] { return stopping_; });
+    if (!dirty_) continue;
     dirty_ = false;
+    flushing_ = true;
     lock.unlock();
     int rc = ::fdatasync(fd_);  // covers every record written before it
     int err = errno;
     lock.lock();
+    flushing_ = false;
+    synced_cv_.notify_all();  // a sync() waiting for this one
     if (rc != 0 && flush_error_.empty())
       flush_error_ = path_ + ": fdatasync failed: " + std::strerror(err);
   }
@@ -330,8 +354,8 @@ Status Journal::append(nlohmann::json record, Durability durability) {
   } else {
     if (!flusher_) flusher_ = std::make_unique<std::thread>([this] { flush_loop(); });
     std::lock_guard<std::mutex> lock(flush_mu_);
+    if (!dirty_) flush_cv_.notify_one();  // the flusher; already due when dirty_ was set
     dirty_ = true;
-    flush_cv_.notify_one();
   }
   size_ += static_cast<off_t>(line.size());
   apply_record(record, state_);
@@ -341,8 +365,14 @@ Status Journal::append(nlohmann::json record, Durability durability) {
 Status Journal::sync() {
   if (!broken_.empty()) return Error{broken_};
   {
-    std::lock_guard<std::mutex> lock(flush_mu_);
+    std::unique_lock<std::mutex> lock(flush_mu_);
+    // A background fdatasync under way covers the records it found; what came after it set
+    // dirty_ again. Nothing deferred since: every record is on disk already (a sync between
+    // stages that wrote nothing costs no fdatasync).
+    synced_cv_.wait(lock, [&] { return !flushing_; });
     if (!flush_error_.empty()) return Error{broken_ = flush_error_};
+    if (!dirty_) return Ok{};
+    dirty_ = false;  // the fdatasync below covers every record written so far
   }
   if (fd_ >= 0 && ::fdatasync(fd_) != 0)
     return Error{broken_ = path_ + ": fdatasync failed: " + std::strerror(errno)};
@@ -391,6 +421,16 @@ Status Journal::compact() {
          {"status", to_string(rec.status)},
          {"durationMs", rec.duration_ms},
          {"at", rec.finished_at}});
+  // After the stage and step ends, whose own durations these histories replace.
+  for (const auto& [stage, ms] : cp.durations.stages)
+    add({{"t", "durations"}, {"stage", stage}, {"ms", ms}});
+  for (const auto& [id, ms] : cp.durations.steps) {
+    auto slash = id.find('/');
+    add({{"t", "durations"},
+         {"stage", id.substr(0, slash)},
+         {"step", id.substr(slash + 1)},
+         {"ms", ms}});
+  }
   for (const auto& d : state_.drills) add(drill_record_json(d));
   for (const auto& p : state_.open_restores) add(restore_start_json(p, "", Restart::Resume));
   std::string tmp = path_ + ".tmp";

@@ -4,6 +4,7 @@
 /// Modeled on ninja's build log: recover on open, compact by rewriting to a temp file + rename.
 #include <sys/types.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,8 @@
 namespace gw {
 
 inline constexpr int kJournalVersion = 1;
+/// How long the background flusher lets deferred records gather before its fdatasync.
+inline constexpr std::chrono::milliseconds kFlushDelay{5};
 
 /// Drill results remembered for `status` and trends.
 struct DrillRecord {
@@ -105,8 +108,10 @@ class Journal {
   JournalState state_;
   std::unique_ptr<std::thread> flusher_;
   std::mutex flush_mu_;
-  std::condition_variable flush_cv_;
-  bool dirty_ = false;
+  std::condition_variable flush_cv_;   // the flusher waits here
+  std::condition_variable synced_cv_;  // sync() waits here for a flush under way
+  bool dirty_ = false;                 // deferred records not covered by an fdatasync yet
+  bool flushing_ = false;              // the flusher's fdatasync is under way
   bool stopping_ = false;
   off_t size_ = 0;           // the file's length after the last whole record
   std::string flush_error_;  // why a background fdatasync failed (guarded by flush_mu_)

@@ -282,9 +282,11 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     pid_t pgid;
     const std::string& token;
     uint64_t since;
+    bool reaped = false;  // the command's exit was seen on this thread (its wait completed)
+    bool clean = false;   // ... and then nothing it started was alive: nothing can be later
     ~Leftovers() {
       unregister_child(pgid);
-      stop_leftovers(token, since, std::chrono::milliseconds(5000), pgid);
+      if (!reaped || !clean) stop_leftovers(token, since, std::chrono::milliseconds(5000), pgid);
     }
   } leftovers{pgid, token, start_ticks};
   auto kill_now = [&] {
@@ -332,10 +334,12 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   read_loop(err_pipe, err_buf, sink, LogSink::Stream::Err, nullptr, err_closed);
   proc->async_wait([&](bp::error_code, int) {  // the int is already decoded; keep the raw status
     exited = true;
+    leftovers.reaped = true;
     native_status = proc->native_exit_code();
     ::killpg(pgid, SIGKILL);  // grandchildren left in the group go too
     // ... and those that left it (setsid, setpgid): they would hold the pipes open.
-    signal_marked(token, start_ticks, SIGKILL, pgid, pgid);
+    leftovers.clean = !descendants_may_remain();
+    if (!leftovers.clean) signal_marked(token, start_ticks, SIGKILL, pgid, pgid);
     maybe_done();
   });
 

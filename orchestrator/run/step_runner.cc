@@ -85,6 +85,10 @@ Attempt attempt_command(const RunContext& ctx, const Step& step, const RenderSco
   RenderedFiles files(ctx.rendered_dir);
   auto spec = process_spec(ctx, step, **built, files, log);
   if (!spec) return Attempt({StepStatus::Failed, spec.error().message});
+  // Per-tool limit (inventory spec.limits): held while the command runs.
+  auto tool_slot = ctx.limits ? ctx.limits->acquire((*built)->tool, *ctx.interrupt)
+                              : std::optional<ToolLimits::Slot>(std::in_place);
+  if (!tool_slot) return Attempt({StepStatus::Interrupted, "interrupted"});
   ProcessResult pr = ctx.runner->run(*spec, *ctx.interrupt);
   if (!pr.log_error.empty())
     ctx.listener->warning(step.name + ": its log is incomplete: " + pr.log_error);

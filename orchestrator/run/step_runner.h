@@ -2,6 +2,8 @@
 /// Runs one step (SPEC §3/§4): asks the decision function (plan/decision.h) what to do, then
 /// probes `skipIf`, runs the command or gate with retries and backoff, captures, and journals the
 /// start and end through the CheckpointStore. Shared by stages and playbook phases.
+#include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,6 +16,7 @@
 #include "run/gates.h"
 #include "run/live_groups.h"
 #include "run/outputs.h"
+#include "run/tool_limits.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -37,6 +40,9 @@ class RunListener {
   virtual void decided(const std::string& unit, const std::string& step, const std::string& why) {
     (void)unit, (void)step, (void)why;
   }
+  /// How long the run should still take (plan/schedule.h simulate()), from the executor when
+  /// durations were measured in earlier runs; refreshed about every second.
+  virtual void estimate(Millis left) { (void)left; }
   /// Detail (shown with -vv): what a gate saw on each poll.
   virtual void detail(const std::string& unit, const std::string& step, const std::string& text) {
     (void)unit, (void)step, (void)text;
@@ -65,6 +71,9 @@ struct RunContext {
   const std::map<std::string, std::string>* params = nullptr;
   /// Secret params: param name -> inventory secret (RenderScope::param_secrets).
   const std::map<std::string, std::string>* param_secrets = nullptr;
+  ToolLimits* limits = nullptr;  // inventory spec.limits; may be null
+  /// The clock stage durations are measured with (tests); steady_clock when empty.
+  std::function<std::chrono::steady_clock::time_point()> clock;
 };
 
 /// The result of one step, with what a person needs when it failed.

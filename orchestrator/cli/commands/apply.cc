@@ -68,7 +68,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   if (auto* rc = std::get_if<int>(&taken)) return *rc;
   Journal* journal = &std::get<std::unique_ptr<RunState>>(taken)->journal;
   Checkpoints cp = journal->state().checkpoints;
-  if (o.fresh) cp = Checkpoints{};
+  if (o.fresh) {
+    cp = Checkpoints{};
+    cp.durations = journal->state().checkpoints.durations;  // measured durations still weigh
+  }
 
   Selection sel{o.targets, o.only, {}};
   sel.policy.fresh = o.fresh;

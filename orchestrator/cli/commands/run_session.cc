@@ -137,6 +137,10 @@ int RunSession::prepare(const Inputs& in) {
   ctx.remote = remote_.get();
   ctx.prober = prober_.get();
   ctx.tools = tools_.get();
+  if (!project.inventory.limits.empty()) {
+    limits_ = std::make_unique<ToolLimits>(project.inventory.limits);
+    ctx.limits = limits_.get();
+  }
   ctx.listener = console_.get();
   ctx.interrupt = &stop;
   ctx.redactor = &secrets_->redactor;

@@ -25,6 +25,7 @@
 #include "run/stale.h"
 #include "run/state_dir.h"
 #include "run/step_runner.h"
+#include "run/tool_limits.h"
 #include "run/tools.h"
 
 namespace gw {
@@ -77,6 +78,7 @@ class RunSession {
   int prepare(const Inputs& in);  // 0 or an exit code
 
   std::unique_ptr<ToolResolver> tools_;
+  std::unique_ptr<ToolLimits> limits_;
   ProcessRunner runner_;
   std::optional<ResolvedSecrets> secrets_;
   std::string run_id_, run_dir_, log_dir_;

@@ -67,6 +67,7 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
     return kExitInvalid;
   }
   Checkpoints checkpoints = journal && !o.fresh ? journal->checkpoints : Checkpoints{};
+  if (journal && o.fresh) checkpoints.durations = journal->checkpoints.durations;
   Selection sel{o.targets, o.only, {}};
   sel.policy.fresh = o.fresh;
   sel.policy.force.insert(o.force.begin(), o.force.end());
