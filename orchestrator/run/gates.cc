@@ -146,7 +146,11 @@ Observation GateProber::probe_command(const RenderedBody& body, const Interrupt&
     auto re = Regex::compile(body.get("expectOutput"));
     if (!re)
       return {false, "'expectOutput' /" + body.get("expectOutput") + "/: " + re.error().message};
-    if (!re->search(r.out))
+    // Like `$(…)` in a shell, trailing newlines are not part of what is matched: `^42$` matches
+    // a command that printed "42\n".
+    std::string_view out = r.out;
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.remove_suffix(1);
+    if (!re->search(out))
       return {false,
               "output does not match /" + body.get("expectOutput") + "/: " + first_line(r.out)};
   }

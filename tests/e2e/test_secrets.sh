@@ -258,7 +258,8 @@ check "nothing ran" test ! -e ran-first
 cd "$WORK"
 
 # A secret whose value is an ordinary word ("True") must not blind a gate: the judge sees the
-# real output, and only what it reports is redacted.
+# real output, and only what it reports is redacted. (`^…$` also shows that expectOutput leaves
+# the trailing newline out, as `$(…)` does.)
 mkdir -p "$WORK/word/stages"
 sim_inventory "$WORK/word/inv.yaml" wordy '  secrets:
     word: {env: GW_E2E_WORD_SECRET}'
@@ -271,7 +272,7 @@ spec:
     - name: uses-it
       run: {argv: [/bin/sh, -c, 'test -n "$W"'], env: {W: "${secrets.word}"}}
   gates:
-    - {name: judged, command: {argv: [/bin/echo, "Ready=True"], expectOutput: "Ready=True"}, timeout: 5s}
+    - {name: judged, command: {argv: [/bin/echo, "Ready=True"], expectOutput: "^Ready=True$"}, timeout: 5s}
 YAML
 cat >"$WORK/word/stages/word-fails.yaml" <<'YAML'
 apiVersion: groundwork/v1
