@@ -64,13 +64,13 @@ Status CheckpointStore::step_finished(const std::string& unit, const std::string
 }
 
 Status CheckpointStore::stage_finished(const std::string& name, const std::string& spec_key,
-                                       RecordStatus status, Millis duration, bool ran) {
+                                       RecordStatus status, Millis duration, StepsRan ran) {
   nlohmann::json r{{"t", "stage_end"},
                    {"stage", name},
                    {"specKey", spec_key},
                    {"status", to_string(status)},
                    {"durationMs", duration.count()}};
-  if (!ran) r["ran"] = false;
+  if (ran == StepsRan::None) r["ran"] = false;
   return append(std::move(r), Journal::Durability::Deferred);
 }
 

@@ -40,9 +40,11 @@ class CheckpointStore {
                                     const StepPreview& p, Repeat repeat);
   [[nodiscard]] Status step_finished(const std::string& unit, const std::string& step,
                                      const StepPreview& p, Repeat repeat, const StepEnd& end);
-  /// `ran`: whether a step of it ran (only such durations weigh it for scheduling).
+  /// Whether a step of a finished stage ran: only such durations weigh it for scheduling.
+  enum class StepsRan { Some, None };
   [[nodiscard]] Status stage_finished(const std::string& name, const std::string& spec_key,
-                                      RecordStatus status, Millis duration, bool ran = true);
+                                      RecordStatus status, Millis duration,
+                                      StepsRan ran = StepsRan::Some);
   /// Journals that a restore of `playbook` starts (it is resumed until its end record), synced;
   /// Restart::Fresh forgets its phases' earlier checkpoints.
   [[nodiscard]] Status restore_started(const std::string& playbook, const std::string& run_id,

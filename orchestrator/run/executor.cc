@@ -128,8 +128,10 @@ StageReport StageRun::run() {
     StepResult r = run_gate(ctx_, ps_.stage->name, gate);
     if (r.status != StepStatus::Passed) return failed("gate " + gate.name, r);
   }
-  bool ran = std::any_of(steps.begin(), steps.end(),
-                         [](const StepDecision& x) { return x.action == StepAction::Run; });
+  auto ran = std::any_of(steps.begin(), steps.end(),
+                         [](const StepDecision& x) { return x.action == StepAction::Run; })
+                 ? CheckpointStore::StepsRan::Some
+                 : CheckpointStore::StepsRan::None;
   auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, RecordStatus::Passed,
                                       std::chrono::duration_cast<Millis>(now() - started_), ran);
   if (!s) {
@@ -137,7 +139,8 @@ StageReport StageRun::run() {
     rep_.failure = {StepStatus::Failed, "cannot write the journal: " + s.error().message};
     return done(StageOutcome::Failed);
   }
-  return done(ran ? StageOutcome::Passed : StageOutcome::AlreadyDone);
+  return done(ran == CheckpointStore::StepsRan::Some ? StageOutcome::Passed
+                                                     : StageOutcome::AlreadyDone);
 }
 
 /// Runs a stage on a worker thread; nothing it throws escapes.
