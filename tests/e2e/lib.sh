@@ -20,7 +20,16 @@ fi
 GW="$(realpath "$1")"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/gw-e2e.XXXXXX)"
-trap 'if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+# at_exit CMD: run CMD (eval'd, last registered first) when the test exits, before $WORK goes
+# (kept with GW_E2E_KEEP=1).
+AT_EXIT=()
+at_exit() { AT_EXIT=("$1" "${AT_EXIT[@]}"); }
+run_at_exit() {
+  local c
+  for c in "${AT_EXIT[@]}"; do eval "$c" || true; done
+  if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap run_at_exit EXIT
 PASSED=0
 FAILED=0
 
@@ -218,3 +227,29 @@ known_host() { echo "[127.0.0.1]:$(cat "$WORK/$1/port") $(cut -d' ' -f1,2 "$WORK
 
 # stop_all_sshd: stop_sshd for every server start_sshd started in $WORK (for an EXIT trap).
 stop_all_sshd() { local p; for p in "$WORK"/*/pid; do [ -f "$p" ] && stop_sshd "$(basename "$(dirname "$p")")"; done; }
+
+# require PROGRAM… : fail the test (not skip it) when a program the deps script installs is missing.
+require() {
+  local p
+  for p in "$@"; do
+    command -v "$p" >/dev/null && continue
+    fail "$p is not installed (scripts/install-deps.sh installs it)"; finish; exit 1
+  done
+}
+
+# start_live_etcd: a real etcd member on free loopback ports, stopped when the test exits. Sets EP
+# (its client URL) and ETCD_PID; ETCDCTL_API=3 is exported.
+start_live_etcd() {
+  require etcd etcdctl
+  export ETCDCTL_API=3
+  local cp pp
+  cp=$(free_port); pp=$(free_port)
+  EP="http://127.0.0.1:$cp"
+  etcd --name live --data-dir "$WORK/live" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
+    --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
+    --initial-cluster "live=http://127.0.0.1:$pp" >"$WORK/live.log" 2>&1 &
+  ETCD_PID=$!
+  disown "$ETCD_PID"
+  at_exit 'kill -KILL $ETCD_PID 2>/dev/null'
+  check "live etcd is up" wait_until 30 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1
+}

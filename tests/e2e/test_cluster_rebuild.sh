@@ -64,7 +64,7 @@ KC="$WORK/kubeconfig"
 mkdir -p playbooks
 cp -r "$ROOT/playbooks/cluster-rebuild.yaml" "$ROOT/playbooks/velero-namespace-restore" playbooks/
 check "netsim starts" "$ROOT/tests/sim/netsim.py" start
-trap '"$ROOT/tests/sim/netsim.py" stop >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+at_exit '"$ROOT/tests/sim/netsim.py" stop >/dev/null 2>&1'
 TOOLS=(--param "velero=$SIM_BIN/velero" --param "kubectl=$SIM_BIN/kubectl")
 
 run_gw -i inv.yaml --state-dir st --playbooks playbooks plan --playbook cluster-rebuild "${TOOLS[@]}"

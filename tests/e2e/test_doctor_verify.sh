@@ -43,7 +43,7 @@ print("listening", flush=True)
 while True:
     c, _ = s.accept(); c.close()' "$TALOS_UP" >"$WORK/listener.out" 2>&1 &
 LISTENER=$!
-trap 'kill $LISTENER 2>/dev/null; if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+at_exit 'kill $LISTENER 2>/dev/null'
 wait_until 10 grep -q listening "$WORK/listener.out" || fail "the test's Talos listener did not start"
 
 # --- doctor: everything fine.

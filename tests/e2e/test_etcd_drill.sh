@@ -7,19 +7,7 @@
 # copied from a data dir (skip_hash_check).
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
-for p in etcd etcdctl; do
-  command -v $p >/dev/null || { fail "$p is not installed (scripts/install-deps.sh installs etcd-server and etcd-client)"; finish; exit 1; }
-done
-export ETCDCTL_API=3
-CP=$(free_port); PP=$(free_port)
-EP="http://127.0.0.1:$CP"
-etcd --name live --data-dir "$WORK/live" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
-  --initial-cluster "live=http://127.0.0.1:$PP" >"$WORK/live.log" 2>&1 &
-ETCD_PID=$!
-disown "$ETCD_PID"
-trap 'kill -KILL $ETCD_PID 2>/dev/null; if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
-check "live etcd is up" wait_until 30 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1
+start_live_etcd
 for k in /registry/namespaces/kube-system /registry/namespaces/default /registry/pods/default/web-1; do
   etcdctl --endpoints "$EP" put "$k" "value of $k" >/dev/null || fail "put $k"
 done

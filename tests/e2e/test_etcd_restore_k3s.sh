@@ -12,20 +12,10 @@
 #   re-run resumes but does not repeat the `once` reset without --force; a finished restore does
 #   not reset the cluster again.
 source "$(dirname "$0")/lib.sh"
-trap 'kill -KILL ${ETCD_PID:-} 2>/dev/null; stop_all_sshd; if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+at_exit stop_all_sshd
 cd "$WORK"
-for p in etcd etcdctl /usr/sbin/sshd; do
-  command -v $p >/dev/null || { fail "$p is not installed (scripts/install-deps.sh installs etcd-server, etcd-client, openssh-server)"; finish; exit 1; }
-done
-export ETCDCTL_API=3
-CP=$(free_port); PP=$(free_port)
-EP="http://127.0.0.1:$CP"
-etcd --name live --data-dir "$WORK/live" --listen-client-urls "$EP" --advertise-client-urls "$EP" \
-  --listen-peer-urls "http://127.0.0.1:$PP" --initial-advertise-peer-urls "http://127.0.0.1:$PP" \
-  --initial-cluster "live=http://127.0.0.1:$PP" >"$WORK/live.log" 2>&1 &
-ETCD_PID=$!
-disown "$ETCD_PID"
-check "live etcd is up" wait_until 30 etcdctl --endpoints "$EP" --dial-timeout 1s endpoint health >/dev/null 2>&1
+require /usr/sbin/sshd
+start_live_etcd
 etcdctl --endpoints "$EP" put /registry/namespaces/kube-system ks >/dev/null || fail "put"
 etcdctl --endpoints "$EP" snapshot save "$WORK/old.db" >/dev/null 2>&1 || fail "snapshot save old"
 etcdctl --endpoints "$EP" put /registry/namespaces/k3s-app app >/dev/null || fail "put"

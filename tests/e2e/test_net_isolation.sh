@@ -16,7 +16,7 @@ fi
 export GROUNDWORK_SIM_STATE="$WORK/demo-sim"
 mkdir -p "$GROUNDWORK_SIM_STATE"
 check "the demo's netsim starts on the fixed ports" env GROUNDWORK_SIM_TALOS=127.0.0.11 tests/sim/netsim.py start
-trap 'GROUNDWORK_SIM_STATE="$WORK/demo-sim" tests/sim/netsim.py stop >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+at_exit 'GROUNDWORK_SIM_STATE="$WORK/demo-sim" tests/sim/netsim.py stop >/dev/null 2>&1'
 check "127.0.0.200:53 is held here" python3 - <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

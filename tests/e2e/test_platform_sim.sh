@@ -15,7 +15,7 @@ export GROUNDWORK_SIM_STATE="$WORK/sim"
 export ADGUARD_PASSWORD_HASH='$2y$10$e2e.hash' RANCHER_BOOTSTRAP_PASSWORD=e2e-pw CLOUDFLARE_API_TOKEN=e2e-unused
 STATE="$WORK/state"
 check "netsim starts" tests/sim/netsim.py start
-trap 'tests/sim/netsim.py stop >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+at_exit 'tests/sim/netsim.py stop >/dev/null 2>&1'
 
 run_gw -i inventories/sim.yaml --state-dir "$STATE" bootstrap
 expect_rc 0 "bootstrap of the sim platform"

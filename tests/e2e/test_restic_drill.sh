@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 command -v restic >/dev/null || { fail "restic is not installed (scripts/install-deps.sh installs it)"; finish; exit 1; }
-trap 'stop_all_sshd; if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+at_exit stop_all_sshd
 
 PW="gw-e2e-restic-$$-$RANDOM-correct-horse"
 printf '%s\n' "$PW" >pw

@@ -3,7 +3,8 @@
 # host keys, free ports, this test's user keys): output, exit codes, signals, timeouts, host key
 # policies, keys and passphrases, sftp, concurrency, a jump host, a server killed mid-step, doctor.
 source "$(dirname "$0")/lib.sh"
-trap '[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null; stop_all_sshd; if [ -n "${GW_E2E_KEEP:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi' EXIT
+at_exit stop_all_sshd
+at_exit '[ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID" 2>/dev/null'
 
 [ -x /usr/sbin/sshd ] || { echo "SKIP: /usr/sbin/sshd not installed (scripts/install-deps.sh installs openssh-server)"; exit 0; }
 
