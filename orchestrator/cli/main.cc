@@ -152,7 +152,10 @@ int run_verb(int argc, char** argv) {
         ->allow_extra_args(false);
     cmd->add_option("--only", run_opts.only, "STAGE: run just these; their needs must be done")
         ->allow_extra_args(false);
-    cmd->add_flag("--verify", run_opts.verify, "re-run the health gates of stages already done");
+    cmd->add_flag("--verify", run_opts.verify,
+                  "probe the gates of stages already done once; a failing one is drift (exit 1)");
+    cmd->add_flag("--repair", run_opts.repair,
+                  "--verify, and a drifted stage runs its steps again, then its gates");
     cmd->add_flag("--kill-stale", run_opts.kill_stale,
                   "stop the still-running processes of a crashed run before starting (else wait)");
   };
@@ -186,7 +189,9 @@ int run_verb(int argc, char** argv) {
                     "STAGE[/STEP]: run even if checkpointed (repeatable)")
         ->allow_extra_args(false);
     cmd->add_flag("--verify", drill_opts.verify,
-                  "re-run the health gates of needed stages already done");
+                  "probe the gates of needed stages already done once; a failing one is drift");
+    cmd->add_flag("--repair", drill_opts.repair,
+                  "--verify, and a drifted needed stage runs its steps again, then its gates");
     cmd->add_flag("--kill-stale", drill_opts.kill_stale,
                   "stop the still-running processes of a crashed run before starting (else wait)");
     cmd->add_option("--param", drill_opts.params, "NAME=VALUE (repeatable)")

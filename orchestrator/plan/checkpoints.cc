@@ -14,6 +14,8 @@ const char* to_string(RecordStatus s) {
       return "interrupted";
     case RecordStatus::Running:
       return "running";
+    case RecordStatus::Drifted:
+      return "drifted";
   }
   return "?";
 }
@@ -22,6 +24,7 @@ RecordStatus parse_record_status(const std::string& s) {
   if (s == "passed") return RecordStatus::Passed;
   if (s == "failed") return RecordStatus::Failed;
   if (s == "interrupted") return RecordStatus::Interrupted;
+  if (s == "drifted") return RecordStatus::Drifted;
   return RecordStatus::Running;
 }
 

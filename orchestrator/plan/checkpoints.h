@@ -9,9 +9,11 @@
 
 namespace gw {
 
-enum class RecordStatus { Passed, Failed, Interrupted, Running };
+/// How a step or stage ended. Drifted is for stages only: done, but `apply --verify` found one of
+/// its gates failing; its steps run again on the next apply (or in the same one with --repair).
+enum class RecordStatus { Passed, Failed, Interrupted, Running, Drifted };
 
-/// "passed", "failed", "interrupted", "running".
+/// "passed", "failed", "interrupted", "running", "drifted".
 const char* to_string(RecordStatus s);
 /// The inverse of to_string; anything unknown reads as Running (a start without an end).
 RecordStatus parse_record_status(const std::string& s);

@@ -17,6 +17,8 @@ const char* to_string(PlanStatus s) {
       return "failed";
     case PlanStatus::Skipped:
       return "skipped";
+    case PlanStatus::Drifted:
+      return "drifted";
   }
   return "?";
 }
@@ -41,6 +43,8 @@ const char* to_string(StageAction a) {
   switch (a) {
     case StageAction::Run:
       return "run";
+    case StageAction::Verify:
+      return "verify";
     case StageAction::SkipDone:
       return "skip";
     case StageAction::SkipWhen:
@@ -126,6 +130,7 @@ PlanStatus status_of(const StepRecord* last, const std::string& key) {
       return PlanStatus::Failed;
     case RecordStatus::Interrupted:
     case RecordStatus::Running:
+    case RecordStatus::Drifted:  // (stages only)
       return PlanStatus::Pending;
   }
   return PlanStatus::Pending;
@@ -172,6 +177,12 @@ StepDecision decide_step(const StepFacts& f) {
     d.reason = "done, but its captured output is sensitive and never kept between runs";
     return d;
   }
+  if (d.status == PlanStatus::Done && f.stage_drift == StageDrift::Yes &&
+      f.repeat == Repeat::Idempotent) {
+    d.action = StepAction::Run;
+    d.reason = "done, but its stage drifted (a gate failed under --verify): runs again to repair";
+    return d;
+  }
   if (d.status == PlanStatus::Done) {
     d.action = StepAction::SkipDone;
     d.reason = "done under the same key";
@@ -213,6 +224,8 @@ StageDecision decide_stage(const StageFacts& f) {
       d.status = f.last->spec_key == f.spec_key ? PlanStatus::Done : PlanStatus::Changed;
     else if (f.last->status == RecordStatus::Failed)
       d.status = PlanStatus::Failed;
+    else if (f.last->status == RecordStatus::Drifted)
+      d.status = PlanStatus::Drifted;
   }
   bool steps_done = true;
   if (f.steps)
@@ -232,13 +245,20 @@ StageDecision decide_stage(const StageFacts& f) {
     return d;
   }
   if (steps_done && d.status == PlanStatus::Done) {
-    d.action = f.verify == Verify::Yes ? StageAction::Run : StageAction::SkipDone;
-    d.reason = f.verify == Verify::Yes ? "done; gates re-checked (--verify)" : "done";
+    d.action = f.verify == Verify::Yes ? StageAction::Verify : StageAction::SkipDone;
+    d.reason = f.verify == Verify::Yes ? "done; gates probed once for drift (--verify)" : "done";
     return d;
   }
   d.action = StageAction::Run;
-  d.reason = steps_done ? "its gates have not passed under this key" : "some step runs";
+  d.reason = d.status == PlanStatus::Drifted
+                 ? "drifted (a gate failed under --verify): its steps run again"
+             : steps_done ? "its gates have not passed under this key"
+                          : "some step runs";
   return d;
+}
+
+StageDrift stage_drift(const StageRecord* last) {
+  return last && last->status == RecordStatus::Drifted ? StageDrift::Yes : StageDrift::No;
 }
 
 }  // namespace gw

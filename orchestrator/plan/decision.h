@@ -14,9 +14,10 @@
 
 namespace gw {
 
-/// How plan and status show a step or stage (SPEC §6 spelling via to_string).
-enum class PlanStatus { Pending, Done, Changed, Failed, Skipped };
-/// "pending", "done", "changed", "failed", "skipped".
+/// How plan and status show a step or stage (SPEC §6 spelling via to_string). Drifted is for
+/// stages: done, but a gate failed under `apply --verify`; its steps run again.
+enum class PlanStatus { Pending, Done, Changed, Failed, Skipped, Drifted };
+/// "pending", "done", "changed", "failed", "skipped", "drifted".
 const char* to_string(PlanStatus s);
 
 /// A `when` evaluated against what is known: true, false, or not yet (it uses an output that has
@@ -58,6 +59,10 @@ const char* to_string(StepAction a);
 /// journal keeps it, so a later run needing it must run the step again.
 enum class OutputKept { Yes, No };
 
+/// Whether the step's stage is recorded as drifted (its gates failed under --verify): its done
+/// steps run again to repair it.
+enum class StageDrift { No, Yes };
+
 /// Everything decide_step looks at.
 struct StepFacts {
   WhenState when =
@@ -68,6 +73,7 @@ struct StepFacts {
   Repeat repeat = Repeat::Idempotent;
   Force force = Force::No;
   OutputKept output_kept = OutputKept::Yes;
+  StageDrift stage_drift = StageDrift::No;  // a done idempotent step of a drifted stage runs
 };
 
 struct StepDecision {
@@ -81,15 +87,18 @@ StepDecision decide_step(const StepFacts& facts);
 
 /// Whether done stages re-probe their gates (--verify).
 enum class Verify { No, Yes };
+/// Whether a stage found drifted under --verify runs its steps again in the same run (--repair).
+enum class Repair { No, Yes };
 
 enum class StageAction {
-  Run,        // some step runs, or its gates must be (re)checked
+  Run,        // some step runs, or its gates must be checked
+  Verify,     // every step done: its gates are probed once, a failing one is drift (--verify)
   SkipDone,   // every step done, gates passed under the same stage key
   SkipWhen,   // its `when` is false
   AtRunTime,  // its `when` uses an output that does not exist yet
   Blocked,    // a stage it needs did not succeed
 };
-/// "run", "skip", "skip (when)", "decided at run time", "blocked".
+/// "run", "verify", "skip", "skip (when)", "decided at run time", "blocked".
 const char* to_string(StageAction a);
 
 struct StageFacts {
@@ -107,6 +116,11 @@ struct StageDecision {
   std::string reason;
 };
 
+/// A stage whose `when` is false is skipped, before anything else: never blocked, even when a stage
+/// it needs failed. A stage recorded as drifted runs (its steps decide with StageDrift::Yes).
 StageDecision decide_stage(const StageFacts& facts);
+
+/// The StageDrift of a stage from its last record (nullptr: none).
+StageDrift stage_drift(const StageRecord* last);
 
 }  // namespace gw

@@ -238,6 +238,8 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   }
   KeyMaterial stage_key;
   std::vector<StepDecision> decisions;
+  auto stage_rec = cp.stages.find(st.name);
+  const StageRecord* stage_last = stage_rec == cp.stages.end() ? nullptr : &stage_rec->second;
   for (const auto& step : st.steps) {
     auto p = preview_step(step, ctx);
     if (!p) {
@@ -257,6 +259,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     facts.force = policy.forced(st.name, step.name);
     facts.output_kept =
         step.capture && step.visibility == Visibility::Sensitive ? OutputKept::No : OutputKept::Yes;
+    facts.stage_drift = stage_drift(stage_last);
     pstep.decision = decide_step(facts);
     pstep.status = pstep.decision.status;
     decisions.push_back(pstep.decision);
@@ -274,11 +277,10 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     ps.gates.push_back(std::move(pg));
   }
   ps.spec_key = stage_key.hash();
-  auto rec = cp.stages.find(st.name);
   StageFacts facts;
   facts.when = ps.when;
   facts.steps = &decisions;
-  facts.last = rec == cp.stages.end() ? nullptr : &rec->second;
+  facts.last = stage_last;
   facts.spec_key = ps.spec_key;
   ps.decision = decide_stage(facts);
   ps.status = ps.decision.status;

@@ -174,10 +174,12 @@ void Console::summary(const RunReport& report, Millis elapsed) {
     }
   }
   for (const auto& s : report.stages) {
-    if (s.outcome != StageOutcome::Failed) continue;
+    if (s.outcome != StageOutcome::Failed && s.outcome != StageOutcome::Drifted) continue;
+    const char* label = s.outcome == StageOutcome::Drifted ? "DRIFTED" : "FAILED";
     out << "\n"
-        << (color_ == Color::On ? "\033[1;31mFAILED\033[0m " : "FAILED ") << s.name << "/"
-        << s.failed_step << ": " << terminal_text(s.failure.message) << "\n";
+        << (color_ == Color::On ? std::string("\033[1;31m") + label + "\033[0m "
+                                : label + std::string(" "))
+        << s.name << "/" << s.failed_step << ": " << terminal_text(s.failure.message) << "\n";
     if (!s.failure.tail.empty()) {
       out << "  last output:\n";
       std::istringstream tail(terminal_text(s.failure.tail));

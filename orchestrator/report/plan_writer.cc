@@ -36,6 +36,7 @@ const char* status_color(PlanStatus s) {
     case PlanStatus::Changed:
       return "33";
     case PlanStatus::Failed:
+    case PlanStatus::Drifted:
       return "31";
     case PlanStatus::Skipped:
       return "2";
@@ -87,6 +88,8 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         }
         if (st.decision.action == StepAction::NeedsForce)
           out << "        needs --force: " << st.decision.reason << "\n";
+        if (s.status == PlanStatus::Drifted && st.decision.action == StepAction::Run)
+          out << "        runs: " << st.decision.reason << "\n";
         if (st.preview.when == WhenState::AtRunTime)
           out << "        when: decided at run time: " << st.step->when->raw << "\n";
       }
@@ -261,6 +264,7 @@ const char* dot_fill(PlanStatus status) {
     case PlanStatus::Changed:
       return "#fff2cc";
     case PlanStatus::Failed:
+    case PlanStatus::Drifted:
       return "#f8cecc";
     default:
       return "#ffffff";

@@ -25,6 +25,8 @@ const char* to_string(StageOutcome o) {
       return "skipped";
     case StageOutcome::Failed:
       return "failed";
+    case StageOutcome::Drifted:
+      return "drifted";
     case StageOutcome::Blocked:
       return "blocked";
     case StageOutcome::Interrupted:
@@ -55,12 +57,21 @@ class StageRun {
   std::optional<WhenState> when_now();
   StageReport done(StageOutcome o);
   StageReport failed(const std::string& what, const StepResult& r);
+  /// Runs every step; a report when the stage ends there (failed, interrupted, journal broken).
+  std::optional<StageReport> run_steps(std::vector<StepDecision>& steps);
+  /// Probes every gate once (--verify); the gate that failed and what it saw, if one did.
+  std::optional<std::pair<std::string, StepResult>> probe_gates();
+  /// Polls every gate, then journals the stage as passed.
+  StageReport finish(const std::vector<StepDecision>& steps, CheckpointStore::StepsRan ran);
+  /// Journals the stage as passed.
+  StageReport passed(const std::vector<StepDecision>& steps, CheckpointStore::StepsRan ran);
 
   const PlannedStage& ps_;
   const RunContext& ctx_;
   const ExecOptions& opts_;
   const Clock::time_point started_;
   StageReport rep_;
+  bool drifted_ = false;  // recorded as drifted: a failed step keeps it so (its steps run again)
 };
 
 StageReport StageRun::done(StageOutcome o) {
@@ -73,9 +84,14 @@ StageReport StageRun::failed(const std::string& what, const StepResult& r) {
   rep_.failed_step = what;
   rep_.failure = r;
   bool interrupted = r.status == StepStatus::Interrupted;
-  auto s = ctx_.store->stage_finished(
-      ps_.stage->name, ps_.spec_key, interrupted ? RecordStatus::Interrupted : RecordStatus::Failed,
-      std::chrono::duration_cast<Millis>(now() - started_));
+  // A drifted stage whose repair stopped in a step stays drifted: its steps all run again next
+  // time, not just the one that failed.
+  bool in_steps = !what.starts_with("gate ");
+  RecordStatus status = drifted_ && in_steps ? RecordStatus::Drifted
+                        : interrupted        ? RecordStatus::Interrupted
+                                             : RecordStatus::Failed;
+  auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, status,
+                                      std::chrono::duration_cast<Millis>(now() - started_));
   (void)s;  // the store remembers it is broken; the scheduler stops the run
   return done(interrupted ? StageOutcome::Interrupted : StageOutcome::Failed);
 }
@@ -93,18 +109,8 @@ std::optional<WhenState> StageRun::when_now() {
   return *w;
 }
 
-StageReport StageRun::run() {
-  auto when = when_now();
-  if (!when) return rep_;
-  std::vector<StepDecision> steps;
-  StageFacts facts;
-  facts.when = *when;
-  facts.spec_key = ps_.spec_key;
-  facts.verify = opts_.verify;
-  if (*when == WhenState::False) {
-    ctx_.listener->decided(ps_.stage->name, "", "skip (when): when is false");
-    return done(StageOutcome::Skipped);
-  }
+std::optional<StageReport> StageRun::run_steps(std::vector<StepDecision>& steps) {
+  steps.clear();
   for (const auto& pstep : ps_.steps) {
     if (ctx_.interrupt->stopping()) return done(StageOutcome::Interrupted);
     if (ctx_.store->broken()) return done(StageOutcome::NotStarted);
@@ -117,21 +123,32 @@ StageReport StageRun::run() {
                                                    : StepAction::Run;
     steps.push_back(d);
   }
-  auto last = ctx_.store->stage(ps_.stage->name);
-  facts.steps = &steps;
-  facts.last = last ? &*last : nullptr;
-  StageDecision d = decide_stage(facts);
-  ctx_.listener->decided(ps_.stage->name, "", std::string(to_string(d.action)) + ": " + d.reason);
-  if (d.action == StageAction::SkipDone) return done(StageOutcome::AlreadyDone);
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::string, StepResult>> StageRun::probe_gates() {
+  for (const auto& gate : ps_.stage->gates) {
+    StepResult r = run_gate(ctx_, ps_.stage->name, gate, GateWait::ProbeOnce);
+    if (r.status != StepStatus::Passed) return std::make_pair("gate " + gate.name, r);
+  }
+  return std::nullopt;
+}
+
+StageReport StageRun::finish(const std::vector<StepDecision>& steps,
+                             CheckpointStore::StepsRan ran) {
   for (const auto& gate : ps_.stage->gates) {
     if (ctx_.store->broken()) return done(StageOutcome::NotStarted);
     StepResult r = run_gate(ctx_, ps_.stage->name, gate);
     if (r.status != StepStatus::Passed) return failed("gate " + gate.name, r);
   }
-  auto ran = std::any_of(steps.begin(), steps.end(),
-                         [](const StepDecision& x) { return x.action == StepAction::Run; })
-                 ? CheckpointStore::StepsRan::Some
-                 : CheckpointStore::StepsRan::None;
+  return passed(steps, ran);
+}
+
+StageReport StageRun::passed(const std::vector<StepDecision>& steps,
+                             CheckpointStore::StepsRan ran) {
+  if (std::any_of(steps.begin(), steps.end(),
+                  [](const StepDecision& x) { return x.action == StepAction::Run; }))
+    ran = CheckpointStore::StepsRan::Some;
   auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, RecordStatus::Passed,
                                       std::chrono::duration_cast<Millis>(now() - started_), ran);
   if (!s) {
@@ -141,6 +158,58 @@ StageReport StageRun::run() {
   }
   return done(ran == CheckpointStore::StepsRan::Some ? StageOutcome::Passed
                                                      : StageOutcome::AlreadyDone);
+}
+
+StageReport StageRun::run() {
+  auto when = when_now();
+  if (!when) return rep_;
+  std::vector<StepDecision> steps;
+  StageFacts facts;
+  facts.when = *when;
+  facts.spec_key = ps_.spec_key;
+  facts.verify =
+      opts_.verify == Verify::Yes || opts_.repair == Repair::Yes ? Verify::Yes : Verify::No;
+  if (*when == WhenState::False) {
+    ctx_.listener->decided(ps_.stage->name, "", "skip (when): when is false");
+    return done(StageOutcome::Skipped);
+  }
+  auto before = ctx_.store->stage(ps_.stage->name);
+  drifted_ = stage_drift(before ? &*before : nullptr) == StageDrift::Yes;
+  if (auto ended = run_steps(steps)) return *ended;
+  auto last = ctx_.store->stage(ps_.stage->name);
+  facts.steps = &steps;
+  facts.last = last ? &*last : nullptr;
+  StageDecision d = decide_stage(facts);
+  ctx_.listener->decided(ps_.stage->name, "", std::string(to_string(d.action)) + ": " + d.reason);
+  if (d.action == StageAction::SkipDone) return done(StageOutcome::AlreadyDone);
+  if (d.action != StageAction::Verify) return finish(steps, CheckpointStore::StepsRan::None);
+
+  // --verify: every step is done; one probe of each gate says whether the stage drifted.
+  if (ctx_.store->broken()) return done(StageOutcome::NotStarted);
+  auto drift = probe_gates();
+  if (!drift) return passed(steps, CheckpointStore::StepsRan::None);
+  auto& [what, r] = *drift;
+  if (r.status == StepStatus::Interrupted) return failed(what, r);
+  if (auto s = ctx_.store->stage_finished(ps_.stage->name, ps_.spec_key, RecordStatus::Drifted,
+                                          std::chrono::duration_cast<Millis>(now() - started_));
+      !s) {
+    rep_.failed_step = "journal";
+    rep_.failure = {StepStatus::Failed, "cannot write the journal: " + s.error().message};
+    return done(StageOutcome::Failed);
+  }
+  drifted_ = true;
+  if (opts_.repair == Repair::No) {
+    rep_.failed_step = what;
+    rep_.failure = r;
+    rep_.failure.message = "drifted: " + r.message +
+                           ". Repair it with `groundwork apply --repair` (re-runs its steps, then "
+                           "its gates); a plain `apply` repairs it too";
+    return done(StageOutcome::Drifted);
+  }
+  ctx_.listener->warning(ps_.stage->name + " drifted (" + what + ": " + r.message +
+                         "); repairing (--repair): its steps run again");
+  if (auto ended = run_steps(steps)) return *ended;
+  return finish(steps, CheckpointStore::StepsRan::Some);
 }
 
 /// Runs a stage on a worker thread; nothing it throws escapes.
@@ -356,7 +425,8 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
   if (ctx.limits) ctx.limits->set_lender(nullptr);
 
   for (const auto& s : report.stages) {
-    if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Blocked)
+    if (s.outcome == StageOutcome::Failed || s.outcome == StageOutcome::Drifted ||
+        s.outcome == StageOutcome::Blocked)
       report.failed = true;
     if (s.outcome == StageOutcome::Interrupted) report.interrupted = true;
   }

@@ -16,18 +16,30 @@ enum class KeepGoing { No, Yes };
 struct ExecOptions {
   int jobs = 4;
   KeepGoing keep_going = KeepGoing::No;
-  Verify verify = Verify::No;
+  Verify verify = Verify::No;  // done stages: their gates are probed once; a failure is drift
+  Repair repair =
+      Repair::No;  // a drifted stage runs its steps again, then its gates (implies verify)
 };
 
-enum class StageOutcome { Passed, AlreadyDone, Skipped, Failed, Blocked, Interrupted, NotStarted };
-/// "passed", "done", "skipped", "failed", "blocked", "interrupted", "not started".
+/// Drifted: done, but a gate failed its one probe under --verify (and --repair was not given).
+enum class StageOutcome {
+  Passed,
+  AlreadyDone,
+  Skipped,
+  Failed,
+  Drifted,
+  Blocked,
+  Interrupted,
+  NotStarted
+};
+/// "passed", "done", "skipped", "failed", "drifted", "blocked", "interrupted", "not started".
 const char* to_string(StageOutcome o);
 
 struct StageReport {
   std::string name;
   StageOutcome outcome = StageOutcome::NotStarted;
   Millis duration{0};
-  std::string failed_step;  // "step" or "gate NAME"
+  std::string failed_step;  // "step" or "gate NAME" (failed or drifted)
   StepResult failure;
   std::string blocked_by;
 };

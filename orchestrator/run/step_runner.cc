@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -222,6 +223,8 @@ StepResult StepRun::run() {
   facts.force = ctx_.policy.forced(unit_, step_.name);
   facts.output_kept =
       step_.capture && step_.visibility == Visibility::Sensitive ? OutputKept::No : OutputKept::Yes;
+  auto stage_last = ctx_.store->stage(unit_);
+  facts.stage_drift = stage_drift(stage_last ? &*stage_last : nullptr);
   StepDecision d = decide_step(facts);
   ctx_.listener->decided(unit_, step_.name, std::string(to_string(d.action)) + ": " + d.reason);
   switch (d.action) {
@@ -382,7 +385,32 @@ StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& 
   }
 }
 
-StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate) {
+namespace {
+
+/// The one probe of a gate under --verify: a failure is drift, a missing resource says so.
+StepResult probe_gate_once(const RunContext& ctx, const std::string& unit, const Gate& gate,
+                           const RenderScope& scope, const std::string& log) {
+  auto body = render_gate(gate, scope, nullptr);
+  if (!body) return {StepStatus::Failed, body.error().message};
+  Millis budget = std::clamp(gate.timeout, Millis(1000), kDriftProbeBudget);
+  Observation o = ctx.prober->probe(gate.kind, *body, *ctx.interrupt, log, budget);
+  std::string saw = ctx.redactor->redact(o.saw);
+  ctx.listener->detail(unit, "gate " + gate.name,
+                       std::string("drift probe") + (o.passed ? " passed: " : ": ") + saw);
+  (void)append_log(
+      log, "--- " + now_rfc3339() + " drift probe" + (o.passed ? " passed: " : ": ") + saw + "\n");
+  if (ctx.interrupt->stopping()) return {StepStatus::Interrupted, "interrupted"};
+  if (o.passed) return {StepStatus::Passed, saw};
+  const std::string not_yet = "not found yet: ";
+  if (saw.starts_with(not_yet)) saw = "does not exist: " + saw.substr(not_yet.size());
+  return {StepStatus::Failed,
+          "gate " + describe_gate(gate.kind, *body) + " failed its one probe (--verify): " + saw};
+}
+
+}  // namespace
+
+StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate,
+                    GateWait wait) {
   auto started = Clock::now();
   std::map<std::string, std::string> outputs = ctx.outputs->snapshot();
   RenderScope scope = run_scope(ctx, &outputs);
@@ -394,7 +422,9 @@ StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& 
                              shown ? describe_gate(gate.kind, *shown) : gate.name);
   StepResult r;
   try {
-    r = attempt_gate(ctx, unit, "gate " + gate.name, gate, gate.timeout, scope, log);
+    r = wait == GateWait::ProbeOnce
+            ? probe_gate_once(ctx, unit, gate, scope, log)
+            : attempt_gate(ctx, unit, "gate " + gate.name, gate, gate.timeout, scope, log);
   } catch (const std::exception& e) {
     r = {StepStatus::Failed, std::string("internal error: ") + e.what()};
   }

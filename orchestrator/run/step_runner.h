@@ -94,8 +94,17 @@ struct StepResult {
 /// throws: what it catches becomes a failed step.
 StepResult run_step(const RunContext& ctx, const std::string& unit, const Step& step);
 
-/// Polls a gate of a stage (`spec.gates`) or playbook; journals nothing.
-StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate);
+/// How run_gate waits: polls until the gate's timeout, or probes once with a short deadline
+/// (`apply --verify` on a done stage: what fails then is drift, and a missing resource is not
+/// "not yet").
+enum class GateWait { Poll, ProbeOnce };
+
+/// The longest the one probe of GateWait::ProbeOnce may take (less when the gate's timeout is).
+inline constexpr Millis kDriftProbeBudget{10000};
+
+/// Polls a gate of a stage (`spec.gates`) or playbook, or probes it once; journals nothing.
+StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate,
+                    GateWait wait = GateWait::Poll);
 
 /// The render scope for running: secrets revealed, the outputs given, missing outputs are errors.
 RenderScope run_scope(const RunContext& ctx, const std::map<std::string, std::string>* outputs);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `doctor`: tools found with their versions, too-old helm, the API server and its version, Talos
 # endpoints reachable; exit 3 on any problem; read-only commands only. `apply --verify`: the gates
-# of done stages run again and catch what broke since.
+# of done stages are probed again and catch what broke since (drift; tests/e2e/test_drift.sh).
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 
@@ -110,8 +110,8 @@ expect_in "$WORK/err" "app" "the failing stage is named"
 expect_in "$WORK/err" "gate cm" "the failing gate is named"
 check "still nothing re-applied" bash -c "! tail -n +$((N + 1)) '$GROUNDWORK_SIM_STATE/calls.jsonl' | grep -q '\"apply\"'"
 run_gw -i inv.yaml --state-dir st status --format json
-check "status: app failed after the verify" python3 -c "
+check "status: app drifted after the verify" python3 -c "
 import json; j = {s['name']: s['status'] for s in json.load(open('$WORK/out'))['stages']}
-assert j['app'] == 'failed', j"
+assert j['app'] == 'drifted', j"
 
 finish

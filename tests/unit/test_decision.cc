@@ -145,8 +145,9 @@ TEST_CASE("decide_stage: when, blocked, done, verify") {
   f.spec_key = "S";
   CHECK(gw::decide_stage(f).action == StageAction::SkipDone);
   CHECK(gw::decide_stage(f).status == PlanStatus::Done);
-  f.verify = gw::Verify::Yes;
-  CHECK(gw::decide_stage(f).action == StageAction::Run);
+  f.verify = gw::Verify::Yes;  // done: its gates are probed once, for drift
+  CHECK(gw::decide_stage(f).action == StageAction::Verify);
+  CHECK(gw::decide_stage(f).status == PlanStatus::Done);
   f.verify = gw::Verify::No;
   f.steps = &one_runs;
   CHECK(gw::decide_stage(f).action == StageAction::Run);
@@ -165,6 +166,68 @@ TEST_CASE("decide_stage: when, blocked, done, verify") {
   CHECK(gw::decide_stage(f).action == StageAction::Blocked);
   f.blocked_by.clear();
   CHECK(gw::decide_stage(f).action == StageAction::AtRunTime);
+}
+
+TEST_CASE("decide_step: a done step of a drifted stage runs again, a `once` step does not") {
+  gw::StepRecord last = record(RecordStatus::Passed, "K");
+  gw::StepFacts f;
+  f.last = &last;
+  f.key = "K";
+  f.stage_drift = gw::StageDrift::Yes;
+  auto d = gw::decide_step(f);
+  CHECK(d.action == StepAction::Run);
+  CHECK(d.status == PlanStatus::Done);
+  CHECK(d.reason.find("drifted") != std::string::npos);
+  f.repeat = gw::Repeat::Once;  // never again by itself: --force decides
+  CHECK(gw::decide_step(f).action == StepAction::SkipDone);
+  f.repeat = gw::Repeat::Idempotent;
+  f.when = WhenState::False;  // a false `when` still wins
+  CHECK(gw::decide_step(f).action == StepAction::SkipWhen);
+  f.when = WhenState::True;
+  f.stage_drift = gw::StageDrift::No;
+  CHECK(gw::decide_step(f).action == StepAction::SkipDone);
+}
+
+TEST_CASE("decide_stage: a drifted stage runs its steps again, under --verify or not") {
+  using gw::StageAction;
+  gw::StageRecord drifted;
+  drifted.status = RecordStatus::Drifted;
+  drifted.spec_key = "S";
+  CHECK(gw::stage_drift(&drifted) == gw::StageDrift::Yes);
+  CHECK(gw::stage_drift(nullptr) == gw::StageDrift::No);
+  gw::StageRecord passed = drifted;
+  passed.status = RecordStatus::Passed;
+  CHECK(gw::stage_drift(&passed) == gw::StageDrift::No);
+
+  gw::StepDecision again;  // what decide_step says for its done steps (above)
+  again.action = StepAction::Run;
+  again.status = PlanStatus::Done;
+  gw::StepDecision once_done;
+  once_done.action = StepAction::SkipDone;
+  once_done.status = PlanStatus::Done;
+  std::vector<gw::StepDecision> steps{again, once_done}, only_once{once_done};
+  gw::StageFacts f;
+  f.steps = &steps;
+  f.last = &drifted;
+  f.spec_key = "S";
+  for (auto verify : {gw::Verify::No, gw::Verify::Yes}) {
+    f.verify = verify;
+    auto d = gw::decide_stage(f);
+    CHECK(d.action == StageAction::Run);
+    CHECK(d.status == PlanStatus::Drifted);
+    CHECK(d.reason.find("drifted") != std::string::npos);
+  }
+  f.steps = &only_once;  // every step `once` and done: its gates are polled again, not probed
+  CHECK(gw::decide_stage(f).action == StageAction::Run);
+  CHECK(std::string(gw::to_string(PlanStatus::Drifted)) == "drifted");
+  CHECK(gw::parse_record_status("drifted") == RecordStatus::Drifted);
+  CHECK(std::string(gw::to_string(RecordStatus::Drifted)) == "drifted");
+
+  // A stage whose `when` is false is skipped even when the stage it needs drifted or failed.
+  f.when = WhenState::False;
+  f.blocked_by = "traefik";
+  CHECK(gw::decide_stage(f).action == StageAction::SkipWhen);
+  CHECK(gw::decide_stage(f).status == PlanStatus::Skipped);
 }
 
 TEST_CASE("evaluate_when: the operator is found outside ${…}, never in a value") {

@@ -109,7 +109,8 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   ExecOptions eo;
   eo.jobs = o.jobs;
   eo.keep_going = o.keep_going ? KeepGoing::Yes : KeepGoing::No;
-  eo.verify = o.verify ? Verify::Yes : Verify::No;
+  eo.verify = o.verify || o.repair ? Verify::Yes : Verify::No;
+  eo.repair = o.repair ? Repair::Yes : Repair::No;
   RunReport report = execute_plan(*plan, ctx, eo);
   console.summary(report,
                   std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started));

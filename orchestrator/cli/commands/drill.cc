@@ -336,7 +336,8 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     ExecOptions eo;
     eo.jobs = o.jobs;
     eo.keep_going = o.keep_going ? KeepGoing::Yes : KeepGoing::No;
-    eo.verify = o.verify ? Verify::Yes : Verify::No;
+    eo.verify = o.verify || o.repair ? Verify::Yes : Verify::No;
+    eo.repair = o.repair ? Repair::Yes : Repair::No;
     needs_report = execute_plan(*needs_plan, ctx, eo);
   }
   // 2. Its steps, verify and (drill) cleanup.
@@ -346,7 +347,8 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
         needs_report.interrupted ? ProcedureOutcome::Interrupted : ProcedureOutcome::Failed;
     result.failure = "a stage it needs did not succeed";
     for (const auto& sr : needs_report.stages)
-      if (sr.outcome == StageOutcome::Failed || sr.outcome == StageOutcome::Interrupted) {
+      if (sr.outcome == StageOutcome::Failed || sr.outcome == StageOutcome::Drifted ||
+          sr.outcome == StageOutcome::Interrupted) {
         result.failure = "stage '" + sr.name + "' it needs " + to_string(sr.outcome);
         break;
       }

@@ -28,6 +28,7 @@ struct RunOptions {
   std::vector<std::string> force;
   std::vector<std::string> only;
   bool verify = false;
+  bool repair = false;              // verify, and re-run the steps of a drifted stage
   bool kill_stale = false;          // stop a crashed run's processes rather than wait for them
   std::vector<std::string> params;  // K=V
   std::string report_dir;

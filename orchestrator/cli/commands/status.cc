@@ -36,6 +36,8 @@ std::string word(RecordStatus s, LockState lock) {
       return lock == LockState::Held ? "running" : "interrupted";
     case RecordStatus::Interrupted:
       return "interrupted";
+    case RecordStatus::Drifted:
+      return "drifted";
   }
   return "pending";
 }
