@@ -93,8 +93,10 @@ void weigh_plan(Plan& plan, const Checkpoints& cp) {
         (start < 0 || plan.stages[i].remaining > plan.stages[static_cast<size_t>(start)].remaining))
       start = static_cast<int>(i);
   plan.critical_ms = start < 0 ? 0 : plan.stages[static_cast<size_t>(start)].remaining;
+  // The path names the stages that take time on it: a skipped or done stage on the way adds none.
   for (int i = start; i >= 0; i = next[static_cast<size_t>(i)])
-    plan.critical_path.push_back(plan.stages[static_cast<size_t>(i)].stage->name);
+    if (plan.stages[static_cast<size_t>(i)].weight > 0)
+      plan.critical_path.push_back(plan.stages[static_cast<size_t>(i)].stage->name);
 }
 
 double simulate(const Plan& plan, int jobs, const std::vector<StagePhase>& phase,
