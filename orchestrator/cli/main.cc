@@ -30,7 +30,8 @@ void add_global_options(CLI::App& app, gw::GlobalOptions& g) {
       "--playbooks",
       [&](const std::string& v) { g.playbooks_dir = v, g.playbooks_dir_explicit = true; },
       "playbooks folder (default ./playbooks)");
-  app.add_option("--state-dir", g.state_dir, "state folder (default: .groundwork in the inventory file's folder)");
+  app.add_option("--state-dir", g.state_dir,
+                 "state folder (default: .groundwork in the inventory file's folder)");
   app.add_flag_function(
       "-v,--verbose",
       [&](std::int64_t n) { g.verbosity = n >= 2 ? gw::Verbosity::Debug : gw::Verbosity::Verbose; },
@@ -170,6 +171,11 @@ int run_verb(int argc, char** argv) {
   status->add_option("--format", status_opts.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
+  gw::RenderOptions render_opts;
+  auto* render = app.add_subcommand(
+      "render", "print what steps would run: argv, env and rendered files (secrets hidden)");
+  render->add_option("targets", render_opts.targets, "STAGE or STAGE/STEP (default: every step)");
+
   gw::ResetOptions reset_opts;
   auto* reset = app.add_subcommand("reset", "forget checkpoints so those steps run again");
   reset->add_option("targets", reset_opts.targets, "STAGE or STAGE/STEP");
@@ -233,6 +239,7 @@ int run_verb(int argc, char** argv) {
     if (*apply || *bootstrap) return gw::cmd_apply(g, run_opts);
     if (*status) return gw::cmd_status(g, status_opts);
     if (*reset) return gw::cmd_reset(g, reset_opts);
+    if (*render) return gw::cmd_render(g, render_opts);
     if (*doctor) return gw::cmd_doctor(g);
     if (*drill) return gw::cmd_drill(g, drill_opts, gw::Mode::Drill);
     if (*restore) return gw::cmd_drill(g, drill_opts, gw::Mode::Restore);

@@ -11,6 +11,9 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
 int cmd_apply(const GlobalOptions& g, const RunOptions& o);
 int cmd_status(const GlobalOptions& g, const StatusOptions& o);
 int cmd_reset(const GlobalOptions& g, const ResetOptions& o);
+/// `render [STAGE[/STEP]…]`: every selected step's argv, env, stdin and rendered files, secrets
+/// as placeholders; read-only.
+int cmd_render(const GlobalOptions& g, const RenderOptions& o);
 int cmd_doctor(const GlobalOptions& g);
 /// `drill PLAYBOOK` (mode Drill) and `restore PLAYBOOK` (mode Restore): o.targets holds the name.
 int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode);

@@ -40,6 +40,10 @@ struct StatusOptions {
   std::string format = "text";
 };
 
+struct RenderOptions {
+  std::vector<std::string> targets;  // STAGE or STAGE/STEP; empty: every step
+};
+
 struct ResetOptions {
   std::vector<std::string> targets;  // STAGE or STAGE/STEP
   bool all = false;
