@@ -62,7 +62,7 @@ test-asan: deps
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DGW_SANITIZE=thread $(SAN_BUILD) $(CCACHE_FLAG)
 	cmake --build $(TSAN_DIR) -j 2 --target groundwork_tests
-	setarch $$(uname -m) -R $(TSAN_DIR)/groundwork_tests -# "[#test_executor],[#test_process_runner]"
+	setarch $$(uname -m) -R $(TSAN_DIR)/groundwork_tests -# "[#test_executor],[#test_process_runner],[#test_schedule]"
 
 # libFuzzer targets of tests/fuzz, each run for FUZZ_SECONDS; fails when one finds a crash
 # (the input is left in $(FUZZ_DIR)/artifacts/). Needs clang (installed by install-deps.sh fuzz).
