@@ -240,6 +240,7 @@ int run_verb(int argc, char** argv) {
   }
 
   gw::init_log(g.log_format, g.verbosity);
+  gw::use_shipped_dirs(g);  // installed: share/groundwork/{stages,playbooks} when nothing else
   try {
     if (*help) return gw::print_help(app, help_verb, std::cout, std::cerr);
     if (*complete) {
