@@ -272,7 +272,7 @@ void man_paragraphs(std::string_view text, std::ostream& out) {
 
 }  // namespace
 
-int print_help(const CLI::App& app, const std::string& verb, std::ostream& out, std::ostream& err) {
+Status print_help(const CLI::App& app, const std::string& verb, std::ostream& out) {
   if (verb.empty()) {
     out << "groundwork: bootstrap and disaster recovery for Kubernetes platforms\n\n"
         << "usage: groundwork [GLOBAL OPTIONS] VERB [OPTIONS] [ARGS]\n\nverbs:\n";
@@ -284,17 +284,16 @@ int print_help(const CLI::App& app, const std::string& verb, std::ostream& out, 
     print_options(listed_options(app), out);
     out << "\n`groundwork help VERB` describes a verb, with examples; `man groundwork` has it "
            "all.\n";
-    return 0;
+    return Ok{};
   }
   const VerbHelp* h = find_verb_help(verb);
   const CLI::App* sub = verb_app(app, verb);
   if (!h || !sub) {
     std::vector<std::string> names;
     for (const auto& v : verb_help()) names.emplace_back(v.name);
-    std::string msg = "groundwork: error: unknown verb '" + verb + "'";
+    std::string msg = "unknown verb '" + verb + "'";
     if (auto m = closest_match(verb, names)) msg += " (did you mean '" + *m + "'?)";
-    err << msg << "; see groundwork help\n";
-    return 2;
+    return Error(msg + "; see groundwork help");
   }
   out << "usage: groundwork [GLOBAL OPTIONS] " << h->name << " [OPTIONS]"
       << (h->args.empty() ? "" : " ") << h->args << "\n\n"
@@ -307,7 +306,7 @@ int print_help(const CLI::App& app, const std::string& verb, std::ostream& out, 
   out << "\nexamples:\n";
   for (const auto& e : h->examples) out << "  " << e.command << "\n      " << e.what << "\n";
   out << "\nglobal options: groundwork help\n";
-  return 0;
+  return Ok{};
 }
 
 void print_man_page(const CLI::App& app, std::ostream& out) {

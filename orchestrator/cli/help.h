@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/result.h"
+
 namespace CLI {
 class App;
 }
@@ -34,9 +36,9 @@ const std::vector<VerbHelp>& verb_help();
 const VerbHelp* find_verb_help(std::string_view name);
 
 /// `groundwork help` (empty `verb`: every verb with its summary) or `groundwork help VERB` (usage,
-/// description, options from `app`, examples) to `out`. An unknown verb prints an error with the
-/// closest verb to `err` and returns 2; else 0.
-int print_help(const CLI::App& app, const std::string& verb, std::ostream& out, std::ostream& err);
+/// description, options from `app`, examples) to `out`. An unknown verb is an error naming the
+/// closest verb, and nothing is printed.
+Status print_help(const CLI::App& app, const std::string& verb, std::ostream& out);
 
 /// The man page groundwork(1) in roff (man(7) macros), from the same table and `app`'s options.
 void print_man_page(const CLI::App& app, std::ostream& out);

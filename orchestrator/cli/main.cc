@@ -242,7 +242,12 @@ int run_verb(int argc, char** argv) {
   gw::init_log(g.log_format, g.verbosity);
   gw::use_shipped_dirs(g);  // installed: share/groundwork/{stages,playbooks} when nothing else
   try {
-    if (*help) return gw::print_help(app, help_verb, std::cout, std::cerr);
+    if (*help) {
+      auto shown = gw::print_help(app, help_verb, std::cout);
+      if (shown) return gw::kExitOk;
+      gw::log_error(shown.error().message);
+      return gw::kExitInvalid;
+    }
     if (*complete) {
       if (auto names = gw::parse_project_names(complete_what.empty() ? "" : complete_what[0])) {
         gw::print_project_names(g, *names, std::cout);

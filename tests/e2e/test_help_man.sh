@@ -33,6 +33,10 @@ run_gw help plna
 expect_rc 2 "help of an unknown verb"
 expect_in "$WORK/err" "unknown verb 'plna' (did you mean 'plan'?)" "did-you-mean"
 check "nothing on stdout for an unknown verb" test ! -s "$WORK/out"
+run_gw --log-format json help plna
+expect_rc 2 "help of an unknown verb, JSON log"
+expect_in "$WORK/err" '"level":"error"' "the error is a JSON log line"
+expect_in "$WORK/err" "did you mean 'plan'?" "did-you-mean in JSON"
 run_gw help a b
 expect_rc 2 "help with two verbs"
 
