@@ -373,7 +373,7 @@ int print_cli_completion(const CLI::App& app, const std::vector<std::string>& wh
   const CLI::App* sub = verb.empty() ? nullptr : verb_app(app, verb);
   if (kind == "options") {
     std::vector<const CLI::Option*> opts = listed_options(app);
-    if (app.get_version_ptr()) opts.push_back(app.get_version_ptr());
+    if (app.get_help_ptr()) opts.push_back(app.get_help_ptr());
     if (sub)
       for (const auto* o : listed_options(*sub)) opts.push_back(o);
     for (const auto* o : opts)

@@ -72,6 +72,10 @@ comp plan --f
 check "bash: plan's options" only "$(printf -- '--force\n--format\n--fresh')"
 comp --st
 check "bash: global options" only "$(printf -- '--stages\n--state-dir')"
+comp --vers
+check "bash: --version, once" only --version
+comp apply --he
+check "bash: --help" only --help
 comp restore --y
 check "bash: restore's --yes" only --yes
 comp help re
