@@ -94,6 +94,10 @@ cd empty
 "$R/usr/bin/groundwork" --no-color -i "$R/usr/share/groundwork/inventories/sim.yaml" validate >deb-val.out 2>deb-val.err
 check "packaged: validate the shipped sim inventory" test $? -eq 0
 check "packaged: same stages and playbooks as the source tree" test "$(counts deb-val.out)" = "$(counts "$WORK/src.out")"
+for inv in homelab k3s; do
+  "$R/usr/bin/groundwork" --no-color -i "$R/usr/share/groundwork/inventories/$inv.yaml" validate >inv.out 2>&1
+  check "packaged: validate the shipped $inv inventory" test $? -eq 0
+done
 "$R/usr/bin/groundwork" -i ../own/inv.yaml __complete playbooks >pb.out
 expect_in pb.out "restic-restore" "packaged: the shipped playbooks are found"
 cd "$WORK"
