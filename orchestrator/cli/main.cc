@@ -15,6 +15,8 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
+#include "cli/help.h"
+#include "cli/project_names.h"
 #include "model/names.h"
 #include "report/log.h"
 #include "run/containment.h"
@@ -70,10 +72,12 @@ std::string typed_verb(const CLI::App& app, int argc, char** argv) {
 /// is required).
 std::optional<std::string> verb_problem(const CLI::App& app, const std::string& verb) {
   if (verb.empty()) return std::nullopt;
+  // The verbs a user sees: a hidden one (__complete) is valid but never offered.
   std::vector<std::string> names;
-  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
-    names.push_back(sub->get_name());
-  if (std::find(names.begin(), names.end(), verb) != names.end()) return std::nullopt;
+  for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == verb) return std::nullopt;
+    if (!sub->get_group().empty()) names.push_back(sub->get_name());
+  }
   std::string msg = "unknown verb '" + verb + "'";
   if (auto m = gw::closest_match(verb, names)) msg += " (did you mean '" + *m + "'?)";
   return msg + "; see groundwork --help";
@@ -121,11 +125,15 @@ int run_verb(int argc, char** argv) {
   app.fallthrough();
   add_global_options(app, g);
 
-  auto* validate = app.add_subcommand(
-      "validate", "load inventory, stages, playbooks; report every problem; run nothing");
+  // Each verb's line in --help is its summary in the help table (cli/help.cc).
+  auto add_verb = [&](const char* name) {
+    const gw::VerbHelp* h = gw::find_verb_help(name);
+    return app.add_subcommand(name, h ? std::string(h->summary) : std::string());
+  };
+  auto* validate = add_verb("validate");
 
   gw::PlanOptions plan_opts;
-  auto* plan = app.add_subcommand("plan", "dry-run preview; runs no external command");
+  auto* plan = add_verb("plan");
   plan->add_option("targets", plan_opts.targets, "stages to plan (with everything they need)");
   plan->add_option("--format", plan_opts.format, "text, json, dot or mermaid")
       ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
@@ -160,14 +168,13 @@ int run_verb(int argc, char** argv) {
     cmd->add_flag("--kill-stale", run_opts.kill_stale,
                   "stop the still-running processes of a crashed run before starting (else wait)");
   };
-  auto* apply = app.add_subcommand("apply", "run the targets and everything they need");
+  auto* apply = add_verb("apply");
   add_run_options(apply, true);
-  auto* bootstrap =
-      app.add_subcommand("bootstrap", "apply every stage (alias of apply with no targets)");
+  auto* bootstrap = add_verb("bootstrap");
   add_run_options(bootstrap, false);
 
   gw::StatusOptions status_opts;
-  auto* status = app.add_subcommand("status", "what the checkpoint journal says");
+  auto* status = add_verb("status");
   status->add_option("--format", status_opts.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
@@ -177,12 +184,11 @@ int run_verb(int argc, char** argv) {
   render->add_option("targets", render_opts.targets, "STAGE or STAGE/STEP (default: every step)");
 
   gw::ResetOptions reset_opts;
-  auto* reset = app.add_subcommand("reset", "forget checkpoints so those steps run again");
+  auto* reset = add_verb("reset");
   reset->add_option("targets", reset_opts.targets, "STAGE or STAGE/STEP");
   reset->add_flag("--all", reset_opts.all, "forget every checkpoint");
 
-  auto* doctor =
-      app.add_subcommand("doctor", "preflight: tools, cluster, talos, ssh reachable (read-only)");
+  auto* doctor = add_verb("doctor");
 
   gw::RunOptions drill_opts;
   auto add_playbook_options = [&](CLI::App* cmd) {
@@ -207,15 +213,27 @@ int run_verb(int argc, char** argv) {
     cmd->add_option("--metrics-file", drill_opts.metrics_file,
                     "node_exporter textfile metrics, written atomically");
   };
-  auto* drill = app.add_subcommand(
-      "drill", "run a DR playbook in drill mode (cleanup always runs) and write a report");
+  auto* drill = add_verb("drill");
   add_playbook_options(drill);
-  auto* restore =
-      app.add_subcommand("restore", "run a DR playbook in restore mode (the real recovery)");
+  auto* restore = add_verb("restore");
   add_playbook_options(restore);
   restore->add_flag("--yes", drill_opts.yes,
                     "do not ask for confirmation (required when stdin is not a terminal)");
 
+  std::string help_verb;
+  auto* help = add_verb("help");
+  help->add_option("verb", help_verb, "the verb to describe");
+  // Hidden: what the shell completions (contrib/completion) ask for.
+  std::vector<std::string> complete_what;
+  auto* complete = app.add_subcommand("__complete", "")->group("");
+  complete->add_option("what", complete_what,
+                       "verbs | options VERB | values VERB OPTION | stages | steps | playbooks");
+
+  // Hidden: the man page groundwork(1), written at build time (CMakeLists.txt).
+  if (argc == 2 && std::string(argv[1]) == "--man") {
+    gw::print_man_page(app, std::cout);
+    return gw::kExitOk;
+  }
   if (auto problem = verb_problem(app, typed_verb(app, argc, argv))) {
     gw::log_error(*problem);
     return gw::kExitInvalid;
@@ -233,7 +251,21 @@ int run_verb(int argc, char** argv) {
   }
 
   gw::init_log(g.log_format, g.verbosity);
+  gw::use_shipped_dirs(g);  // installed: share/groundwork/{stages,playbooks} when nothing else
   try {
+    if (*help) {
+      auto shown = gw::print_help(app, help_verb, std::cout);
+      if (shown) return gw::kExitOk;
+      gw::log_error(shown.error().message);
+      return gw::kExitInvalid;
+    }
+    if (*complete) {
+      if (auto names = gw::parse_project_names(complete_what.empty() ? "" : complete_what[0])) {
+        gw::print_project_names(g, *names, std::cout);
+        return gw::kExitOk;
+      }
+      return gw::print_cli_completion(app, complete_what, std::cout);
+    }
     if (*validate) return gw::cmd_validate(g);
     if (*plan) return gw::cmd_plan(g, plan_opts);
     if (*apply || *bootstrap) return gw::cmd_apply(g, run_opts);

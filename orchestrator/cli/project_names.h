@@ -1,0 +1,32 @@
+#pragma once
+/// Names read from the project for the shell completions, and where installed content is found.
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cli/commands/options.h"
+
+namespace gw {
+
+/// What `groundwork __complete KIND` lists from the project, one name per line.
+enum class ProjectNames { Stages, Steps, Playbooks };
+
+/// Parses "stages", "steps" or "playbooks".
+std::optional<ProjectNames> parse_project_names(std::string_view kind);
+
+/// Prints the stage names, `STAGE/STEP` names (after every stage name) or playbook names of the
+/// project that `g` names (-i or $GROUNDWORK_INVENTORY, --stages, --playbooks). Never fails: a
+/// missing inventory or files with errors give what could be read (perhaps nothing), silently.
+void print_project_names(const GlobalOptions& g, ProjectNames kind, std::ostream& out);
+
+/// `<folder of the running binary>/../share/groundwork/<kind>` ("stages", "playbooks") when that
+/// folder exists: the content an installed groundwork ships (cmake --install, the .deb).
+std::optional<std::string> shipped_dir(std::string_view kind);
+
+/// Points g's stages and playbooks folders at the shipped ones when they were not given on the
+/// command line and ./stages (./playbooks) does not exist. The inventory's spec.stages and
+/// spec.playbooks still win over both (load/project_loader.h).
+void use_shipped_dirs(GlobalOptions& g);
+
+}  // namespace gw
