@@ -69,6 +69,15 @@ const std::vector<VerbHelp>& verb_help() {
        "measured RTO and RPO. Reads the journal only.",
        {{"groundwork -i inventories/sim.yaml status", "a table"},
         {"groundwork -i inventories/sim.yaml status --format json", "the same as JSON"}}},
+      {"render",
+       "[STAGE[/STEP]...]",
+       "print what steps would run: argv, env and rendered files (secrets hidden)",
+       "Read-only, like plan: for each selected step (every step when none is named) prints "
+       "its argv, environment, stdin and working folder, and the full content of each rendered "
+       ".tmpl file, with every secret as <secret:NAME>. Gate steps print what they check. An "
+       "unknown stage or step is an error (exit 2) with a did-you-mean.",
+       {{"groundwork -i inventories/sim.yaml render adguard", "the AdGuard manifests, rendered"},
+        {"groundwork -i inventories/sim.yaml render metallb/chart", "one step's helm command"}}},
       {"reset",
        "STAGE[/STEP]... | --all",
        "forget checkpoints so those steps run again",

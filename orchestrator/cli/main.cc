@@ -179,8 +179,7 @@ int run_verb(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
 
   gw::RenderOptions render_opts;
-  auto* render = app.add_subcommand(
-      "render", "print what steps would run: argv, env and rendered files (secrets hidden)");
+  auto* render = add_verb("render");
   render->add_option("targets", render_opts.targets, "STAGE or STAGE/STEP (default: every step)");
 
   gw::ResetOptions reset_opts;

@@ -78,8 +78,10 @@ comp apply --he
 check "bash: --help" only --help
 comp restore --y
 check "bash: restore's --yes" only --yes
+comp -i "$INV" render metallb/
+check "bash: render offers STAGE/STEP" has metallb/chart
 comp help re
-check "bash: help offers verbs" only "$(printf 'reset\nrestore')"
+check "bash: help offers verbs" only "$(printf 'render\nreset\nrestore')"
 comp -i own/inv.yaml --stages own/stages plan ""
 check "bash: --stages is honoured" only "$(printf 'alpha\nbeta')"
 comp --inventory=own/inv.yaml --stages=own/stages reset a
