@@ -49,7 +49,9 @@ std::string Console::prefix() const {
     auto left = std::chrono::duration_cast<Millis>(*end_ - now);
     eta = " eta " + format_clock(std::max(Millis(0), left));
   }
-  return "[" + std::to_string(finished_) + "/" + std::to_string(total_) + " " +
+  // A repair re-runs a done stage's steps and gates after its probe: more work than planned, so
+  // the total grows with it rather than showing [5/4].
+  return "[" + std::to_string(finished_) + "/" + std::to_string(std::max(finished_, total_)) + " " +
          format_clock(elapsed) + eta + "] ";
 }
 
@@ -165,7 +167,8 @@ void Console::summary(const RunReport& report, Millis elapsed) {
   if (verbosity_ != Verbosity::Quiet) {  // quiet: the failures and the final line only
     out << "\n"
         << std::left << std::setw(static_cast<int>(width) + 2) << "STAGE" << std::setw(13)
-        << "STATUS" << "DURATION\n";
+        << "STATUS"
+        << "DURATION\n";
     for (const auto& s : report.stages) {
       out << std::setw(static_cast<int>(width) + 2) << s.name << std::setw(13)
           << to_string(s.outcome) << format_duration(Millis(s.duration.count() / 100 * 100));

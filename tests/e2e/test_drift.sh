@@ -127,6 +127,11 @@ run_gw -i inv.yaml --state-dir st apply --repair
 expect_rc 0 "apply --repair straight after a deletion"
 expect_in "$WORK/err" "traefik drifted" "it says the stage drifted"
 check "the Deployment is back again" deployment_exists
+check "the progress count never passes its total" python3 - "$WORK/err" <<'PY'
+import re, sys
+seen = [tuple(map(int, m)) for m in re.findall(r"^\[(\d+)/(\d+) ", open(sys.argv[1]).read(), re.M)]
+assert seen and all(n <= t for n, t in seen), seen
+PY
 
 # After a drift report, a plain apply re-runs the stage's steps too (plan and apply agree).
 sim_kubectl delete deployment traefik -n traefik >/dev/null
