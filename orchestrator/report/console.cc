@@ -11,26 +11,6 @@
 
 namespace gw {
 
-namespace {
-
-const char* status_word(StepStatus s) {
-  switch (s) {
-    case StepStatus::Passed:
-      return "passed";
-    case StepStatus::AlreadyDone:
-      return "done";
-    case StepStatus::Skipped:
-      return "skipped";
-    case StepStatus::Failed:
-      return "FAILED";
-    case StepStatus::Interrupted:
-      return "interrupted";
-  }
-  return "?";
-}
-
-}  // namespace
-
 Console::Console(std::ostream& err, LogFormat format, Verbosity verbosity, Color color, bool tty,
                  size_t total)
     : err_(err),
@@ -100,14 +80,14 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
                             const std::string& note) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!step.empty()) ++finished_;
-  json("step_finished", unit, step, status_word(status), note);
-  if (format_ == LogFormat::Json) return;
   bool failed = status == StepStatus::Failed;
+  std::string word = failed ? "FAILED" : to_string(status);  // a failure stands out
+  json("step_finished", unit, step, word, note);
+  if (format_ == LogFormat::Json) return;
   if (verbosity_ == Verbosity::Quiet && !failed) return;
   bool show = failed || verbosity_ >= Verbosity::Verbose || step.empty() ||
               status == StepStatus::Interrupted;
   if (!show) return;
-  std::string word = status_word(status);
   if (color_ == Color::On && failed) word = "\033[1;31m" + word + "\033[0m";
   std::string what = step.empty() ? unit : unit + "/" + step;
   line(prefix() + what + " " + word + (note.empty() ? "" : ": " + terminal_text(note)));

@@ -20,21 +20,26 @@ std::string strip_newline(std::string s) {
   return s;
 }
 
+/// The value of an env or file secret, read without running anything; an error names the secret
+/// and its source. `src` must not be a command secret.
+Result<std::string> read_env_or_file(const std::string& name, const SecretSource& src) {
+  if (src.kind == SecretSourceKind::Env) {
+    const char* v = std::getenv(src.env.c_str());
+    if (!v) return Error{"secret '" + name + "': environment variable " + src.env + " is not set"};
+    return std::string(v);
+  }
+  auto text = read_regular_file(src.file, kSecretFileMax);  // a FIFO or device never hangs
+  if (!text) return Error{"secret '" + name + "': " + src.file + ": " + text.error().message};
+  return strip_newline(*text);
+}
+
 Result<std::string> resolve_one(const std::string& name, const SecretSource& src,
                                 CommandRunner& runner, const ToolResolver& tools,
                                 const Interrupt& interrupt) {
   switch (src.kind) {
-    case SecretSourceKind::Env: {
-      const char* v = std::getenv(src.env.c_str());
-      if (!v)
-        return Error{"secret '" + name + "': environment variable " + src.env + " is not set"};
-      return std::string(v);
-    }
-    case SecretSourceKind::File: {
-      auto text = read_regular_file(src.file, kSecretFileMax);  // a FIFO or device never hangs
-      if (!text) return Error{"secret '" + name + "': " + src.file + ": " + text.error().message};
-      return strip_newline(*text);
-    }
+    case SecretSourceKind::Env:
+    case SecretSourceKind::File:
+      return read_env_or_file(name, src);
     case SecretSourceKind::Command: {
       ProcessSpec spec;
       spec.program = tools.resolve(src.command[0]);
@@ -87,14 +92,8 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
 std::optional<std::string> unreadable_secret(const Inventory& inv, const std::string& name) {
   auto it = inv.secrets.find(name);
   if (it == inv.secrets.end()) return "unknown secret '" + name + "'";
-  const SecretSource& src = it->second;
-  if (src.kind == SecretSourceKind::Command) return std::nullopt;  // only a run may run it
-  if (src.kind == SecretSourceKind::Env && !std::getenv(src.env.c_str()))
-    return "secret '" + name + "': environment variable " + src.env + " is not set";
-  if (src.kind == SecretSourceKind::File) {
-    auto text = read_regular_file(src.file, kSecretFileMax);
-    if (!text) return "secret '" + name + "': " + src.file + ": " + text.error().message;
-  }
+  if (it->second.kind == SecretSourceKind::Command) return std::nullopt;  // only a run runs it
+  if (auto v = read_env_or_file(name, it->second); !v) return v.error().message;
   return std::nullopt;
 }
 
@@ -130,14 +129,9 @@ namespace {
 
 /// The value of an env or file secret, without running anything; nullopt when unreadable.
 std::optional<std::string> read_without_running(const SecretSource& src) {
-  if (src.kind == SecretSourceKind::Env) {
-    if (const char* v = std::getenv(src.env.c_str())) return std::string(v);
-  } else if (src.kind == SecretSourceKind::File) {
-    auto text = read_regular_file(src.file, kSecretFileMax);
-    if (!text) return std::nullopt;
-    return strip_newline(*text);
-  }
-  return std::nullopt;
+  if (src.kind == SecretSourceKind::Command) return std::nullopt;
+  auto v = read_env_or_file("", src);
+  return v ? std::optional<std::string>(std::move(*v)) : std::nullopt;
 }
 
 }  // namespace

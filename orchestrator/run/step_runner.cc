@@ -19,6 +19,22 @@
 
 namespace gw {
 
+const char* to_string(StepStatus s) {
+  switch (s) {
+    case StepStatus::Passed:
+      return "passed";
+    case StepStatus::AlreadyDone:
+      return "done";
+    case StepStatus::Skipped:
+      return "skipped";
+    case StepStatus::Failed:
+      return "failed";
+    case StepStatus::Interrupted:
+      return "interrupted";
+  }
+  return "unknown";
+}
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 

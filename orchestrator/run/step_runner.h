@@ -25,6 +25,8 @@ class RemoteRunner;
 
 /// How a step ended.
 enum class StepStatus { Passed, AlreadyDone, Skipped, Failed, Interrupted };
+/// "passed", "done", "skipped", "failed", "interrupted" (reports, the console).
+const char* to_string(StepStatus s);
 
 /// Receives progress; implemented by the console (report/console.h) and by tests. Called from
 /// worker threads: implementations synchronize.

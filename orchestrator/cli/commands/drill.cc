@@ -151,22 +151,6 @@ class CleanupInterrupt {
   std::jthread watcher_;  // declared last: joined before own_ goes
 };
 
-const char* status_word(StepStatus s) {
-  switch (s) {
-    case StepStatus::Passed:
-      return "passed";
-    case StepStatus::AlreadyDone:
-      return "done";
-    case StepStatus::Skipped:
-      return "skipped";
-    case StepStatus::Failed:
-      return "failed";
-    case StepStatus::Interrupted:
-      return "interrupted";
-  }
-  return "?";
-}
-
 /// A failure's message and, when the step printed something, its last output line ("exit 1:
 /// key /x is missing"): what the step saw last.
 std::string with_last_line(const StepResult& r) {
@@ -319,8 +303,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
   const auto started_at = SysClock::now();
   auto started = std::chrono::steady_clock::now();
   if (mode == Mode::Restore) {
-    Restart restart =
-        last == LastRestore::Finished || o.fresh ? Restart::Fresh : Restart::Resume;
+    Restart restart = last == LastRestore::Finished || o.fresh ? Restart::Fresh : Restart::Resume;
     if (auto s = store.restore_started(pb.name, run_id, restart); !s) {
       log_error("cannot journal the start of the restore: " + s.error().message);
       return kExitFailed;
@@ -382,7 +365,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     ReportStep st;
     st.phase = to_string(s.phase);
     st.name = s.name;
-    st.status = status_word(s.result.status);
+    st.status = to_string(s.result.status);
     st.attempts = s.result.attempts;
     st.duration_ms = s.result.duration.count();
     if (s.result.status == StepStatus::Failed || s.result.status == StepStatus::Interrupted)
@@ -420,7 +403,7 @@ int cmd_drill(const GlobalOptions& g, const RunOptions& o, Mode mode) {
     for (const auto& s : result.steps)
       if (s.phase == Phase::Cleanup && s.result.status != StepStatus::Passed &&
           s.result.status != StepStatus::Skipped && s.result.status != StepStatus::AlreadyDone) {
-        problems.push_back("cleanup/" + s.name + " " + status_word(s.result.status));
+        problems.push_back("cleanup/" + s.name + " " + to_string(s.result.status));
         break;
       }
   }
