@@ -309,6 +309,7 @@ std::vector<Step> read_steps(LoadContext& ctx, const yaml::Node& node, const std
     return out;
   }
   std::map<std::string, SourceLoc> seen;
+  out.reserve(node.items().size());
   for (const auto& item : node.items()) {
     if (ctx.exhausted()) break;
     auto s = read_step(ctx, item, dir, files, shorthand);

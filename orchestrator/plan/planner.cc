@@ -238,6 +238,8 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   }
   KeyMaterial stage_key;
   std::vector<StepDecision> decisions;
+  decisions.reserve(st.steps.size());
+  ps.steps.reserve(st.steps.size());
   auto stage_rec = cp.stages.find(st.name);
   const StageRecord* stage_last = stage_rec == cp.stages.end() ? nullptr : &stage_rec->second;
   for (const auto& step : st.steps) {

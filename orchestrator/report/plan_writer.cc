@@ -1,5 +1,6 @@
 #include "report/plan_writer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -225,13 +226,19 @@ std::string stage_json(const PlannedStage& s) {
   return out;
 }
 
-/// Writes the plan one stage per line; stages are serialized on every core, written in order.
+/// Writes the plan one stage per line; stages are serialized on every core, a chunk at a time
+/// (so a plan of 10,000 stages never holds all its JSON in memory), written in order.
 void write_json(std::ostream& out, const Plan& plan) {
   out << "{\n  \"inventory\": " << json_dump(plan.inventory) << ",\n  \"stages\": [";
-  std::vector<std::string> lines(plan.stages.size());
-  parallel_for(lines.size(), worker_count(lines.size()),
-               [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[i]); });
-  for (size_t i = 0; i < lines.size(); ++i) out << (i ? ",\n    " : "\n    ") << lines[i];
+  constexpr size_t chunk = 1024;
+  std::vector<std::string> lines;
+  for (size_t first = 0; first < plan.stages.size(); first += chunk) {
+    lines.assign(std::min(chunk, plan.stages.size() - first), std::string());
+    parallel_for(lines.size(), worker_count(lines.size()),
+                 [&](size_t, size_t i) { lines[i] = stage_json(plan.stages[first + i]); });
+    for (size_t i = 0; i < lines.size(); ++i)
+      out << (first + i ? ",\n    " : "\n    ") << lines[i];
+  }
   out << "\n  ],\n  \"waves\": " << json_dump(plan.waves)
       << ",\n  \"criticalPath\": " << json_dump(plan.critical_path);
   if (plan.weights_measured) out << ",\n  \"criticalPathMs\": " << std::llround(plan.critical_ms);
