@@ -42,6 +42,7 @@ VERBS = {
                      "output|o:str", "fail-on-repo-update-fail", "allow-deprecated-repos", "timeout:str"),
     "get": FlagSpec("output|o:str", "all|a", "revision:str", "template:str"),
     "history": FlagSpec("output|o:str", "max:str"),
+    "plugin": FlagSpec(),
     "rollback": FlagSpec("wait", "timeout:str", "force", "cleanup-on-fail", "history-max:str", "no-hooks",
                          "recreate-pods", "dry-run"),
 }
@@ -52,7 +53,7 @@ No chart is downloaded: `upgrade --install` records the release and creates the 
 tests/sim/charts/<chart>.yaml (or one Deployment named after the release).
 
 Supported: upgrade [--install], install, template, list, status, uninstall, get values|manifest,
-history, rollback, repo add|update|list|remove, version.
+history, rollback, repo add|update|list|remove, plugin list (no plugin is installed), version.
 """
 
 UNREACHABLE = ('Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp '
@@ -74,6 +75,8 @@ def main(sim, argv):
         return h.repo(pos)
     if verb == "template":
         return h.template(pos)
+    if verb == "plugin":
+        return h.plugin(pos)
     simlib.check_kubeconfig(opts.get("kubeconfig"), opts.get("kube_context"), TOOL)
     with sim.txn(write=False) as c:
         if not c.api_reachable():
@@ -637,6 +640,15 @@ class Helm:
             else:
                 raise Exit(1, "Error: SIMULATION: helm repo add|update|list|remove")
         return 0
+
+    def plugin(self, pos):
+        """`helm plugin list`: the header of an empty table (upstream helm cmd/helm/plugin_list.go,
+        uitable columns NAME VERSION DESCRIPTION); the simulated helm has no plugins, so groundwork
+        diff uses `helm template | kubectl diff` against it."""
+        if pos[:1] in (["list"], ["ls"]):
+            out("NAME\tVERSION\tDESCRIPTION")
+            return 0
+        raise Exit(1, "Error: SIMULATION: helm plugin list only")
 
     def version(self):
         v = simlib.VERSIONS["helm"]
