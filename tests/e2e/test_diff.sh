@@ -44,7 +44,12 @@ spec:
       capture: {name: word}
     - name: uses-word
       kubectl: {apply: [manifests/out.tmpl.yaml]}
+    - name: probe
+      kubectl: {apply: [manifests/probe.yaml]}
+    - name: probe-cleanup
+      kubectl: {delete: [manifests/probe.yaml]}
 YAML
+configmap stages/manifests/probe.yaml probe
 cat >stages/off.yaml <<'YAML'
 apiVersion: groundwork/v1
 kind: Stage
@@ -81,6 +86,8 @@ expect_rc 0 "diff right after apply"
 expect_in "$WORK/out" "# web/chart (helm template | kubectl diff): no differences" "the helm step compared"
 expect_in "$WORK/out" "# web/config (kubectl diff): no differences" "the kubectl step compared"
 expect_in "$WORK/out" "# web/uses-word (kubectl diff): no differences" "the captured output comes from the journal"
+expect_in "$WORK/out" "# web/probe: not compared (transient: step 'probe-cleanup' deletes what it applies)" "a probe object deleted again by the stage is not compared"
+expect_in "$WORK/out" "# web/probe-cleanup: not diffable (kubectl delete)" "a delete step is not diffable"
 expect_not_in "$WORK/out" "differs" "nothing differs"
 expect_not_in "$WORK/out" "$GW_E2E_DIFF_SECRET" "no secret value"
 
