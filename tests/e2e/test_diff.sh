@@ -126,6 +126,19 @@ run_gw -i inv.yaml --state-dir st diff wbe
 expect_rc 2 "unknown stage"
 expect_in "$WORK/err" "did you mean 'web'" "did-you-mean"
 
+# --- with the helm-diff plugin installed, helm steps use `helm diff upgrade`.
+printf 'readyAfterPolls: 1\nhelmPlugins: [diff]\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
+run_gw -i inv.yaml --state-dir st diff web/chart
+expect_rc 1 "helm diff: differs"
+expect_in "$WORK/out" "# web/chart (helm diff): differs" "helm diff upgrade was used"
+expect_in "$WORK/out" "traefik, traefik, Deployment (apps) has changed:" "helm-diff's own format"
+expect_in "$WORK/out" "+   replicas: 2" "the new values key"
+sed -i 's/replicas: 2/replicas: 1/' stages/values/traefik.yaml
+run_gw -i inv.yaml --state-dir st diff web/chart
+expect_rc 0 "helm diff: the same values again"
+expect_in "$WORK/out" "# web/chart (helm diff): no differences" "nothing differs"
+sed -i 's/replicas: 1/replicas: 2/' stages/values/traefik.yaml
+
 # --- an API server that does not answer: exit 3.
 printf 'readyAfterPolls: 1\napiDown: true\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
 run_gw -i inv.yaml --state-dir st diff

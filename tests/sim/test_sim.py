@@ -612,6 +612,32 @@ class TestHelm(SimCase):
         self.assertIn("-  replicas: 1", r.stdout)
         self.assertIn("+  replicas: 2", r.stdout)
         self.assertEqual(self.ok("helm", "plugin", "list").stdout.split(), ["NAME", "VERSION", "DESCRIPTION"])
+        self.assertIn('unknown command "diff"', self.run_tool("helm", "diff", "upgrade", "traefik", "traefik").stderr)
+
+    def test_diff_plugin(self):
+        with open(os.path.join(self.state, "config.yaml"), "w") as fh:
+            fh.write("helmPlugins: [diff]\n")
+        self.assertIn("diff", self.ok("helm", "plugin", "list").stdout.splitlines()[1])
+        vals = self.write("t.yaml", "deployment: {replicas: 1}\n")
+        args = ["traefik", "traefik", "--repo", "https://traefik.github.io/charts", "-n", "traefik"]
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals, "--detailed-exitcode")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('"traefik" has no deployed releases', r.stderr)
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals, "--allow-unreleased", "--detailed-exitcode",
+                          "--kube-context", "sim", "--kubeconfig", KUBECONFIG)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("traefik, traefik, Deployment (apps) has been added:", r.stdout)
+        self.helm("upgrade", "--install", *args, "--create-namespace", "-f", vals)
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals, "--allow-unreleased", "--detailed-exitcode")
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        vals2 = self.write("t2.yaml", "deployment: {replicas: 3}\n")
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals2, "--allow-unreleased", "--detailed-exitcode")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("traefik, traefik, Deployment (apps) has changed:", r.stdout)
+        self.assertIn("-   replicas: 1", r.stdout)
+        self.assertIn("+   replicas: 3", r.stdout)
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals2, "--allow-unreleased")
+        self.assertEqual(r.returncode, 0)  # without --detailed-exitcode
 
     def test_unknown_chart_makes_one_deployment(self):
         self.helm("upgrade", "--install", "thing", "mycharts/thing", "--repo", "https://127.0.0.1/charts", "--namespace", "default")
