@@ -139,6 +139,21 @@ expect_rc 0 "helm diff: the same values again"
 expect_in "$WORK/out" "# web/chart (helm diff): no differences" "nothing differs"
 sed -i 's/replicas: 1/replicas: 2/' stages/values/traefik.yaml
 
+# --- Ctrl-C: the running kubectl diff is stopped, exit 130, the rendered files are removed.
+printf 'readyAfterPolls: 1\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
+printf -- '- {tool: kubectl, match: " diff ", action: slow, seconds: 20}\n' | set_faults
+mkdir -p "$WORK/tmpd"
+TMPDIR="$WORK/tmpd" start_gw -i inv.yaml --state-dir st diff web/config
+check "the rendered file is written while kubectl diff runs" \
+  wait_until 20 bash -c "find '$WORK/tmpd' -type f -name '*cm.tmpl.yaml' | grep -q ."
+check "the temporary folder is private (0700)" \
+  test "$(stat -c %a "$(find "$WORK/tmpd" -maxdepth 1 -name 'groundwork-diff-*' | head -1)")" = 700
+kill -INT "$BG_PID"
+wait_gw 20
+expect_rc 130 "interrupted diff"
+check "no rendered file left after Ctrl-C" test -z "$(find "$WORK/tmpd" -name 'groundwork-diff-*')"
+: >"$GROUNDWORK_SIM_STATE/faults.yaml"
+
 # --- an API server that does not answer: exit 3.
 printf 'readyAfterPolls: 1\napiDown: true\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
 run_gw -i inv.yaml --state-dir st diff

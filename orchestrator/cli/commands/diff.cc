@@ -17,6 +17,7 @@
 #include "plan/needs.h"
 #include "report/log.h"
 #include "run/cluster_version.h"
+#include "run/interrupt.h"
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/rendered_files.h"
@@ -79,14 +80,13 @@ class Targets {
 };
 
 /// Whether `helm plugin list` names the helm-diff plugin (`diff` in its NAME column).
-HelmDiff helm_diff_mode(const ToolResolver& tools, CommandRunner& runner) {
+HelmDiff helm_diff_mode(const ToolResolver& tools, CommandRunner& runner, const Interrupt& stop) {
   ProcessSpec spec;
   spec.program = tools.resolve("helm");
   spec.args = {"plugin", "list"};
   spec.env = tools.base_env();
   spec.timeout = Millis(15000);
-  Interrupt never;
-  ProcessResult r = runner.run(spec, never);
+  ProcessResult r = runner.run(spec, stop);
   if (!r.ok()) return HelmDiff::Template;
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
@@ -111,12 +111,12 @@ StepDiff run_pipeline(const RunContext& ctx, const Step& step, const DiffCommand
                       RenderedFiles& files) {
   StepDiff r;
   std::optional<std::string> input;
-  Interrupt never;
   for (size_t i = 0; i < d.pipeline.size(); ++i) {
     auto spec = process_spec(ctx, step, d.pipeline[i], files, "");
     if (!spec) return {Verdict::Failed, "", spec.error().message};
     if (input) spec->stdin_data = std::move(input);
-    ProcessResult pr = ctx.runner->run(*spec, never);
+    ProcessResult pr = ctx.runner->run(*spec, *ctx.interrupt);
+    if (pr.outcome == Outcome::Interrupted) return {Verdict::Failed, "", "interrupted"};
     bool last = i + 1 == d.pipeline.size();
     bool differs = last && pr.outcome == Outcome::Exited && pr.exit_code == d.differs_exit;
     if (!pr.ok() && !differs) {
@@ -234,14 +234,16 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   }
   ProcessRunner runner(Millis(1000));
   runner.withhold_env(secret_env_vars(inv));
-  Interrupt never;
+  // Ctrl-C stops the running command and ends here, so the rendered files are removed.
+  static Interrupt stop;
+  install_signal_handling(stop);
   if (!tools.empty())
-    if (auto server = query_server_version(inv, resolver, runner, never); !server)
+    if (auto server = query_server_version(inv, resolver, runner, stop); !server)
       return fail(kExitPreflight, "the Kubernetes API does not answer: " + server.error().message);
-  auto secrets = resolve_secrets(inv, secret_names, "diff", runner, resolver, never);
+  auto secrets = resolve_secrets(inv, secret_names, "diff", runner, resolver, stop);
   if (!secrets) return fail(kExitPreflight, secrets.error().message);
   redact_readable_secrets(inv, secrets->redactor);
-  HelmDiff helm_mode = helm ? helm_diff_mode(resolver, runner) : HelmDiff::Template;
+  HelmDiff helm_mode = helm ? helm_diff_mode(resolver, runner, stop) : HelmDiff::Template;
   auto tmp = TempDir::create();
   if (!tmp) return fail(kExitFailed, tmp.error().message);
 
@@ -251,6 +253,7 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   ctx.tools = &resolver;
   ctx.redactor = &secrets->redactor;
   ctx.secrets = &secrets->values;
+  ctx.interrupt = &stop;
   RenderScope scope;
   scope.vars = &inv.vars;
   scope.secrets = &secrets->values;
@@ -267,6 +270,7 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   size_t differ = 0, same = 0, failed = 0, other = 0;
   for (const auto& ps : plan->stages) {
     for (const auto& st : ps.steps) {
+      if (stop.stopping()) return fail(kExitInterrupted, "diff interrupted");
       if (!targets.selects(*closure, ps.stage->name, st.step->name)) continue;
       std::cout << "# " << ps.stage->name << "/" << st.step->name;
       if (st.status == PlanStatus::Skipped) {
@@ -314,6 +318,7 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
       std::cout.flush();
     }
   }
+  if (stop.stopping()) return fail(kExitInterrupted, "diff interrupted");
   std::cerr << "diff: " << differ << " differ, " << same << " same, " << failed
             << " could not be compared, " << other << " not compared\n";
   if (failed) return kExitPreflight;
