@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
 #include "model/names.h"
+#include "model/terminal_text.h"
 #include "plan/needs.h"
 #include "report/log.h"
 #include "run/cluster_version.h"
@@ -189,6 +191,90 @@ std::optional<std::set<std::string>> stage_closure(const Workspace& ws, const Ta
   return names;
 }
 
+/// What the selected steps need before anything is compared.
+struct DiffNeeds {
+  std::set<std::string> tools;    // kubectl, and helm when a helm step is selected
+  std::set<std::string> secrets;  // the secrets their templates use
+  bool helm = false;
+};
+
+DiffNeeds diff_needs(const Plan& plan, const Targets& targets,
+                     const std::set<std::string>& closure) {
+  DiffNeeds n;
+  for (const auto& ps : plan.stages)
+    for (const auto& st : ps.steps) {
+      if (st.status == PlanStatus::Skipped ||
+          !targets.selects(closure, ps.stage->name, st.step->name))
+        continue;
+      if (st.step->kind != StepKind::Helm && st.step->kind != StepKind::Kubectl) continue;
+      n.tools.insert("kubectl");
+      n.helm = n.helm || st.step->kind == StepKind::Helm;
+      n.secrets.insert(st.preview.use.secrets.begin(), st.preview.use.secrets.end());
+    }
+  if (n.helm) n.tools.insert("helm");
+  return n;
+}
+
+/// The render scope of a diff: secrets revealed (masked in what is printed), outputs from the
+/// journal, a missing one an error for its step.
+RenderScope diff_scope(const Workspace& ws, const Checkpoints& cp,
+                       const std::map<std::string, std::string>& secrets) {
+  RenderScope scope;
+  scope.vars = &ws.project.inventory.vars;
+  scope.secrets = &secrets;
+  scope.secret_mode = SecretMode::Reveal;
+  scope.missing_output = MissingOutput::Error;
+  scope.inventory = &ws.project.inventory;
+  scope.outputs = &cp.outputs;
+  scope.sensitive_outputs = &ws.sensitive_outputs;
+  scope.env = [](const std::string& n) -> std::optional<std::string> {
+    const char* v = std::getenv(n.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  return scope;
+}
+
+/// How many steps ended how.
+struct Tally {
+  size_t differ = 0, same = 0, failed = 0, other = 0;
+};
+
+/// Compares one step and prints its header line (and its diff); counts it in `tally`.
+void compare_step(const RunContext& ctx, const RenderScope& scope, HelmDiff helm_mode,
+                  const TempDir& tmp, const PlannedStage& ps, const PlannedStep& st, Tally& tally) {
+  std::cout << "# " << ps.stage->name << "/" << st.step->name;
+  auto note = [&](const std::string& text) {
+    std::cout << text << "\n";
+    ++tally.other;
+  };
+  if (st.status == PlanStatus::Skipped) return note(": skipped (its when is false)");
+  if (const Step* later = deleted_later(*ps.stage, *st.step))
+    return note(": not compared (transient: step '" + later->name + "' deletes what it applies)");
+  CommandContext cc{ctx.project, scope, nullptr};
+  auto d = build_diff_command(*st.step, cc, helm_mode, nullptr);
+  // Most often a captured output of an earlier step that the journal does not have yet.
+  if (!d) return note(": not compared: " + ctx.redactor->redact(d.error().message));
+  if (!d->not_diffable.empty()) return note(": not diffable (" + d->not_diffable + ")");
+  RenderedFiles files(tmp.path());
+  StepDiff r = run_pipeline(ctx, *st.step, *d, files);
+  std::cout << " (" << pipeline_words(*d) << "): ";
+  if (r.verdict == Verdict::Same) {
+    std::cout << "no differences\n";
+    ++tally.same;
+  } else if (r.verdict == Verdict::Differs) {
+    // What the cluster holds is outside text: shown, never obeyed (model/terminal_text.h).
+    std::string shown = escape_terminal(r.output);
+    std::cout << "differs\n" << shown;
+    if (!shown.empty() && shown.back() != '\n') std::cout << "\n";
+    ++tally.differ;
+  } else {
+    std::cout << "failed\n";
+    log_error(ps.stage->name + "/" + st.step->name + ": " + r.note);
+    ++tally.failed;
+  }
+  std::cout.flush();
+}
+
 }  // namespace
 
 int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
@@ -211,23 +297,9 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   auto plan = plan_or_report(*ws, {}, cp, g, std::cerr);
   if (!plan) return kExitInvalid;
 
-  // What the selected steps need: kubectl (and helm), their secrets.
-  std::set<std::string> tools;
-  std::set<std::string> secret_names;
-  bool helm = false;
-  for (const auto& ps : plan->stages)
-    for (const auto& st : ps.steps) {
-      if (st.status == PlanStatus::Skipped ||
-          !targets.selects(*closure, ps.stage->name, st.step->name))
-        continue;
-      if (st.step->kind != StepKind::Helm && st.step->kind != StepKind::Kubectl) continue;
-      tools.insert("kubectl");
-      helm = helm || st.step->kind == StepKind::Helm;
-      secret_names.insert(st.preview.use.secrets.begin(), st.preview.use.secrets.end());
-    }
-  if (helm) tools.insert("helm");
+  DiffNeeds needs = diff_needs(*plan, targets, *closure);
   ToolResolver resolver(inv);
-  if (auto missing = missing_tools(tools, resolver); !missing.empty()) {
+  if (auto missing = missing_tools(needs.tools, resolver); !missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += "\n  " + m;
     return fail(kExitPreflight, "diff needs programs that are missing:" + list);
@@ -237,13 +309,13 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   // Ctrl-C stops the running command and ends here, so the rendered files are removed.
   static Interrupt stop;
   install_signal_handling(stop);
-  if (!tools.empty())
+  if (!needs.tools.empty())
     if (auto server = query_server_version(inv, resolver, runner, stop); !server)
       return fail(kExitPreflight, "the Kubernetes API does not answer: " + server.error().message);
-  auto secrets = resolve_secrets(inv, secret_names, "diff", runner, resolver, stop);
+  auto secrets = resolve_secrets(inv, needs.secrets, "diff", runner, resolver, stop);
   if (!secrets) return fail(kExitPreflight, secrets.error().message);
   redact_readable_secrets(inv, secrets->redactor);
-  HelmDiff helm_mode = helm ? helm_diff_mode(resolver, runner, stop) : HelmDiff::Template;
+  HelmDiff helm_mode = needs.helm ? helm_diff_mode(resolver, runner, stop) : HelmDiff::Template;
   auto tmp = TempDir::create();
   if (!tmp) return fail(kExitFailed, tmp.error().message);
 
@@ -254,75 +326,19 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   ctx.redactor = &secrets->redactor;
   ctx.secrets = &secrets->values;
   ctx.interrupt = &stop;
-  RenderScope scope;
-  scope.vars = &inv.vars;
-  scope.secrets = &secrets->values;
-  scope.secret_mode = SecretMode::Reveal;
-  scope.missing_output = MissingOutput::Error;
-  scope.inventory = &inv;
-  scope.outputs = &cp.outputs;
-  scope.sensitive_outputs = &ws->sensitive_outputs;
-  scope.env = [](const std::string& n) -> std::optional<std::string> {
-    const char* v = std::getenv(n.c_str());
-    return v ? std::optional<std::string>(v) : std::nullopt;
-  };
-
-  size_t differ = 0, same = 0, failed = 0, other = 0;
-  for (const auto& ps : plan->stages) {
+  RenderScope scope = diff_scope(*ws, cp, secrets->values);
+  Tally tally;
+  for (const auto& ps : plan->stages)
     for (const auto& st : ps.steps) {
       if (stop.stopping()) return fail(kExitInterrupted, "diff interrupted");
-      if (!targets.selects(*closure, ps.stage->name, st.step->name)) continue;
-      std::cout << "# " << ps.stage->name << "/" << st.step->name;
-      if (st.status == PlanStatus::Skipped) {
-        std::cout << ": skipped (its when is false)\n";
-        ++other;
-        continue;
-      }
-      if (const Step* later = deleted_later(*ps.stage, *st.step)) {
-        std::cout << ": not compared (transient: step '" << later->name
-                  << "' deletes what it applies)\n";
-        ++other;
-        continue;
-      }
-      CommandContext cc{&ws->project, scope, nullptr};
-      auto d = build_diff_command(*st.step, cc, helm_mode, nullptr);
-      if (!d) {  // most often a captured output of an earlier step that is not in the journal
-        std::cout << ": not compared: " << secrets->redactor.redact(d.error().message) << "\n";
-        ++other;
-        continue;
-      }
-      if (!d->not_diffable.empty()) {
-        std::cout << ": not diffable (" << d->not_diffable << ")\n";
-        ++other;
-        continue;
-      }
-      RenderedFiles files(tmp->path());
-      StepDiff r = run_pipeline(ctx, *st.step, *d, files);
-      std::cout << " (" << pipeline_words(*d) << "): ";
-      switch (r.verdict) {
-        case Verdict::Same:
-          std::cout << "no differences\n";
-          ++same;
-          break;
-        case Verdict::Differs:
-          std::cout << "differs\n" << r.output;
-          if (!r.output.empty() && r.output.back() != '\n') std::cout << "\n";
-          ++differ;
-          break;
-        default:
-          std::cout << "failed\n";
-          log_error(ps.stage->name + "/" + st.step->name + ": " + r.note);
-          ++failed;
-          break;
-      }
-      std::cout.flush();
+      if (targets.selects(*closure, ps.stage->name, st.step->name))
+        compare_step(ctx, scope, helm_mode, *tmp, ps, st, tally);
     }
-  }
   if (stop.stopping()) return fail(kExitInterrupted, "diff interrupted");
-  std::cerr << "diff: " << differ << " differ, " << same << " same, " << failed
-            << " could not be compared, " << other << " not compared\n";
-  if (failed) return kExitPreflight;
-  return differ ? kExitFailed : kExitOk;
+  std::cerr << "diff: " << tally.differ << " differ, " << tally.same << " same, " << tally.failed
+            << " could not be compared, " << tally.other << " not compared\n";
+  if (tally.failed) return kExitPreflight;
+  return tally.differ ? kExitFailed : kExitOk;
 }
 
 }  // namespace gw
