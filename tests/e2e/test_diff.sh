@@ -63,9 +63,10 @@ YAML
 new_sim sim-diff
 
 # --- before apply: new objects differ; the step whose template needs a captured output says so.
-# (The helm step is left out: its namespace does not exist yet, which kubectl diff refuses.)
-run_gw -i inv.yaml --state-dir st diff web/config web/word web/uses-word off/never
+run_gw -i inv.yaml --state-dir st diff web/chart web/config web/word web/uses-word off/never
 expect_rc 1 "diff before apply: the objects are new"
+expect_in "$WORK/out" "# web/chart (helm template | kubectl diff): differs" "a release in a missing namespace differs"
+expect_in "$WORK/out" 'namespace "traefik" does not exist yet' "kubectl refused the missing namespace: said so"
 expect_in "$WORK/out" "# web/config (kubectl diff): differs" "a new object differs"
 expect_in "$WORK/out" "+  greeting: hello" "the new object, unified"
 expect_in "$WORK/out" "# web/uses-word: not compared:" "a missing captured output is named for its step"

@@ -108,6 +108,17 @@ struct StepDiff {
   std::string note;    // why it failed or was not compared
 };
 
+/// The namespace of kubectl's `namespaces "X" not found`, if the output says that.
+std::optional<std::string> missing_namespace(const std::string& output) {
+  static const std::string kHead = "namespaces \"";
+  size_t at = output.find(kHead);
+  if (at == std::string::npos) return std::nullopt;
+  size_t start = at + kHead.size();
+  size_t end = output.find('"', start);
+  if (end == std::string::npos || output.compare(end, 11, "\" not found") != 0) return std::nullopt;
+  return output.substr(start, end - start);
+}
+
 /// Runs the step's diff pipeline: each command's stdout is the next one's stdin.
 StepDiff run_pipeline(const RunContext& ctx, const Step& step, const DiffCommand& d,
                       RenderedFiles& files) {
@@ -122,6 +133,12 @@ StepDiff run_pipeline(const RunContext& ctx, const Step& step, const DiffCommand
     bool last = i + 1 == d.pipeline.size();
     bool differs = last && pr.outcome == Outcome::Exited && pr.exit_code == d.differs_exit;
     if (!pr.ok() && !differs) {
+      // kubectl diff refuses objects in a namespace that does not exist (the dry-run create
+      // fails): what an apply would do there is create it all, which is a difference.
+      if (auto ns = missing_namespace(pr.output_tail); ns && d.pipeline[i].tool == "kubectl")
+        return {Verdict::Differs,
+                "namespace \"" + *ns + "\" does not exist yet: everything in it would be created\n",
+                ""};
       std::string tail = pr.output_tail;
       while (!tail.empty() && tail.back() == '\n') tail.pop_back();
       return {Verdict::Failed, "",
