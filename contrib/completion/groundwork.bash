@@ -46,7 +46,7 @@ _groundwork() {
     else
       case "$verb" in
         plan | apply) words="$("$gw" "${proj[@]}" __complete stages 2>/dev/null)" ;;
-        reset | render) words="$("$gw" "${proj[@]}" __complete steps 2>/dev/null)" ;;
+        reset | render | diff) words="$("$gw" "${proj[@]}" __complete steps 2>/dev/null)" ;;
         drill | restore) words="$("$gw" "${proj[@]}" __complete playbooks 2>/dev/null)" ;;
         help) words="$("$gw" __complete verbs 2>/dev/null)" ;;
       esac

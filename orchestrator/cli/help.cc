@@ -45,8 +45,9 @@ const std::vector<VerbHelp>& verb_help() {
        "first, with retries, timeouts and a journal: a re-run skips every step that is done "
        "and unchanged, and resumes after a failure, Ctrl-C or kill -9. A stage is done only "
        "when its gates pass.\n\n"
-       "Before anything runs, the programs the steps call must exist and their secrets must "
-       "be readable (else exit 3). At the end a table of stages, and for each failure its "
+       "Before anything runs, the programs the steps call must exist, their secrets must "
+       "be readable and the API server's version must fit each stage's kubeVersion (else "
+       "exit 3). At the end a table of stages, and for each failure its "
        "message, last output lines and log path.",
        {{"groundwork -i inventories/sim.yaml apply traefik", "traefik and what it needs"},
         {"groundwork -i inventories/sim.yaml apply --force metallb/chart",
@@ -78,6 +79,22 @@ const std::vector<VerbHelp>& verb_help() {
        "unknown stage or step is an error (exit 2) with a did-you-mean.",
        {{"groundwork -i inventories/sim.yaml render adguard", "the AdGuard manifests, rendered"},
         {"groundwork -i inventories/sim.yaml render metallb/chart", "one step's helm command"}}},
+      {"diff",
+       "[TARGET...]",
+       "compare rendered manifests and helm releases with the live cluster (read-only)",
+       "For each selected step (a STAGE brings what it needs, STAGE/STEP just that step; every "
+       "step when none is named): kubectl apply steps run `kubectl diff -f` on their rendered "
+       "files (--server-side when the step is), helm steps `helm diff upgrade` when the "
+       "helm-diff plugin is installed, else `helm template` with the same values piped into "
+       "`kubectl diff -f -`. The unified diff is printed under a `# STAGE/STEP` header; other "
+       "step kinds are listed as not diffable, stages whose `when` is false as skipped. Secrets "
+       "are masked as ***; captured outputs come from the journal. Takes no lock and writes "
+       "nothing: rendered files go to a private temporary folder, removed at the end.\n\n"
+       "Exit 0 when nothing differs, 1 when something does, 3 when the cluster does not answer, "
+       "a program is missing or a comparison failed, 2 on bad input.",
+       {{"groundwork -i inventories/sim.yaml diff", "every step against the cluster"},
+        {"groundwork -i inventories/sim.yaml diff traefik/chart",
+         "one helm release: what an upgrade would change"}}},
       {"reset",
        "STAGE[/STEP]... | --all",
        "forget checkpoints so those steps run again",
@@ -91,7 +108,8 @@ const std::vector<VerbHelp>& verb_help() {
        "",
        "preflight: tools, cluster, talos, ssh reachable (read-only)",
        "Checks, without changing anything: the secrets the steps use can be read, every "
-       "program the stages call exists and is new enough, the Kubernetes API answers, each "
+       "program the stages call exists and is new enough, the Kubernetes API answers and its "
+       "version fits each stage's kubeVersion, each "
        "Talos endpoint accepts TCP, each ssh host is reachable with a known, matching host key "
        "and accepts the identity. One line per check: ok, warn or FAIL. Exit 3 when anything "
        "fails.",

@@ -182,6 +182,11 @@ int run_verb(int argc, char** argv) {
   auto* render = add_verb("render");
   render->add_option("targets", render_opts.targets, "STAGE or STAGE/STEP (default: every step)");
 
+  gw::DiffOptions diff_opts;
+  auto* diff = add_verb("diff");
+  diff->add_option("targets", diff_opts.targets,
+                   "STAGE (with what it needs) or STAGE/STEP (default: every step)");
+
   gw::ResetOptions reset_opts;
   auto* reset = add_verb("reset");
   reset->add_option("targets", reset_opts.targets, "STAGE or STAGE/STEP");
@@ -271,6 +276,7 @@ int run_verb(int argc, char** argv) {
     if (*status) return gw::cmd_status(g, status_opts);
     if (*reset) return gw::cmd_reset(g, reset_opts);
     if (*render) return gw::cmd_render(g, render_opts);
+    if (*diff) return gw::cmd_diff(g, diff_opts);
     if (*doctor) return gw::cmd_doctor(g);
     if (*drill) return gw::cmd_drill(g, drill_opts, gw::Mode::Drill);
     if (*restore) return gw::cmd_drill(g, drill_opts, gw::Mode::Restore);

@@ -1,5 +1,7 @@
 #include "load/documents.h"
 
+#include "model/semver.h"
+
 namespace gw {
 
 namespace {
@@ -117,6 +119,10 @@ std::optional<Stage> read_stage(const DocumentPlace& place, const yaml::Node& ro
   st.needs = read_name_refs(ctx, r, "needs");
   if (auto t = r.strings("tools")) st.tools = *t;
   st.when = r.text("when");
+  st.kube_version = r.text("kubeVersion");
+  if (st.kube_version)
+    if (auto c = parse_version_constraint(st.kube_version->raw); !c)
+      ctx.error(st.kube_version->loc, "kubeVersion: " + c.error().message);
   st.steps = read_steps(ctx, r.get("steps"), "stage '" + st.name + "'", dir, files);
   st.gates = read_gates(ctx, r.get("gates"), dir, files);
   r.finish();

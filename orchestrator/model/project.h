@@ -97,6 +97,9 @@ struct Stage {
   std::vector<NameRef> needs;
   std::vector<std::string> tools;
   std::optional<Text> when;
+  /// `kubeVersion`: the Kubernetes versions the stage works on, a helm-style constraint
+  /// (model/semver.h), checked against the API server at preflight; checked to parse at load.
+  std::optional<Text> kube_version;
   std::vector<Step> steps;
   std::vector<Gate> gates;
   SourceLoc loc;  // of metadata.name

@@ -168,6 +168,32 @@ std::string join(const std::vector<std::string>& v, char sep) {
   return out;
 }
 
+/// `RELEASE CHART [--repo R] [--version V] [--namespace N]`: the chart a helm step installs.
+void helm_chart_args(ArgvBuilder& a, const RenderedBody& b) {
+  a.add(b.get("release"));
+  a.add(b.get("chart"));
+  if (auto r = b.get("repo"); !r.empty()) a.add("--repo"), a.add(r);
+  if (auto v = b.get("version"); !v.empty()) a.add("--version"), a.add(v);
+  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
+}
+
+/// `-f FILE` for each values file of a helm step.
+Result<Ok> helm_values_args(ArgvBuilder& a, const Step& step, const RenderedBody& b,
+                            const CommandContext& ctx, RenderUse* use) {
+  if (auto it = b.lists.find("values"); it != b.lists.end()) {
+    for (const auto& f : it->second) {
+      a.add("-f");
+      if (auto r = a.add_file(f, step.dir, ctx, use); !r) return r.error();
+    }
+  }
+  return Ok{};
+}
+
+void helm_kube_args(ArgvBuilder& a, const Inventory& i) {
+  if (!i.context.empty()) a.add("--kube-context"), a.add(i.context);
+  if (!i.kubeconfig.empty()) a.add("--kubeconfig"), a.add(i.kubeconfig);
+}
+
 Result<Invocation> helm_command(const Step& step, const RenderedBody& b, const CommandContext& ctx,
                                 RenderUse* use) {
   Invocation inv;
@@ -176,24 +202,13 @@ Result<Invocation> helm_command(const Step& step, const RenderedBody& b, const C
   a.add("helm");
   a.add("upgrade");
   a.add("--install");
-  a.add(b.get("release"));
-  a.add(b.get("chart"));
-  if (auto r = b.get("repo"); !r.empty()) a.add("--repo"), a.add(r);
-  if (auto v = b.get("version"); !v.empty()) a.add("--version"), a.add(v);
-  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
+  helm_chart_args(a, b);
   if (b.flag("createNamespace")) a.add("--create-namespace");
-  if (auto it = b.lists.find("values"); it != b.lists.end()) {
-    for (const auto& f : it->second) {
-      a.add("-f");
-      if (auto r = a.add_file(f, step.dir, ctx, use); !r) return r.error();
-    }
-  }
+  if (auto r = helm_values_args(a, step, b, ctx, use); !r) return r.error();
   if (b.flag("wait")) a.add("--wait");
   a.add("--timeout");
   a.add(format_duration(step.timeout));
-  const Inventory& i = ctx.project->inventory;
-  if (!i.context.empty()) a.add("--kube-context"), a.add(i.context);
-  if (!i.kubeconfig.empty()) a.add("--kubeconfig"), a.add(i.kubeconfig);
+  helm_kube_args(a, ctx.project->inventory);
   return inv;
 }
 
@@ -255,6 +270,62 @@ Invocation run_command(const RenderedBody& b) {
   if (auto c = b.scalars.find("cwd"); c != b.scalars.end()) inv.cwd = c->second;
   if (auto s = b.scalars.find("stdin"); s != b.scalars.end()) inv.stdin_data = s->second;
   return inv;
+}
+
+/// `kubectl diff [--server-side] -f FILE…` of a kubectl apply step (upstream:
+/// kubernetes/kubectl pkg/cmd/diff; exit 0 same, 1 differs, >1 error).
+Result<Invocation> kubectl_diff(const Step& step, const RenderedBody& b, const CommandContext& ctx,
+                                RenderUse* use) {
+  Invocation inv;
+  inv.tool = "kubectl";
+  ArgvBuilder a(inv);
+  a.add("kubectl");
+  kube_globals(a, ctx.project->inventory);
+  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
+  a.add("diff");
+  if (b.flag("serverSide")) a.add("--server-side");
+  for (const auto& f : b.lists.at("apply")) {
+    a.add("-f");
+    if (auto r = a.add_file(f, step.dir, ctx, use); !r) return r.error();
+  }
+  return inv;
+}
+
+/// `helm template RELEASE CHART … -f VALUES…` piped into `kubectl diff -f -`, or with the
+/// helm-diff plugin `helm diff upgrade … --allow-unreleased --detailed-exitcode` (exit 2: differs;
+/// upstream: databus23/helm-diff cmd/upgrade.go).
+Result<DiffCommand> helm_diff(const Step& step, const RenderedBody& b, const CommandContext& ctx,
+                              HelmDiff how, RenderUse* use) {
+  DiffCommand d;
+  Invocation helm;
+  helm.tool = "helm";
+  ArgvBuilder a(helm);
+  a.add("helm");
+  if (how == HelmDiff::Plugin) a.add("diff");
+  a.add(how == HelmDiff::Plugin ? "upgrade" : "template");
+  helm_chart_args(a, b);
+  if (auto r = helm_values_args(a, step, b, ctx, use); !r) return r.error();
+  if (how == HelmDiff::Plugin) {
+    a.add("--allow-unreleased");
+    a.add("--detailed-exitcode");
+    a.add("--no-color");
+    helm_kube_args(a, ctx.project->inventory);
+    d.differs_exit = 2;
+    d.pipeline.push_back(std::move(helm));
+    return d;
+  }
+  d.pipeline.push_back(std::move(helm));
+  Invocation kubectl;
+  kubectl.tool = "kubectl";
+  ArgvBuilder k(kubectl);
+  k.add("kubectl");
+  kube_globals(k, ctx.project->inventory);
+  if (auto n = b.get("namespace"); !n.empty()) k.add("--namespace"), k.add(n);
+  k.add("diff");
+  k.add("-f");
+  k.add("-");
+  d.pipeline.push_back(std::move(kubectl));
+  return d;
 }
 
 }  // namespace
@@ -390,6 +461,39 @@ std::string describe_ssh(const RenderedBody& b, const Inventory& inv) {
     out += (out.empty() ? "" : "; ") + one;
   }
   return out;
+}
+
+}  // namespace gw
+
+namespace gw {
+
+Result<DiffCommand> build_diff_command(const Step& step, const CommandContext& ctx, HelmDiff helm,
+                                       RenderUse* use) {
+  DiffCommand none;
+  switch (step.kind) {
+    case StepKind::Helm:
+    case StepKind::Kubectl:
+      break;
+    default:
+      none.not_diffable = to_string(step.kind);
+      return none;
+  }
+  auto body = render_body(step.body, step_schema(step.kind), ctx.scope, use);
+  if (!body) return body.error();
+  if (step.kind == StepKind::Helm) return helm_diff(step, *body, ctx, helm, use);
+  if (body->lists.count("args")) {
+    none.not_diffable = "kubectl args";
+    return none;
+  }
+  if (!body->lists.count("apply")) {
+    none.not_diffable = "kubectl delete";
+    return none;
+  }
+  auto inv = kubectl_diff(step, *body, ctx, use);
+  if (!inv) return inv.error();
+  DiffCommand d;
+  d.pipeline.push_back(std::move(*inv));
+  return d;
 }
 
 }  // namespace gw

@@ -82,6 +82,24 @@ struct CommandContext {
 Result<std::optional<Invocation>> build_step_command(const Step& step, const CommandContext& ctx,
                                                      RenderUse* use);
 
+/// How `diff` compares a helm release with the cluster: `helm template` piped into `kubectl diff`,
+/// or the helm-diff plugin's `helm diff upgrade`.
+enum class HelmDiff { Template, Plugin };
+
+/// What `diff` runs for one step. For kubectl apply steps `kubectl diff -f FILE…`
+/// (`--server-side` when the step is); for helm steps `helm template …` whose stdout is the stdin
+/// of `kubectl diff -f -`, or `helm diff upgrade …`. Steps with nothing to compare have an empty
+/// pipeline and say why in `not_diffable` ("talosctl", "kubectl delete").
+struct DiffCommand {
+  std::vector<Invocation> pipeline;  // each command's stdout is the next one's stdin
+  std::string not_diffable;
+  int differs_exit = 1;  // the last command's exit code that means "differs" (else 0: same)
+};
+
+/// Builds the diff command of a step from the same rendered body and files as its apply command.
+Result<DiffCommand> build_diff_command(const Step& step, const CommandContext& ctx, HelmDiff helm,
+                                       RenderUse* use);
+
 /// The kubectl query a kube-backed gate (rollout, condition, exists, jsonpath) polls with.
 Invocation build_gate_query(GateKind kind, const RenderedBody& body, const Inventory& inv);
 

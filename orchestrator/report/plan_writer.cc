@@ -76,6 +76,9 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
       }
       if (s.when == WhenState::AtRunTime)
         out << "    (when: decided at run time: " << s.stage->when->raw << ")\n";
+      if (s.stage->kube_version)
+        out << "    (kubeVersion: " << terminal_text(s.stage->kube_version->raw)
+            << ": checked against the API server before apply)\n";
       for (const auto& st : s.steps) {
         out << "    - " << st.step->name << " ["
             << paint(to_string(st.status), status_color(st.status)) << "] "
@@ -165,6 +168,11 @@ std::string stage_json(const PlannedStage& s) {
     out += '}';
   }
   out += "],";
+  if (s.stage->kube_version) {
+    append_key(out, "kubeVersion");
+    append_string(out, s.stage->kube_version->raw);
+    out += ',';
+  }
   append_key(out, "name");
   append_string(out, s.stage->name);
   out += ',';

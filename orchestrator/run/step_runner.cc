@@ -49,41 +49,6 @@ bool append_log(const std::string& path, const std::string& line) {
   return n == static_cast<ssize_t>(line.size());
 }
 
-/// The argv of an invocation with rendered files materialized.
-Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const Invocation& inv,
-                                 RenderedFiles& files, const std::string& log) {
-  ProcessSpec spec;
-  spec.program = ctx.tools->resolve(inv.tool);
-  if (spec.program.empty())
-    return Error{"program '" + inv.tool + "': " + ctx.tools->why_missing(inv.tool)};
-  for (size_t i = 1; i < inv.argv.size(); ++i) {
-    const Arg& a = inv.argv[i];
-    if (a.file < 0) {
-      spec.args.push_back(a.text);
-      continue;
-    }
-    const FileInput& f = inv.files[static_cast<size_t>(a.file)];
-    if (!f.rendered) {
-      spec.args.push_back(f.source);
-      continue;
-    }
-    auto path = files.write(f, static_cast<size_t>(a.file));
-    if (!path) return path.error();
-    spec.args.push_back(*path);
-  }
-  spec.env = ctx.tools->base_env();
-  for (const auto& kv : inv.env) spec.env.push_back(kv);
-  spec.cwd = inv.cwd;
-  spec.stdin_data = inv.stdin_data;
-  spec.timeout = step.timeout;
-  spec.log_path = log;
-  spec.redactor = ctx.redactor;
-  spec.visibility = step.visibility;
-  // Record the command's process group, so that a later run finds it if this one dies.
-  if (ctx.live_groups) spec.on_spawn = ctx.live_groups->recorder(log, step.timeout);
-  return spec;
-}
-
 /// What one attempt left behind beyond its status.
 struct Attempt {
   Attempt() = default;
@@ -370,6 +335,40 @@ std::string log_path(const std::string& log_dir, const std::string& unit, const 
 std::string gate_log_path(const std::string& log_dir, const std::string& unit,
                           const std::string& gate) {
   return log_dir + "/" + encode_name(unit) + "." + encode_name(gate) + ".gate.log";
+}
+
+Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const Invocation& inv,
+                                 RenderedFiles& files, const std::string& log) {
+  ProcessSpec spec;
+  spec.program = ctx.tools->resolve(inv.tool);
+  if (spec.program.empty())
+    return Error{"program '" + inv.tool + "': " + ctx.tools->why_missing(inv.tool)};
+  for (size_t i = 1; i < inv.argv.size(); ++i) {
+    const Arg& a = inv.argv[i];
+    if (a.file < 0) {
+      spec.args.push_back(a.text);
+      continue;
+    }
+    const FileInput& f = inv.files[static_cast<size_t>(a.file)];
+    if (!f.rendered) {
+      spec.args.push_back(f.source);
+      continue;
+    }
+    auto path = files.write(f, static_cast<size_t>(a.file));
+    if (!path) return path.error();
+    spec.args.push_back(*path);
+  }
+  spec.env = ctx.tools->base_env();
+  for (const auto& kv : inv.env) spec.env.push_back(kv);
+  spec.cwd = inv.cwd;
+  spec.stdin_data = inv.stdin_data;
+  spec.timeout = step.timeout;
+  spec.log_path = log;
+  spec.redactor = ctx.redactor;
+  spec.visibility = step.visibility;
+  // Record the command's process group, so that a later run finds it if this one dies.
+  if (ctx.live_groups) spec.on_spawn = ctx.live_groups->recorder(log, step.timeout);
+  return spec;
 }
 
 RenderScope run_scope(const RunContext& ctx, const std::map<std::string, std::string>* outputs) {

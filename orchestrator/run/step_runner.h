@@ -16,6 +16,7 @@
 #include "run/gates.h"
 #include "run/live_groups.h"
 #include "run/outputs.h"
+#include "run/rendered_files.h"
 #include "run/tool_limits.h"
 #include "run/tools.h"
 
@@ -107,6 +108,13 @@ inline constexpr Millis kDriftProbeBudget{10000};
 /// Polls a gate of a stage (`spec.gates`) or playbook, or probes it once; journals nothing.
 StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& gate,
                     GateWait wait = GateWait::Poll);
+
+/// The process of an invocation: program resolved through the tools, rendered `.tmpl` files
+/// written by `files` (mode 0600) and their paths put into argv, the step's timeout and
+/// visibility, output appended to `log` (empty: none), redacted with ctx.redactor. Errors: a
+/// program that cannot be found, a file that cannot be written.
+Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const Invocation& inv,
+                                 RenderedFiles& files, const std::string& log);
 
 /// The render scope for running: secrets revealed, the outputs given, missing outputs are errors.
 RenderScope run_scope(const RunContext& ctx, const std::map<std::string, std::string>* outputs);

@@ -80,6 +80,10 @@ comp restore --y
 check "bash: restore's --yes" only --yes
 comp -i "$INV" render metallb/
 check "bash: render offers STAGE/STEP" has metallb/chart
+comp -i "$INV" diff metallb/
+check "bash: diff offers STAGE/STEP" has metallb/chart
+comp -i "$INV" diff metal
+check "bash: diff offers stages" has metallb
 comp help re
 check "bash: help offers verbs" only "$(printf 'render\nreset\nrestore')"
 comp -i own/inv.yaml --stages own/stages plan ""

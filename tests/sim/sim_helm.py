@@ -42,6 +42,12 @@ VERBS = {
                      "output|o:str", "fail-on-repo-update-fail", "allow-deprecated-repos", "timeout:str"),
     "get": FlagSpec("output|o:str", "all|a", "revision:str", "template:str"),
     "history": FlagSpec("output|o:str", "max:str"),
+    "plugin": FlagSpec(),
+    # The helm-diff plugin (databus23/helm-diff, `helm diff upgrade -h`), present when config.yaml
+    # lists it under helmPlugins.
+    "diff": FlagSpec(*INSTALL, "allow-unreleased", "detailed-exitcode", "no-color", "color", "context|C:str",
+                     "suppress-secrets|q", "show-secrets", "three-way-merge", "normalize-manifests",
+                     "include-crds", "disable-validation", "kube-version:str"),
     "rollback": FlagSpec("wait", "timeout:str", "force", "cleanup-on-fail", "history-max:str", "no-hooks",
                          "recreate-pods", "dry-run"),
 }
@@ -52,7 +58,7 @@ No chart is downloaded: `upgrade --install` records the release and creates the 
 tests/sim/charts/<chart>.yaml (or one Deployment named after the release).
 
 Supported: upgrade [--install], install, template, list, status, uninstall, get values|manifest,
-history, rollback, repo add|update|list|remove, version.
+history, rollback, repo add|update|list|remove, plugin list (no plugin is installed), version.
 """
 
 UNREACHABLE = ('Error: Kubernetes cluster unreachable: Get "https://127.0.0.1:6443/version": dial tcp '
@@ -74,11 +80,33 @@ def main(sim, argv):
         return h.repo(pos)
     if verb == "template":
         return h.template(pos)
+    if verb == "plugin":
+        return h.plugin(pos)
+    if verb == "diff" and "diff" not in (sim.config.get("helmPlugins") or []):
+        raise Exit(1, 'Error: unknown command "diff" for "helm"\nRun \'helm --help\' for usage.')
     simlib.check_kubeconfig(opts.get("kubeconfig"), opts.get("kube_context"), TOOL)
     with sim.txn(write=False) as c:
         if not c.api_reachable():
             raise Exit(1, UNREACHABLE)
     return getattr(h, "cmd_" + verb)(pos)
+
+
+def diff_key(o):
+    md = o.get("metadata") or {}
+    return (md.get("namespace", ""), o.get("apiVersion", ""), o.get("kind", ""), md.get("name", ""))
+
+
+def redact_secrets(old, new):
+    """helm-diff's redaction of Secret data (databus23/helm-diff diff/diff.go redactSecrets)."""
+    od, nd = old.get("data") or {}, new.get("data") or {}
+    for k in set(od) | set(nd):
+        if k in od and k in nd and od[k] == nd[k]:
+            od[k] = nd[k] = "REDACTED # (%d bytes)" % len(str(nd[k]))
+        else:
+            if k in od:
+                od[k] = "-------- # (%d bytes)" % len(str(od[k]))
+            if k in nd:
+                nd[k] = "++++++++ # (%d bytes)" % len(str(nd[k]))
 
 
 def parse_set(expr, typed=True):
@@ -637,6 +665,66 @@ class Helm:
             else:
                 raise Exit(1, "Error: SIMULATION: helm repo add|update|list|remove")
         return 0
+
+    def plugin(self, pos):
+        """`helm plugin list`: the header of an empty table (upstream helm cmd/helm/plugin_list.go,
+        uitable columns NAME VERSION DESCRIPTION); the simulated helm has no plugins unless config.yaml
+        lists `helmPlugins: [diff]`."""
+        if pos[:1] in (["list"], ["ls"]):
+            out("NAME\tVERSION\tDESCRIPTION")
+            if "diff" in (self.sim.config.get("helmPlugins") or []):
+                out("diff\t3.13.1\tPreview helm upgrade changes as a diff")
+            return 0
+        raise Exit(1, "Error: SIMULATION: helm plugin list only")
+
+    # ------------------------------------------------------------------ helm-diff plugin
+    def cmd_diff(self, pos):
+        """`helm diff upgrade RELEASE CHART …`: the chart rendered as `template` does, against the
+        release's stored manifest, in helm-diff's default `diff` output ("NS, NAME, KIND (GROUP) has
+        changed:" then the object's lines prefixed "  ", "- ", "+ "); Secret data redacted
+        ("REDACTED # (N bytes)", "-------- # (N bytes)" / "++++++++ # (N bytes)"). Exit 2 with
+        --detailed-exitcode when something changes. Upstream: databus23/helm-diff diff/diff.go."""
+        import difflib
+        if pos[:1] != ["upgrade"]:
+            raise Exit(1, "Error: SIMULATION: helm diff upgrade only")
+        pos = pos[1:]
+        if len(pos) != 2:
+            raise Exit(1, "Error: accepts 2 arg(s), received %d" % len(pos))
+        release, chart = pos
+        ns = self.ns
+        with self.sim.txn(write=False) as c:
+            rel = c.st["helm"]["releases"].get("%s/%s" % (ns, release))
+            if rel is None and not (self.o.get("allow_unreleased") or self.o.get("install")):
+                raise Exit(1, 'Error: "%s" has no deployed releases' % release)
+            name, cmeta, text = self.resolve_chart(c, chart, "")
+            values = self.load_values("")
+            version = self.o.get("version") or cmeta.get("version")
+            objs, chart_meta = self.render(text, release, ns, name, version or "0.1.0", values)
+            version = version or chart_meta.get("version") or "0.1.0"
+            new = {}
+            for o in objs:
+                t = c.type_for(o.get("apiVersion", ""), o.get("kind", ""))
+                if t is not None:
+                    self.decorate(o, t, release, ns, "%s-%s" % (name, version))
+                new[diff_key(o)] = o
+            old = {diff_key(o): o for o in (rel or {}).get("manifest") or []}
+        changed = False
+        for k in sorted(set(old) | set(new)):
+            a, b = copy.deepcopy(old.get(k)), copy.deepcopy(new.get(k))
+            if a is not None and b is not None and a.get("kind") == "Secret":
+                redact_secrets(a, b)
+            la = simlib.yaml_dump(a).splitlines() if a is not None else []
+            lb = simlib.yaml_dump(b).splitlines() if b is not None else []
+            if la == lb:
+                continue
+            changed = True
+            what = "has been added" if a is None else "has been removed" if b is None else "has changed"
+            ns_, api, kind, obj_name = k
+            out("%s, %s, %s (%s) %s:" % (ns_, obj_name, kind, api.split("/")[0], what))
+            for line in difflib.ndiff(la, lb):
+                if not line.startswith("? "):
+                    out(line)  # "- old", "+ new", "  same"
+        return 2 if changed and self.o.get("detailed_exitcode") else 0
 
     def version(self):
         v = simlib.VERSIONS["helm"]

@@ -42,6 +42,9 @@ VERBS = {
                      "field-selector:str", "filename|f:list", "local", "output|o:str"),
     "rollout": FlagSpec("timeout:str", "watch|w", "revision:str", "selector|l:str", "filename|f:list"),
     "version": FlagSpec("output|o:str", "client", "short"),
+    "diff": FlagSpec("filename|f:list", "kustomize|k:str", "recursive|R", "server-side", "force-conflicts",
+                     "field-manager:str", "selector|l:str", "prune", "prune-allowlist:list", "concurrency:str",
+                     "show-managed-fields"),
     "cluster-info": FlagSpec(),
     "patch": FlagSpec("type:str", "patch|p:str", "patch-file:str", "filename|f:list", "dry-run:opt",
                       "output|o:str", "subresource:str", defaults={"dry_run": "unchanged"}),
@@ -57,7 +60,7 @@ VERBS = {
 HELP = """kubectl (SIMULATION) -- fake kubectl of groundwork's simulated cluster (tests/sim).
 It keeps an imaginary cluster in $GROUNDWORK_SIM_STATE; nothing real is touched.
 
-Supported: apply, create (namespace|secret generic|configmap|-f), delete, get, label, annotate,
+Supported: apply, diff, create (namespace|secret generic|configmap|-f), delete, get, label, annotate,
 patch, wait, rollout status|restart, version, cluster-info, config current-context|view|get-contexts,
 api-resources, logs, auth can-i, scale.
 Global flags: --kubeconfig --context -n/--namespace --request-timeout -s/--server ...
@@ -352,6 +355,72 @@ class Kubectl:
         if fmt and printed:
             with self.sim.txn(write=False) as c:
                 self.print_list(c, None, printed, len(printed) == 1)
+        return rc
+
+    # ------------------------------------------------------------------ diff
+    # Upstream: kubernetes/kubectl pkg/cmd/diff/diff.go. Each object is written as YAML (keys
+    # sorted) to <tmp>/LIVE-<n>/<name> as it is and <tmp>/MERGED-<n>/<name> as a server dry-run
+    # apply would leave it, <name> being "[GROUP.]VERSION.KIND.NAMESPACE.NAME"; then
+    # $KUBECTL_EXTERNAL_DIFF (default "diff -u -N") runs on the two folders. Secret data is masked
+    # ("***", or "*** (before)" / "*** (after)" when it changes). Exit 0 no differences, 1
+    # differences, >1 kubectl or diff failed (CheckDiffErr: error code + 1).
+    def cmd_diff(self, pos):
+        import shlex
+        import shutil
+        import subprocess
+        import tempfile
+        if pos:
+            raise Exit(2, "error: Unexpected args: %s\nSee 'kubectl diff -h' for help and examples" % pos)
+        files = self.o.get("filename") or []
+        if not files and not self.o.get("kustomize"):
+            raise Exit(2, "error: must specify one of -f and -k")
+        docs = self.read_manifests(files, self.o.get("recursive"))
+        if self.o.get("kustomize"):
+            docs.extend(self.read_kustomize(self.o["kustomize"]))
+        pairs = []
+        with self.sim.txn(write=False) as c:  # the dry run changes nothing: never written back
+            for src, doc in docs:
+                doc = copy.deepcopy(doc)
+                t, e = self.obj_type(c, src, doc)
+                if e:
+                    raise Exit(2, e)
+                e = self.place(t, src, doc)
+                if e:
+                    raise Exit(2, e)
+                md = doc["metadata"]
+                if t.namespaced and not c.ns_exists(md["namespace"]):
+                    raise Exit(2, 'Error from server (NotFound): namespaces "%s" not found' % md["namespace"])
+                rec = c.get(t, md.get("namespace"), md["name"])
+                live = copy.deepcopy(c.refresh(rec, poll=False)) if rec else None
+                _, new = c.put(doc, t)
+                merged = copy.deepcopy(c.refresh(new, poll=False))
+                if live is not None:  # a dry run does not bump the resourceVersion
+                    merged["metadata"]["resourceVersion"] = live["metadata"].get("resourceVersion")
+                name = "%s%s.%s.%s.%s" % (t.group + "." if t.group else "", t.version, t.kind,
+                                          md.get("namespace", "") if t.namespaced else "", md["name"])
+                if t.kind == "Secret" and t.group == "":
+                    mask_secret(live, merged)
+                pairs.append((name, live, merged))
+        tmp = tempfile.gettempdir()
+        live_dir = tempfile.mkdtemp(prefix="LIVE-", dir=tmp)
+        merged_dir = tempfile.mkdtemp(prefix="MERGED-", dir=tmp)
+        try:
+            yaml = simlib.yaml_mod()
+            for name, live, merged in pairs:
+                for d, o in ((live_dir, live), (merged_dir, merged)):
+                    if o is None:
+                        continue
+                    with open(os.path.join(d, name), "w") as fh:
+                        fh.write(yaml.safe_dump(o, default_flow_style=False, sort_keys=True))
+            cmd = shlex.split(os.environ.get("KUBECTL_EXTERNAL_DIFF") or "diff -u -N")
+            sys.stdout.flush()
+            try:
+                rc = subprocess.call(cmd + [live_dir, merged_dir])
+            except OSError as e:
+                raise Exit(2, "error: failed to run \"%s\": %s" % (cmd[0], e))
+        finally:
+            shutil.rmtree(live_dir, ignore_errors=True)
+            shutil.rmtree(merged_dir, ignore_errors=True)
         return rc
 
     # ------------------------------------------------------------------ create
@@ -961,6 +1030,20 @@ def remote_standin(url):
                 with open(os.path.join(d, e["file"])) as fh:
                     return fh.read()
     raise Exit(1, "error: SIMULATION: no network; no local stand-in for %s in tests/sim/remote/index.yaml" % url)
+
+
+def mask_secret(live, merged):
+    """kubectl diff's Masker (upstream pkg/cmd/diff/diff.go): Secret data values are hidden."""
+    ld = (live or {}).get("data") or {}
+    md = (merged or {}).get("data") or {}
+    for k in set(ld) | set(md):
+        if k in ld and k in md and ld[k] != md[k]:
+            ld[k], md[k] = "*** (before)", "*** (after)"
+        else:
+            if k in ld:
+                ld[k] = "***"
+            if k in md:
+                md[k] = "***"
 
 
 def cond_met(o, cond):

@@ -498,6 +498,50 @@ spec: {project: default}
         self.assertEqual(r.returncode, 1)
         self.kok("apply", "-f", pool)
 
+    def test_diff_exit_codes_and_unified_output(self):
+        f = self.write("app.yaml", NS_AND_DEPLOY)
+        r = self.k("diff", "-f", f)
+        self.assertEqual(r.returncode, 1, r.stderr)  # new objects: differences
+        self.assertRegex(r.stdout, r"diff -u -N \S*/LIVE-\w+/v1\.Namespace\.\.demo \S*/MERGED-\w+/v1\.Namespace\.\.demo")
+        self.assertIn("MERGED-", r.stdout)
+        self.assertIn("/apps.v1.Deployment.demo.web", r.stdout)
+        self.assertIn("+  replicas: 2", r.stdout)
+        self.assertEqual(self.k("get", "ns", "demo").returncode, 1)  # nothing was stored
+        self.kok("apply", "-f", f)
+        r = self.k("diff", "-f", f)
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        r = self.k("diff", "-f", "-", stdin=NS_AND_DEPLOY.replace("replicas: 2", "replicas: 3"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("-  replicas: 2", r.stdout)
+        self.assertIn("+  replicas: 3", r.stdout)
+        self.assertIn("--- ", r.stdout)
+        self.assertIn("+++ ", r.stdout)
+        self.assertEqual(self.get_json("deploy", "web", "-n", "demo")["spec"]["replicas"], 2)
+        r = self.k("diff")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("must specify one of -f and -k", r.stderr)
+
+    def test_diff_masks_secret_data(self):
+        sec = "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: default}\ndata: {a: %s, b: YmI=}\n"
+        self.kok("apply", "-f", self.write("s.yaml", sec % "YWE="))
+        r = self.k("diff", "-f", self.write("s2.yaml", sec % "Y2M="))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("*** (before)", r.stdout)
+        self.assertIn("*** (after)", r.stdout)
+        self.assertNotIn("YWE=", r.stdout)
+        self.assertNotIn("Y2M=", r.stdout)
+
+    def test_diff_missing_namespace(self):
+        r = self.k("diff", "-f", self.write("d.yaml", NS_AND_DEPLOY.split("---\n")[1]))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('namespaces "demo" not found', r.stderr)
+
+    def test_version_knob(self):
+        with open(os.path.join(self.state, "config.yaml"), "w") as fh:
+            fh.write("kubernetesVersion: v1.34.1\n")
+        v = json.loads(self.kok("version", "-o", "json").stdout)
+        self.assertEqual(v["serverVersion"]["gitVersion"], "v1.34.1")
+
     def test_version_cluster_info_raw(self):
         v = json.loads(self.kok("version", "-o", "json").stdout)
         self.assertIn("clientVersion", v)
@@ -551,6 +595,49 @@ class TestHelm(SimCase):
         self.assertEqual(self.helm("uninstall", "metallb", "-n", "metallb-system").stdout.strip(), 'release "metallb" uninstalled')
         self.assertEqual(self.k("get", "deploy", "metallb-controller", "-n", "metallb-system").returncode, 1)
         self.assertEqual(json.loads(self.helm("list", "-A", "-o", "json").stdout), [])
+
+    def test_template_pipes_into_diff(self):
+        vals = self.write("t.yaml", "deployment: {replicas: 1}\n")
+        self.helm("upgrade", "--install", "traefik", "traefik", "--repo", "https://traefik.github.io/charts",
+                  "-n", "traefik", "--create-namespace", "-f", vals)
+        t = self.ok("helm", "template", "traefik", "traefik", "--repo", "https://traefik.github.io/charts",
+                    "--namespace", "traefik", "-f", vals).stdout
+        r = self.k("--namespace", "traefik", "diff", "-f", "-", stdin=t)
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        vals2 = self.write("t2.yaml", "deployment: {replicas: 2}\n")
+        t = self.ok("helm", "template", "traefik", "traefik", "--repo", "https://traefik.github.io/charts",
+                    "--namespace", "traefik", "-f", vals2).stdout
+        r = self.k("--namespace", "traefik", "diff", "-f", "-", stdin=t)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("-  replicas: 1", r.stdout)
+        self.assertIn("+  replicas: 2", r.stdout)
+        self.assertEqual(self.ok("helm", "plugin", "list").stdout.split(), ["NAME", "VERSION", "DESCRIPTION"])
+        self.assertIn('unknown command "diff"', self.run_tool("helm", "diff", "upgrade", "traefik", "traefik").stderr)
+
+    def test_diff_plugin(self):
+        with open(os.path.join(self.state, "config.yaml"), "w") as fh:
+            fh.write("helmPlugins: [diff]\n")
+        self.assertIn("diff", self.ok("helm", "plugin", "list").stdout.splitlines()[1])
+        vals = self.write("t.yaml", "deployment: {replicas: 1}\n")
+        args = ["traefik", "traefik", "--repo", "https://traefik.github.io/charts", "-n", "traefik"]
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals, "--detailed-exitcode")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('"traefik" has no deployed releases', r.stderr)
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals, "--allow-unreleased", "--detailed-exitcode",
+                          "--kube-context", "sim", "--kubeconfig", KUBECONFIG)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("traefik, traefik, Deployment (apps) has been added:", r.stdout)
+        self.helm("upgrade", "--install", *args, "--create-namespace", "-f", vals)
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals, "--allow-unreleased", "--detailed-exitcode")
+        self.assertEqual((r.returncode, r.stdout), (0, ""), r.stderr)
+        vals2 = self.write("t2.yaml", "deployment: {replicas: 3}\n")
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals2, "--allow-unreleased", "--detailed-exitcode")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("traefik, traefik, Deployment (apps) has changed:", r.stdout)
+        self.assertIn("-   replicas: 1", r.stdout)
+        self.assertIn("+   replicas: 3", r.stdout)
+        r = self.run_tool("helm", "diff", "upgrade", *args, "-f", vals2, "--allow-unreleased")
+        self.assertEqual(r.returncode, 0)  # without --detailed-exitcode
 
     def test_unknown_chart_makes_one_deployment(self):
         self.helm("upgrade", "--install", "thing", "mycharts/thing", "--repo", "https://127.0.0.1/charts", "--namespace", "default")

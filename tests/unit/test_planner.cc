@@ -187,6 +187,72 @@ TEST_CASE("helm steps render the exact command with context, namespace, version 
         "/kube/config");
 }
 
+TEST_CASE("diff commands: kubectl diff of the same files, helm template piped into kubectl diff") {
+  gw::Project project = project_of({"web"}, 0);
+  project.inventory.context = "admin@lab";
+  project.inventory.kubeconfig = "/kube/config";
+  project.files["/st/values/v.yaml"] = {"/st/values/v.yaml", "a: 1\n", false};
+  project.files["/st/m.yaml"] = {"/st/m.yaml", "kind: ConfigMap\n", false};
+  auto scope = gw::preview_scope(project, {},
+                                 [](const std::string&) { return std::optional<std::string>(); });
+  gw::CommandContext cc{&project, scope, nullptr};
+  auto argv_of = [](const gw::Invocation& inv) { return gw::join_argv(inv.display_argv()); };
+
+  gw::Step k;
+  k.name = "m";
+  k.kind = gw::StepKind::Kubectl;
+  k.dir = "/st";
+  k.body.lists["apply"] = {gw::Text{"m.yaml", {}}};
+  k.body.scalars["serverSide"] = gw::Text{"true", {}};
+  auto kd = gw::build_diff_command(k, cc, gw::HelmDiff::Template, nullptr);
+  REQUIRE(kd);
+  REQUIRE(kd->pipeline.size() == 1);
+  CHECK(argv_of(kd->pipeline[0]) ==
+        "kubectl --kubeconfig /kube/config --context admin@lab diff --server-side -f /st/m.yaml");
+  CHECK(kd->differs_exit == 1);
+
+  gw::Step h;
+  h.name = "chart";
+  h.kind = gw::StepKind::Helm;
+  h.dir = "/st";
+  for (auto [key, v] : {std::pair{"release", "r"},
+                        {"chart", "c"},
+                        {"repo", "https://charts"},
+                        {"version", "1.2.3"},
+                        {"namespace", "ns"},
+                        {"createNamespace", "true"},
+                        {"wait", "true"}})
+    h.body.scalars[key] = gw::Text{v, {}};
+  h.body.lists["values"] = {gw::Text{"values/v.yaml", {}}};
+  auto hd = gw::build_diff_command(h, cc, gw::HelmDiff::Template, nullptr);
+  REQUIRE(hd);
+  REQUIRE(hd->pipeline.size() == 2);
+  CHECK(argv_of(hd->pipeline[0]) ==
+        "helm template r c --repo https://charts --version 1.2.3 --namespace ns -f "
+        "/st/values/v.yaml");
+  CHECK(argv_of(hd->pipeline[1]) ==
+        "kubectl --kubeconfig /kube/config --context admin@lab --namespace ns diff -f -");
+  auto pd = gw::build_diff_command(h, cc, gw::HelmDiff::Plugin, nullptr);
+  REQUIRE(pd);
+  REQUIRE(pd->pipeline.size() == 1);
+  CHECK(argv_of(pd->pipeline[0]) ==
+        "helm diff upgrade r c --repo https://charts --version 1.2.3 --namespace ns -f "
+        "/st/values/v.yaml --allow-unreleased --detailed-exitcode --no-color --kube-context "
+        "admin@lab --kubeconfig /kube/config");
+  CHECK(pd->differs_exit == 2);
+
+  gw::Step del = k;
+  del.body.lists.clear();
+  del.body.lists["delete"] = {gw::Text{"m.yaml", {}}};
+  auto dd = gw::build_diff_command(del, cc, gw::HelmDiff::Template, nullptr);
+  REQUIRE(dd);
+  CHECK(dd->pipeline.empty());
+  CHECK(dd->not_diffable == "kubectl delete");
+  auto rd = gw::build_diff_command(run_step("r", "/bin/true"), cc, gw::HelmDiff::Template, nullptr);
+  REQUIRE(rd);
+  CHECK(rd->not_diffable == "run");
+}
+
 TEST_CASE("the JSON plan escapes every string so that a JSON parser reads it back") {
   auto project = project_of({"a", "b:a"});
   const std::string tricky = "say \"hi\"\\ \b\f\n\r\t\x01\x1f caf\xc3\xa9 end";

@@ -11,6 +11,7 @@
 #include "load/project_loader.h"
 #include "model/terminal_text.h"
 #include "plan/needs.h"
+#include "run/cluster_version.h"
 #include "run/command_runner.h"
 #include "run/net_probes.h"
 #include "run/secrets.h"
@@ -43,15 +44,6 @@ const Minimum kMinimums[] = {
 
 std::string first_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
-}
-
-/// The last non-empty line: where a failing command says why (after any partial stdout).
-std::string last_line(const std::string& s) {
-  size_t end = s.find_last_not_of("\n ");
-  if (end == std::string::npos) return "";
-  size_t start = s.rfind('\n', end);
-  return s.substr(start == std::string::npos ? 0 : start + 1,
-                  end + 1 - (start == std::string::npos ? 0 : start + 1));
 }
 
 /// `gitVersion` of one side of `kubectl version -o json` ("clientVersion", "serverVersion").
@@ -123,38 +115,32 @@ std::optional<ToolVersion> check_tools(const Plan& plan, const ToolResolver& too
   return kubectl;
 }
 
-/// The API server answers; kubectl is within one minor version of it (Kubernetes' skew policy).
-void check_cluster(const Inventory& inv, const ToolResolver& tools, ProcessRunner& runner,
-                   const std::optional<ToolVersion>& client, Report& report) {
+/// The API server answers; kubectl is within one minor version of it (Kubernetes' skew policy);
+/// the stages that will run fit its version (their `kubeVersion`).
+void check_cluster(const Plan& plan, const Inventory& inv, const ToolResolver& tools,
+                   ProcessRunner& runner, const std::optional<ToolVersion>& client,
+                   Report& report) {
   std::cout << "cluster\n";
   std::string what =
       "kubernetes API (context " + (inv.context.empty() ? "current" : inv.context) + ")";
-  std::string kubectl = tools.resolve("kubectl");
-  if (kubectl.empty()) {
-    report.line(Verdict::Fail, what, "kubectl not found");
-    return;
-  }
-  ProcessSpec spec;
-  spec.program = kubectl;
-  if (!inv.kubeconfig.empty()) spec.args = {"--kubeconfig", inv.kubeconfig};
-  if (!inv.context.empty()) spec.args.insert(spec.args.end(), {"--context", inv.context});
-  spec.args.insert(spec.args.end(), {"version", "-o", "json", "--request-timeout=10s"});
-  spec.timeout = Millis(20000);
   Interrupt never;
-  ProcessResult r = runner.run(spec, never);
-  if (!r.ok()) {
-    report.line(Verdict::Fail, what,
-                r.outcome == Outcome::Exited ? last_line(r.output_tail) : r.describe(spec.timeout));
+  auto server = query_server_version(inv, tools, runner, never);
+  if (!server) {
+    report.line(Verdict::Fail, what, server.error().message);
     return;
   }
-  auto server = kubectl_version(r.out, "serverVersion");
-  report.line(Verdict::Ok, what, "reachable" + (server ? ", server " + server->text : ""));
-  if (client && server && client->major == server->major &&
-      std::abs(client->minor - server->minor) > 1) {
+  report.line(Verdict::Ok, what, "reachable, server " + server->text);
+  if (client && client->major == server->major && std::abs(client->minor - server->minor) > 1) {
     report.line(Verdict::Warn, "kubectl " + client->text,
                 "more than one minor version from the server's " + server->text +
                     " (Kubernetes supports kubectl within one minor version of the API server)");
   }
+  auto misfits = kube_version_misfits(plan, *server);
+  for (const auto& m : misfits)
+    report.line(Verdict::Fail, "stage " + m.stage + " kubeVersion " + m.constraint,
+                "the API server runs " + server->text + " (" + m.loc.str() + ")");
+  if (misfits.empty() && plan_checks_kube_version(plan))
+    report.line(Verdict::Ok, "kubeVersion", "every stage fits the server's " + server->text);
 }
 
 /// Every env and file secret the plan uses can be read (command secrets are not run here).
@@ -226,7 +212,7 @@ int cmd_doctor(const GlobalOptions& g) {
   Report report;
   auto kubectl = check_tools(*plan, tools, runner, report);
   if (!inv.kubeconfig.empty() || !inv.context.empty())
-    check_cluster(inv, tools, runner, kubectl, report);
+    check_cluster(*plan, inv, tools, runner, kubectl, report);
   if (inv.talos) {
     std::cout << "talos\n";
     for (const auto& e : inv.talos->endpoints) {

@@ -44,6 +44,10 @@ struct RenderOptions {
   std::vector<std::string> targets;  // STAGE or STAGE/STEP; empty: every step
 };
 
+struct DiffOptions {
+  std::vector<std::string> targets;  // STAGE (with its needs) or STAGE/STEP; empty: every step
+};
+
 struct ResetOptions {
   std::vector<std::string> targets;  // STAGE or STAGE/STEP
   bool all = false;

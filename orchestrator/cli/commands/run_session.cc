@@ -8,6 +8,7 @@
 #include "cli/commands/exit_codes.h"
 #include "model/hash.h"
 #include "report/log.h"
+#include "run/cluster_version.h"
 #include "run/ssh_step.h"
 
 namespace gw {
@@ -22,6 +23,23 @@ int fail(ExitCode code, const std::string& message) {
 }
 
 }  // namespace
+
+int RunSession::check_kube_versions(const Plan& plan, const Inventory& inv, Console& notices,
+                                    const Interrupt& stop) {
+  if (!plan_checks_kube_version(plan)) return 0;
+  auto server = query_server_version(inv, *tools_, runner_, stop);
+  if (!server) {
+    // A cluster that a stage of this run brings up (Talos) does not answer yet: not a misfit.
+    notices.warning("kubeVersion of the stages not checked: the API server did not answer (" +
+                    server.error().message + ")");
+    return 0;
+  }
+  auto misfits = kube_version_misfits(plan, *server);
+  if (misfits.empty()) return 0;
+  return fail(kExitPreflight,
+              "preflight failed; nothing was run. " + describe_misfits(misfits, *server) +
+                  "\nPin the cluster's Kubernetes version inside the range (docs/platform.md).");
+}
 
 std::variant<std::unique_ptr<RunState>, int> take_state(const StatePaths& paths,
                                                         const std::string& verb) {
@@ -88,6 +106,7 @@ int RunSession::prepare(const Inputs& in) {
   sweep_dead_runs(paths.runs(), run_id_);  // now those of the runs just settled
 
   runner_.withhold_env(secret_env_vars(project.inventory));
+  if (int rc = check_kube_versions(*in.plan, project.inventory, notices, stop); rc != 0) return rc;
   auto fkey = fingerprint_key(paths);
   if (!fkey) return fail(kExitFailed, fkey.error().message);
   auto secrets =

@@ -76,6 +76,11 @@ class RunSession {
  private:
   RunSession() = default;
   int prepare(const Inputs& in);  // 0 or an exit code
+  /// The stages that will run fit the API server's version (`kubeVersion`): 0, or exit 3 after
+  /// naming each stage that does not and its constraint. An API server that does not answer is
+  /// a warning (a Talos cluster is brought up by the run itself).
+  int check_kube_versions(const Plan& plan, const Inventory& inv, Console& notices,
+                          const Interrupt& stop);
 
   std::unique_ptr<ToolResolver> tools_;
   std::unique_ptr<ToolLimits> limits_;
