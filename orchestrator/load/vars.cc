@@ -101,8 +101,11 @@ void fill_default(Inventory& inv, const std::string& name, const std::vector<Dec
 
 void apply_var_declarations(Project& p, Diagnostics& diags) {
   Inventory& inv = p.inventory;
+  // A stage left out for errors of its own takes its declarations with it: `within` is checked
+  // only when every file loaded.
+  bool all_loaded = diags.empty();
   auto decls = merge_declarations(p, diags);
-  check_within_targets(decls, diags);
+  if (all_loaded) check_within_targets(decls, diags);
   // Inventory values are checked, then made canonical; defaults were checked when read.
   for (const auto& [name, list] : decls) {
     auto it = inv.vars.find(name);

@@ -277,7 +277,10 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   }
   for (const auto& gate : st.gates) {
     auto b = render_gate(gate, scope, nullptr);
-    if (!b && ps.when == WhenState::False) continue;  // off: its vars need not be set
+    if (!b && ps.when == WhenState::False) {  // off: its vars need not be set
+      ps.gates.push_back({gate.name, "(not rendered: the stage's when is false)"});
+      continue;
+    }
     if (!b) {
       report(b.error(), gate.loc);
       continue;
