@@ -104,4 +104,78 @@ run_gw -i typo.yaml validate
 expect_rc 2 "unknown type"
 expect_in "$WORK/err" "stages/s.yaml:6:15: error: var 'n': unknown type 'iprnge' (did you mean 'iprange'?)" "did you mean"
 
+# Two stages declaring one var with different types: an error at the second declaration.
+sed -i 's/type: iprnge/type: string/' stages/s.yaml
+cat >stages/t.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: t}
+spec:
+  vars:
+    n: {type: int, default: 3}
+  steps:
+    - {name: a, run: {argv: [/bin/true, "${vars.n}"]}}
+YAML
+run_gw -i typo.yaml validate
+expect_rc 2 "one var, two types"
+expect_in "$WORK/err" "stages/t.yaml:6:5: error: var 'n' is declared as int here but as string by (stage s, stages/s.yaml:6:5)" "type conflict"
+rm stages/s.yaml stages/t.yaml
+
+# Off is off when running too: a stage and a step whose `when` is false from the vars alone run
+# nothing and need none of their vars, secrets or environment; a default fills what runs.
+cat >stages/on.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: on}
+spec:
+  vars:
+    mode: {type: enum, values: [a, b]}
+    work: {type: path}
+    greeting: {type: string, default: hello-from-default}
+    only_b: {type: string}
+  steps:
+    - name: greet
+      run: {argv: [/bin/sh, -c, 'echo "$0" >>"$1"', "${vars.greeting}", "${vars.work}/ran.txt"]}
+    - name: b-only
+      when: "${vars.mode} == b"
+      run: {argv: [/bin/echo, "${vars.only_b}"], env: {T: "${secrets.nope}"}}
+YAML
+cat >stages/off.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: off}
+spec:
+  when: "${vars.mode} == b"
+  vars:
+    mode: {type: enum, values: [a, b]}
+    target: {type: hostname}
+  steps:
+    - {name: x, run: {argv: [/bin/echo, "${vars.target}", "${env.GW_E2E_UNSET_VAR}"]}}
+  gates:
+    - {name: g, tcp: {host: "${vars.target}", port: 1}}
+YAML
+sim_inventory run.yaml runs '    mode: a'
+new_sim sim-run
+unset GW_E2E_UNSET_VAR
+run_gw -i run.yaml --state-dir st validate
+expect_rc 0 "off stage and step: their vars, secret and env need not exist"
+run_gw -i run.yaml --state-dir st apply
+expect_rc 0 "apply with an off stage and an off step"
+expect_in ran.txt "hello-from-default" "the default reached the command"
+run_gw -i run.yaml --state-dir st status --format json
+check "off stage and step skipped" python3 - "$WORK/out" <<'PY'
+import json, sys
+st = {s["name"]: s for s in json.load(open(sys.argv[1]))["stages"]}
+assert st["off"]["status"] == "skipped", st["off"]
+assert st["on"]["status"] == "done", st["on"]
+PY
+# mode b turns both on: now what they use must exist.
+sed -i 's/^    mode: a/    mode: b/' run.yaml
+run_gw -i run.yaml --state-dir st validate
+expect_rc 2 "mode b needs target and only_b"
+expect_in "$WORK/err" "var 'only_b' is not set: stage on declares it without a default" "only_b"
+expect_in "$WORK/err" "var 'target' is not set: stage off declares it without a default" "target"
+expect_in "$WORK/err" "unknown secret '\${secrets.nope}'" "the secret"
+expect_in "$WORK/err" "environment variable 'GW_E2E_UNSET_VAR'" "the env var"
+
 finish
