@@ -41,7 +41,7 @@ std::map<std::string, std::vector<Declared>> merge_declarations(const Project& p
       auto& list = out[d.name];
       if (!list.empty()) {
         const Declared& first = list.front();
-        std::string where = " (" + declared_by(first) + ")";
+        std::string where = " stage " + first.stage->name + " (" + first.decl->loc.str() + ")";
         if (first.decl->type != d.type) {
           diags.error(d.loc, "var '" + d.name + "' is declared as " + to_string(d.type) +
                                  " here but as " + to_string(first.decl->type) + " by" + where);

@@ -87,6 +87,19 @@ RC=$?
 expect_rc 0 "render flux from below the inventory"
 check "the same rendering from below" cmp -s from-work.txt "$WORK/out"
 
+# The inventory's other paths resolve from its folder too: a file secret read from /tmp.
+mkdir -p sub/secrets
+printf 'hash' >sub/secrets/adguard.txt
+sed -i 's|^    adguard_password_hash: .*|    adguard_password_hash: {file: ./secrets/adguard.txt}|' sub/paths.yaml
+(cd /tmp && "$GW" --no-color -i "$WORK/sub/paths.yaml" validate >"$WORK/out" 2>"$WORK/err")
+RC=$?
+expect_rc 0 "validate from /tmp"
+expect_not_in "$WORK/err" "adguard_password_hash" "the file secret is found from /tmp"
+rm sub/secrets/adguard.txt
+(cd /tmp && "$GW" --no-color -i "$WORK/sub/paths.yaml" validate >"$WORK/out" 2>"$WORK/err")
+expect_in "$WORK/err" "secret 'adguard_password_hash'" "a missing file secret is named"
+expect_in "$WORK/err" "$WORK/sub/secrets/adguard.txt" "by its path from the inventory's folder"
+
 # An unknown type in a stage's spec.vars: did-you-mean, at the type.
 mkdir -p stages
 cat >stages/s.yaml <<'YAML'
@@ -118,7 +131,7 @@ spec:
 YAML
 run_gw -i typo.yaml validate
 expect_rc 2 "one var, two types"
-expect_in "$WORK/err" "stages/t.yaml:6:5: error: var 'n' is declared as int here but as string by (stage s, stages/s.yaml:6:5)" "type conflict"
+expect_in "$WORK/err" "stages/t.yaml:6:5: error: var 'n' is declared as int here but as string by stage s (stages/s.yaml:6:5)" "type conflict"
 rm stages/s.yaml stages/t.yaml
 
 # Off is off when running too: a stage and a step whose `when` is false from the vars alone run
