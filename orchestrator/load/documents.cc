@@ -94,6 +94,69 @@ std::vector<Gate> read_gates(LoadContext& ctx, const yaml::Node& n, const std::s
   return out;
 }
 
+std::vector<std::string> var_type_names() {
+  return {std::begin(kVarTypeNames), std::end(kVarTypeNames)};
+}
+
+/// One `spec.vars` entry: `NAME: {type, default, description, values, within}`.
+std::optional<VarDecl> read_var_decl(LoadContext& ctx, MapReader& vars, const std::string& key) {
+  VarDecl d;
+  d.name = key;
+  yaml::Node node = vars.get(key);
+  d.loc = vars.key_loc(key);
+  std::string what = "var '" + key + "'";
+  MapReader r(ctx, node, what);
+  if (!r.valid()) return std::nullopt;
+  bool ok = true;
+  if (auto t = r.text("type", Presence::Required)) {
+    if (auto type = parse_var_type(t->raw)) {
+      d.type = *type;
+    } else {
+      std::string msg = what + ": unknown type '" + t->raw + "'";
+      if (auto m = closest_match(t->raw, var_type_names())) msg += " (did you mean '" + *m + "'?)";
+      std::string all;
+      for (auto n : kVarTypeNames) all += (all.empty() ? "" : ", ") + std::string(n);
+      ctx.error(t->loc, msg + "; types: " + all);
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  d.default_value = r.text("default");
+  if (auto desc = r.string("description")) d.description = *desc;
+  if (auto v = r.texts("values")) {
+    for (const auto& t : *v) d.values.push_back(t.raw);
+    if (ok && d.type != VarType::Enum)
+      ctx.error(r.get("values"), what + ": 'values' is only for type enum"), ok = false;
+  }
+  if (ok && d.type == VarType::Enum && d.values.empty())
+    ctx.error(d.loc, what + ": type enum needs 'values' (the values allowed)"), ok = false;
+  d.within = r.text("within");
+  if (d.within && ok && d.type != VarType::Ip)
+    ctx.error(d.within->loc, what + ": 'within' is only for type ip"), ok = false;
+  r.finish();
+  if (ok && d.default_value) {
+    if (auto why = check_var_value(d.type, d.default_value->raw, d.values); !why.empty()) {
+      ctx.error(d.default_value->loc, what + ": default '" + d.default_value->raw + "' " + why);
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return d;
+}
+
+/// `spec.vars`: the vars the stage uses; nullopt when the block is absent.
+std::optional<std::vector<VarDecl>> read_var_decls(LoadContext& ctx, const yaml::Node& n) {
+  if (!n.IsDefined()) return std::nullopt;
+  std::vector<VarDecl> out;
+  if (n.IsNull()) return out;
+  MapReader r(ctx, n, "'vars'");
+  if (!r.valid()) return out;
+  for (const auto& key : r.keys())
+    if (auto d = read_var_decl(ctx, r, key)) out.push_back(std::move(*d));
+  return out;
+}
+
 }  // namespace
 
 std::string document_kind(const yaml::Node& root) {
@@ -123,6 +186,8 @@ std::optional<Stage> read_stage(const DocumentPlace& place, const yaml::Node& ro
   if (st.kube_version)
     if (auto c = parse_version_constraint(st.kube_version->raw); !c)
       ctx.error(st.kube_version->loc, "kubeVersion: " + c.error().message);
+  st.dir = dir;
+  st.vars = read_var_decls(ctx, r.get("vars"));
   st.steps = read_steps(ctx, r.get("steps"), "stage '" + st.name + "'", dir, files);
   st.gates = read_gates(ctx, r.get("gates"), dir, files);
   r.finish();

@@ -11,7 +11,7 @@ namespace {
 
 /// Flattens nested var maps to dotted keys; lists are rejected (vars are scalars).
 void flatten_vars(LoadContext& ctx, const yaml::Node& n, const std::string& prefix,
-                  std::map<std::string, std::string>& out) {
+                  Inventory& inv) {
   MapReader r(ctx, n, prefix.empty() ? "'vars'" : "'vars." + prefix + "'");
   if (!r.valid()) return;
   for (const auto& key : r.keys()) {
@@ -19,11 +19,13 @@ void flatten_vars(LoadContext& ctx, const yaml::Node& n, const std::string& pref
     std::string full = prefix.empty() ? key : prefix + "." + key;
     if (ctx.exhausted()) return;
     if (v.IsMap()) {
-      flatten_vars(ctx, v, full, out);
+      flatten_vars(ctx, v, full, inv);
     } else if (v.IsNull()) {
-      out[full] = "";
-    } else if (auto s = read_string(ctx, v, "var '" + full + "'")) {
-      out[full] = *s;
+      inv.vars[full] = "";
+      inv.var_locs[full] = ctx.loc(v);
+    } else if (auto t = read_text(ctx, v, "var '" + full + "'")) {
+      inv.vars[full] = std::move(t->raw);
+      inv.var_locs[full] = t->loc;
     }
   }
 }
@@ -247,8 +249,11 @@ std::optional<Inventory> read_inventory(const std::string& path, Diagnostics& di
         for (const auto& d : *v) inv.stage_dirs.push_back(resolve_path(d, inv.dir));
       if (auto v = spec.strings("playbooks"))
         for (const auto& d : *v) inv.playbook_dirs.push_back(resolve_path(d, inv.dir));
-      if (auto v = spec.get("vars"); v.IsDefined() && !v.IsNull())
-        flatten_vars(ctx, v, "", inv.vars);
+      inv.vars_loc = inv.loc;
+      if (auto v = spec.get("vars"); v.IsDefined() && !v.IsNull()) {
+        inv.vars_loc = ctx.loc(v);
+        flatten_vars(ctx, v, "", inv);
+      }
       if (auto s = spec.get("secrets"); s.IsDefined() && !s.IsNull())
         read_secrets(ctx, s, inv.dir, inv);
       spec.finish();

@@ -1,9 +1,11 @@
 #include "load/references.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
 #include "load/body_reader.h"
+#include "load/vars.h"
 #include "load/yaml_reader.h"
 #include "model/names.h"
 #include "model/parallel.h"
@@ -24,6 +26,14 @@ struct RefContext {
   mutable std::optional<std::set<std::string>> visible;  // computed on first use
   const std::vector<Param>* params = nullptr;            // inside a playbook
   std::string where;                                     // "stage 'x'" / "playbook 'y'"
+  /// The vars the stage declares (`spec.vars`); nullptr when it has no such block.
+  const std::set<std::string>* declared = nullptr;
+  /// The text is in a stage or step whose `when` is false from vars alone: what it refers to in
+  /// the inventory (vars, secrets, env, inventory fields, hosts) need not exist.
+  bool off = false;
+  /// Vars referred to where the text is on, and anywhere (filled while checking a stage).
+  std::set<std::string>* used_on = nullptr;
+  std::set<std::string>* used_any = nullptr;
 };
 
 std::set<std::string> needs_closure(const std::map<std::string, const Stage*>& by_name,
@@ -56,7 +66,18 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
   const Inventory& inv = c.project->inventory;
   switch (ref.ns) {
     case Ns::Vars: {
+      if (c.declared && !c.declared->count(ref.name)) {
+        std::string msg = "'${vars." + ref.name + "}' is not declared in the spec.vars of " +
+                          c.where + " (declare every var the stage uses)";
+        std::vector<std::string> names(c.declared->begin(), c.declared->end());
+        if (auto m = closest_match(ref.name, names)) msg += " (did you mean 'vars." + *m + "'?)";
+        return msg;
+      }
+      if (c.used_any) c.used_any->insert(ref.name);
+      if (c.off) return std::nullopt;
+      if (c.used_on) c.used_on->insert(ref.name);
       if (inv.vars.count(ref.name)) return std::nullopt;
+      if (c.declared) return std::nullopt;  // declared, no value: reported once, at the inventory
       std::vector<std::string> names;
       for (const auto& [k, v] : inv.vars) names.push_back(k);
       std::string msg = "unknown variable '${vars." + ref.name + "}': inventory '" + inv.name +
@@ -65,7 +86,7 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
       return msg;
     }
     case Ns::Secrets:
-      if (!inv.secrets.count(ref.name))
+      if (!inv.secrets.count(ref.name) && !c.off)
         return "unknown secret '${secrets." + ref.name + "}': inventory '" + inv.name +
                "' does not define it";
       if (secrets == SecretUse::Forbidden)
@@ -74,7 +95,7 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
                "ssh.stdin";
       return std::nullopt;
     case Ns::Env:
-      if (c.env && (*c.env)(ref.name)) return std::nullopt;
+      if (c.off || (c.env && (*c.env)(ref.name))) return std::nullopt;
       return "environment variable '" + ref.name + "' (in '${env." + ref.name + "}') is not set";
     case Ns::Params:
       if (!c.params) return "'${params." + ref.name + "}' is only defined inside playbooks";
@@ -91,7 +112,7 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
       if (!c.params) return "'${mode}' is only defined inside playbooks";
       return std::nullopt;
     case Ns::Inventory: {
-      if (inventory_field(inv, ref.name)) return std::nullopt;
+      if (c.off || inventory_field(inv, ref.name)) return std::nullopt;
       // Every playbook is loaded, but one runs only when asked: an inventory without Kubernetes
       // (an etcd-only drill) must not fail on the shipped Kubernetes playbooks. drill, restore and
       // plan --playbook render the chosen playbook before anything runs and report it there.
@@ -196,7 +217,7 @@ void check_body(const Body& b, const BodySchema& schema, const std::string& dir,
 
 /// A host name written in an ssh step or gate is a key of the inventory's hosts.
 void check_one_host(const Text* host, const RefContext& c, Diagnostics& diags) {
-  if (!host || !is_plain(host->raw)) return;
+  if (!host || !is_plain(host->raw) || c.off) return;
   const auto& hosts = c.project->inventory.hosts;
   if (hosts.count(host->raw)) return;
   std::vector<std::string> names;
@@ -220,7 +241,13 @@ void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diag
   if (g.kind == GateKind::Ssh) check_ssh_host(g.body, c, diags);
 }
 
-void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
+void check_step(const Step& s, const RefContext& stage_ctx, Diagnostics& diags) {
+  RefContext off_ctx;
+  if (!stage_ctx.off && off_by_vars(s.when, stage_ctx.project->inventory)) {
+    off_ctx = stage_ctx;
+    off_ctx.off = true;
+  }
+  const RefContext& c = off_ctx.project ? off_ctx : stage_ctx;
   if (s.repeat == Repeat::Once && s.capture && s.visibility == Visibility::Sensitive)
     diags.error(s.loc,
                 "step '" + s.name +
@@ -235,6 +262,52 @@ void check_step(const Step& s, const RefContext& c, Diagnostics& diags) {
   if (s.kind == StepKind::Ssh) check_ssh_host(s.body, c, diags);
 }
 
+/// A var some stage that is on declares without a default, and the inventory lacks.
+struct MissingVar {
+  const VarDecl* decl;
+  const Stage* stage;
+};
+
+/// Checks one stage's references; collects the declared vars it needs that have no value.
+void check_stage(const Stage& st, RefContext c, std::vector<MissingVar>& missing,
+                 Diagnostics& out) {
+  const Inventory& inv = c.project->inventory;
+  std::set<std::string> declared, used_on, used_anywhere;
+  if (st.vars) {
+    for (const auto& d : *st.vars) declared.insert(d.name);
+    c.declared = &declared;
+  }
+  c.off = off_by_vars(st.when, inv);
+  c.used_on = &used_on;
+  c.used_any = &used_anywhere;
+  if (st.when) check_text(*st.when, c, SecretUse::Forbidden, out);
+  for (const auto& s : st.steps) check_step(s, c, out);
+  for (const auto& g : st.gates) check_gate(g, st.dir, c, out);
+  if (!st.vars || c.off) return;
+  // Needed: used where the stage is on, or declared and used nowhere (nothing says it is optional).
+  for (const auto& d : *st.vars)
+    if (!inv.vars.count(d.name) && (used_on.count(d.name) || !used_anywhere.count(d.name)))
+      missing.push_back({&d, &st});
+}
+
+/// One error per missing var, at the inventory's spec.vars, naming every stage that needs it.
+void report_missing(const Inventory& inv, const std::vector<MissingVar>& missing,
+                    Diagnostics& diags) {
+  std::map<std::string, std::vector<const MissingVar*>> by_var;
+  for (const auto& m : missing) by_var[m.decl->name].push_back(&m);
+  for (const auto& [name, list] : by_var) {
+    std::string msg = "var '" + name + "' is not set: ";
+    for (size_t i = 0; i < list.size(); ++i)
+      msg += std::string(i ? "; " : "") + "stage " + list[i]->stage->name +
+             " declares it without a default (" + list[i]->decl->loc.str() + ")";
+    const VarDecl& d = *list.front()->decl;
+    msg += "; set it in inventory '" + inv.name + "' spec.vars (" +
+           describe_var_type(d.type, d.values) +
+           (d.description.empty() ? "" : ": " + d.description) + ")";
+    diags.error(inv.vars_loc, msg);
+  }
+}
+
 }  // namespace
 
 void check_references(const Project& project, const EnvLookup& env, Diagnostics& diags) {
@@ -243,9 +316,9 @@ void check_references(const Project& project, const EnvLookup& env, Diagnostics&
   // Stages are checked independently (read-only): on every core.
   size_t workers = worker_count(project.stages.size());
   std::vector<Diagnostics> worker_diags(workers);
+  std::vector<std::vector<MissingVar>> worker_missing(workers);
   parallel_for(project.stages.size(), workers, [&](size_t w, size_t i) {
     const Stage& st = project.stages[i];
-    Diagnostics& out = worker_diags[w];
     RefContext c;
     c.project = &project;
     c.env = &env;
@@ -253,12 +326,14 @@ void check_references(const Project& project, const EnvLookup& env, Diagnostics&
     c.needs = &st.needs;
     c.self = st.name;
     c.where = "stage '" + st.name + "'";
-    if (st.when) check_text(*st.when, c, SecretUse::Forbidden, out);
-    for (const auto& s : st.steps) check_step(s, c, out);
-    std::string dir = st.steps.empty() ? "" : st.steps[0].dir;
-    for (const auto& g : st.gates) check_gate(g, dir, c, out);
+    check_stage(st, std::move(c), worker_missing[w], worker_diags[w]);
   });
   for (const auto& d : worker_diags) diags.append(d);
+  std::vector<MissingVar> missing;
+  for (auto& m : worker_missing) missing.insert(missing.end(), m.begin(), m.end());
+  std::sort(missing.begin(), missing.end(),
+            [](const MissingVar& a, const MissingVar& b) { return a.stage < b.stage; });
+  report_missing(project.inventory, missing, diags);
   for (const auto& pb : project.playbooks) {
     RefContext c;
     c.project = &project;

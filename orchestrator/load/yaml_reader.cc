@@ -105,6 +105,12 @@ bool MapReader::has(std::string_view key) const {
   return std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return k.name == key; });
 }
 
+SourceLoc MapReader::key_loc(std::string_view key) const {
+  for (const auto& k : keys_)
+    if (k.name == key) return ctx_.loc(k.key_node);
+  return loc();
+}
+
 yaml::Node MapReader::get(std::string_view key, Presence p) {
   asked_.emplace_back(key);
   for (auto& k : keys_) {

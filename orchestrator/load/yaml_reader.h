@@ -63,6 +63,8 @@ class MapReader {
   /// unless a present key looks like its misspelling (one mistake, one error: finish() reports it).
   yaml::Node get(std::string_view key, Presence p = Presence::Optional);
   bool has(std::string_view key) const;
+  /// Where a present key is written (its name, not its value); the mapping's location otherwise.
+  SourceLoc key_loc(std::string_view key) const;
 
   std::optional<std::string> string(std::string_view key, Presence p = Presence::Optional);
   std::optional<Text> text(std::string_view key, Presence p = Presence::Optional);

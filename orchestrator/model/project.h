@@ -10,6 +10,7 @@
 
 #include "model/diagnostics.h"
 #include "model/duration.h"
+#include "model/var_types.h"
 
 namespace gw {
 
@@ -91,6 +92,17 @@ struct NameRef {
   SourceLoc loc;
 };
 
+/// One entry of a stage's `spec.vars`: a var the stage uses, its type, default and description.
+struct VarDecl {
+  std::string name;
+  VarType type = VarType::String;
+  std::optional<Text> default_value;  // literal, not a template; a path resolves from the stage
+  std::string description;
+  std::vector<std::string> values;  // Enum: the values allowed
+  std::optional<Text> within;       // Ip: the name of an ip/cidr/iprange var it must lie inside
+  SourceLoc loc;                    // of the name
+};
+
 struct Stage {
   std::string name;
   std::string description;
@@ -102,8 +114,12 @@ struct Stage {
   std::optional<Text> kube_version;
   std::vector<Step> steps;
   std::vector<Gate> gates;
+  /// `spec.vars`; nullopt when the stage has no such block (its references are then checked only
+  /// against the inventory, as before typed vars).
+  std::optional<std::vector<VarDecl>> vars;
   SourceLoc loc;  // of metadata.name
   std::string file;
+  std::string dir;  // the stage file's folder (absolute)
 };
 
 struct Param {
@@ -190,6 +206,10 @@ struct Inventory {
   std::vector<std::string> stage_dirs;       // from spec.stages, absolute
   std::vector<std::string> playbook_dirs;    // from spec.playbooks, absolute
   std::map<std::string, std::string> vars;   // nested maps flattened to dotted keys
+  /// Where each var's value was written: the inventory's value, or the declaring stage's default
+  /// (filled in by load/vars.h).
+  std::map<std::string, SourceLoc> var_locs;
+  SourceLoc vars_loc;  // of spec.vars (or metadata.name when there is none)
   std::map<std::string, SecretSource> secrets;
   SourceLoc loc;
 };

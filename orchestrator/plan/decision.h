@@ -10,6 +10,7 @@
 #include "model/project.h"
 #include "model/result.h"
 #include "model/template.h"
+#include "model/when.h"
 #include "plan/checkpoints.h"
 
 namespace gw {
@@ -19,15 +20,6 @@ namespace gw {
 enum class PlanStatus { Pending, Done, Changed, Failed, Skipped, Drifted };
 /// "pending", "done", "changed", "failed", "skipped", "drifted".
 const char* to_string(PlanStatus s);
-
-/// A `when` evaluated against what is known: true, false, or not yet (it uses an output that has
-/// not been captured yet; decided the moment it is).
-enum class WhenState { True, False, AtRunTime };
-
-/// Evaluates a `when`: "true"/"false" (any case), or `A == B` / `A != B`. The operator is looked
-/// for in the template's own text, outside `${…}`, so a substituted value (a base64 string ending
-/// in `==`) never splits the comparison. Errors carry the `when`'s location.
-Result<WhenState> evaluate_when(const Text& when, const RenderScope& scope);
 
 /// Whether the operator asked for this step or stage to run regardless of checkpoints.
 enum class Force { No, Yes };

@@ -110,6 +110,13 @@ Result<Material> render_step(const Step& step, const CommandContext& ctx, StepPr
 
 }  // namespace
 
+StepPreview unrendered_preview(WhenState when) {
+  StepPreview p;
+  p.when = when;
+  p.description = "(not rendered: its when is false, and what it refers to need not be set)";
+  return p;
+}
+
 Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
   StepPreview p;
   if (step.when) {
@@ -118,6 +125,7 @@ Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx) {
     p.when = *w;
   }
   auto key = render_step(step, ctx, p);
+  if (!key && p.when == WhenState::False) return unrendered_preview(WhenState::False);
   if (!key) return key.error();
   p.spec_key = key->all.hash();
   if (p.use.outputs.empty()) {
@@ -244,6 +252,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   const StageRecord* stage_last = stage_rec == cp.stages.end() ? nullptr : &stage_rec->second;
   for (const auto& step : st.steps) {
     auto p = preview_step(step, ctx);
+    if (!p && ps.when == WhenState::False) p = unrendered_preview(WhenState::False);
     if (!p) {
       report(p.error(), step.loc);
       continue;
@@ -270,6 +279,10 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   }
   for (const auto& gate : st.gates) {
     auto b = render_gate(gate, scope, nullptr);
+    if (!b && ps.when == WhenState::False) {  // off: its vars need not be set
+      ps.gates.push_back({gate.name, "(not rendered: the stage's when is false)"});
+      continue;
+    }
     if (!b) {
       report(b.error(), gate.loc);
       continue;

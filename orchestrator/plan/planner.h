@@ -29,8 +29,12 @@ struct StepPreview {
 };
 
 /// Renders a step for preview and keying: everything but the fingerprints (complete_key adds
-/// them). Errors name the step's file location.
+/// them). Errors name the step's file location. A step whose `when` is false and that does not
+/// render (a var of a stage that is off need not be set) gives an unrendered_preview.
 Result<StepPreview> preview_step(const Step& step, const CommandContext& ctx);
+
+/// The preview of a step that is off and was not rendered: no command, no key.
+StepPreview unrendered_preview(WhenState when);
 
 /// What is known of secret values and how output values are fingerprinted (keyed hashes).
 struct Fingerprints {

@@ -58,6 +58,15 @@ def flatten(m, prefix=""):
             yield prefix + k, v
 
 vars_ = dict(flatten(spec.get("vars")))
+# A var the inventory leaves out takes the default of a stage declaring it (spec.vars).
+for d in spec.get("stages", []):
+    d = os.path.normpath(os.path.join(inv_dir, d))
+    for f in sorted(os.listdir(d)):
+        if f.endswith((".yaml", ".yml")):
+            doc = yaml.load(open(os.path.join(d, f)), Loader=yaml.BaseLoader)
+            for k, decl in (((doc or {}).get("spec") or {}).get("vars") or {}).items():
+                if k not in vars_ and "default" in decl:
+                    vars_[k] = decl["default"]
 rendered_dir = os.path.join(out, "rendered")
 os.makedirs(rendered_dir, exist_ok=True)
 
@@ -117,6 +126,8 @@ jsonpaths = []  # the jsonpath gates, for the offline checks below
 labelled = []   # (label, jsonpath gate)
 
 def add_gate(label, desc):
+    if desc.startswith("(not rendered"):
+        return  # a gate of a stage that is off from vars alone: another inventory checks it
     before = len(jsonpaths)
     q = gate_query(desc)
     if q is False:
@@ -128,6 +139,8 @@ def add_gate(label, desc):
 for s in plan["stages"]:
     for st in s["steps"]:
         label = f"{s['name']}/{st['name']} ({st['kind']} step, {st['status']})"
+        if st.get("description", "").startswith("(not rendered"):
+            continue  # off from vars alone, so not rendered: another inventory runs it
         if st["kind"] == "kubectl" or (st["kind"] == "run" and os.path.basename(st["argv"][0]) == "kubectl"):
             cmds.append((label, list(st["argv"])))
         elif st["kind"] == "gate":

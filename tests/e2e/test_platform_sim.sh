@@ -44,7 +44,7 @@ check "second bootstrap ran no command ($before -> $after calls)" test "$before"
 sed -e "s|\.\./|$ROOT/|g" -e "s|^    gitops: argocd|    gitops: flux|" inventories/sim.yaml >"$WORK/inv-flux.yaml"
 run_gw -i "$WORK/inv-flux.yaml" --state-dir "$STATE" apply flux
 expect_rc 0 "apply flux on the simulated cluster"
-check "only flux ran: its needs were done" python3 - "$GROUNDWORK_SIM_STATE/calls.jsonl" "$after" <<'PY'
+check "only flux ran: its needs were done" python3 - "$GROUNDWORK_SIM_STATE/calls.jsonl" "$after" "$WORK" <<'PY'
 import json, sys
 calls = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]
 mutating = [c for c in calls if c["tool"] in ("helm", "talosctl") or
@@ -54,7 +54,9 @@ flux = [c["argv"] for c in calls if c["tool"] == "flux"]
 assert ["check", "--pre"] == flux[0][:2], flux
 boot = [a for a in flux if a[:2] == ["bootstrap", "git"]]
 assert len(boot) == 1, flux
-for want in ("--url=https://127.0.0.1/git/sim-fleet.git", "--branch=main", "--path=clusters/sim", "--silent"):
+# flux_private_key_file is a path var: ./sim/flux-deploy-key from the inventory's folder ($WORK).
+for want in ("--url=https://127.0.0.1/git/sim-fleet.git", "--branch=main", "--path=clusters/sim", "--silent",
+             "--private-key-file=" + sys.argv[3] + "/sim/flux-deploy-key"):
     assert want in boot[0], (want, boot[0])
 PY
 run_gw -i "$WORK/inv-flux.yaml" --state-dir "$STATE" status --format json
