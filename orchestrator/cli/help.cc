@@ -46,8 +46,11 @@ const std::vector<VerbHelp>& verb_help() {
        "and unchanged, and resumes after a failure, Ctrl-C or kill -9. A stage is done only "
        "when its gates pass.\n\n"
        "Before anything runs, the programs the steps call must exist and their secrets must "
-       "be readable (else exit 3). At the end a table of stages, and for each failure its "
-       "message, last output lines and log path.",
+       "be readable (else exit 3). On a terminal a live view shows each running step with "
+       "its elapsed time and the count, elapsed time and ETA above it; finished steps scroll "
+       "up one line each (plain lines when not a terminal, --quiet, CI=true or TERM=dumb). "
+       "At the end a table of stages, and for each failure its message, last output lines "
+       "and log path.",
        {{"groundwork -i inventories/sim.yaml apply traefik", "traefik and what it needs"},
         {"groundwork -i inventories/sim.yaml apply --force metallb/chart",
          "run one step again although it is done"},

@@ -117,7 +117,10 @@ namespace {
 
 int run_verb(int argc, char** argv) {
   gw::GlobalOptions g;
-  if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR")) g.color = gw::Color::Off;
+  // Colour only on a terminal that has it (TERM=dumb has none), and never with NO_COLOR set.
+  const char* term = std::getenv("TERM");
+  if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR") || (term && std::string(term) == "dumb"))
+    g.color = gw::Color::Off;
   CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms",
                "groundwork"};
   app.set_version_flag("--version", std::string("groundwork ") + GW_VERSION);

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The live view under a real terminal emulator (tmux, 120x30, a socket of the test's own): while
+# a slow step runs, the screen shows a header with [done/total] and one line for the step with an
+# elapsed time that grows between two captures; finished steps scroll up as single lines; at the
+# end the block is gone and the summary is there. Under TERM=dumb and CI=true the same run prints
+# plain lines with no escape sequence at all.
+source "$(dirname "$0")/lib.sh"
+require tmux
+cd "$WORK"
+
+TMUX_SOCK="$WORK/tmux.sock"
+tm() { tmux -S "$TMUX_SOCK" "$@"; }
+at_exit 'tmux -S "$TMUX_SOCK" kill-server 2>/dev/null'
+
+sim_inventory inv.yaml live
+mkdir -p stages/manifests
+stage() {  # stage NAME NEEDS
+  configmap "stages/manifests/$1.yaml" "$1"
+  cat >"stages/$1.yaml" <<YAML
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: $1}
+spec:
+  needs: $2
+  tools: [kubectl]
+  steps:
+    - name: apply
+      kubectl: {apply: [manifests/$1.yaml]}
+    - name: check
+      run: {argv: ["true"]}
+YAML
+}
+stage first "[]"
+stage slow "[first]"
+stage quick "[first]"
+stage last "[slow, quick]"
+
+# in_terminal NAME ENV...: runs apply in a fresh 120x30 tmux window with ENV (VAR=VALUE), its raw
+# output (escape sequences included) recorded in NAME.raw; the pane stays after the run ends, with
+# "RUN-ENDED rc=N" as its last line.
+in_terminal() {
+  local name="$1"; shift
+  new_sim "sim-$name"
+  set_faults <<'YAML'
+- {tool: kubectl, match: "slow.yaml", action: slow, seconds: 5}
+YAML
+  {
+    printf '#!/usr/bin/env bash\ncd %q\nwhile [ ! -e %q ]; do sleep 0.05; done\n' "$WORK" "$WORK/$name.go"
+    printf 'export GROUNDWORK_SIM_STATE=%q\n' "$GROUNDWORK_SIM_STATE"
+    printf 'unset CI NO_COLOR\n'
+    local kv; for kv in "$@"; do printf 'export %q\n' "$kv"; done
+    printf '%q -i inv.yaml --state-dir %q apply -j 2\n' "$GW" "st-$name"
+    printf 'echo "RUN-ENDED rc=$?"\nsleep 600\n'
+  } >"$name.sh"
+  tm new-session -d -s "$name" -x 120 -y 30 "bash $WORK/$name.sh"
+  tm pipe-pane -t "$name" -o "cat >>$WORK/$name.raw"
+  touch "$name.go"
+}
+screen() { tm capture-pane -p -t "$1"; }
+# shows NAME TEXT: the screen of NAME contains TEXT.
+shows() { screen "$1" | grep -qF -- "$2"; }
+# slow_clock NAME: the elapsed seconds on the running slow/apply line of the screen.
+slow_clock() { screen "$1" | sed -n 's|^  0:0\([0-9]\) slow/apply  .*|\1|p' | head -1; }
+
+# --- The live view (TERM is tmux's own: "screen" or "tmux-256color").
+in_terminal live
+check "the slow step shows as running" wait_until 20 shows live " slow/apply  "
+screen live >mid1.txt
+c1=$(slow_clock live)
+sleep 2.2
+screen live >mid2.txt
+c2=$(slow_clock live)
+check "its clock ticks: ${c1:-none}s then ${c2:-none}s" test -n "$c1" -a -n "$c2" -a "${c2:-0}" -gt "${c1:-9}"
+check "the header counts [done/total]" grep -qE '^\[[0-9]+/8 0:0[0-9]\] [0-9]+ running' mid2.txt
+check "one header, not torn" test "$(grep -c ' running$' mid2.txt)" -eq 1
+check "a finished step scrolled up as one line" grep -qE '^\[[0-9]+/8 0:0[0-9]\] first/apply passed [0-9.]+s$' mid2.txt
+check "the running step is not also a finished line" bash -c "! grep -q 'slow/apply passed' $WORK/mid2.txt"
+check "the run ends" wait_until 30 shows live "RUN-ENDED rc="
+screen live >end.txt
+expect_in end.txt "RUN-ENDED rc=0" "the run passed"
+expect_in end.txt "ok after 0:0" "the summary's final line"
+expect_in end.txt "STAGE" "the summary table"
+check "the block is gone at the end" bash -c "! grep -q ' running$' $WORK/end.txt"
+for s in first/apply first/check slow/apply slow/check quick/apply quick/check last/apply last/check; do
+  check "$s finished once" test "$(grep -cE "^\[[0-9]+/8 [0-9:]+\] $s passed [0-9.]+s$" end.txt)" -eq 1
+done
+check "slow/apply took the fault's 5s" grep -qE '\] slow/apply passed [5-9]\.[0-9]s$' end.txt
+check "the live view draws with escape sequences" grep -q $'\e\\[' live.raw
+
+# --- Plain lines: TERM=dumb, then CI=true; one line per start, no escape sequence.
+for mode in TERM=dumb CI=true; do
+  name=plain-${mode%%=*}
+  in_terminal "$name" "$mode"
+  check "$mode: the run ends" wait_until 30 shows "$name" "RUN-ENDED rc="
+  screen "$name" >"$name.txt"
+  expect_in "$name.txt" "RUN-ENDED rc=0" "$mode: the run passed"
+  expect_in "$name.txt" "slow/apply  kubectl --kubeconfig" "$mode: a start line"
+  check "$mode: one line per start" test "$(grep -c 'slow/apply  kubectl' "$name.txt")" -eq 1
+  expect_not_in "$name.txt" " running" "$mode: no live block"
+  check "$mode: no escape sequence in the output" bash -c "! grep -q \$'\\e' $WORK/$name.raw"
+  check "$mode: the raw output was recorded" grep -q "ok after" "$name.raw"
+done
+finish
