@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The live view under a real terminal emulator (tmux, 120x30, a socket of the test's own): while
 # a slow step runs, the screen shows a header with [done/total] and one line for the step with an
-# elapsed time that grows between two captures; finished steps scroll up as single lines; at the
-# end the block is gone and the summary is there. Under TERM=dumb and CI=true the same run prints
+# elapsed time that grows between two captures; finished steps and a retry's warning scroll up as
+# single lines above it; lines are cut to the width, also after a resize; with history the header
+# has an ETA; at the end the block is gone and the summary is there. Under TERM=dumb and CI=true the same run prints
 # plain lines with no escape sequence at all.
 source "$(dirname "$0")/lib.sh"
 require tmux
@@ -26,6 +27,7 @@ spec:
   steps:
     - name: apply
       kubectl: {apply: [manifests/$1.yaml]}
+      retry: {attempts: 2, delay: 1s}
     - name: check
       run: {argv: ["true"]}
 YAML
@@ -37,19 +39,21 @@ stage last "[slow, quick]"
 
 # in_terminal NAME ENV...: runs apply in a fresh 120x30 tmux window with ENV (VAR=VALUE), its raw
 # output (escape sequences included) recorded in NAME.raw; the pane stays after the run ends, with
-# "RUN-ENDED rc=N" as its last line.
+# "RUN-ENDED rc=N" as its last line. State in st-$STATE (default NAME), on a fresh sim; APPLY_ARGS
+# are added to apply.
 in_terminal() {
   local name="$1"; shift
   new_sim "sim-$name"
   set_faults <<'YAML'
 - {tool: kubectl, match: "slow.yaml", action: slow, seconds: 5}
+- {tool: kubectl, match: "quick.yaml", first: 1, action: fail, stderr: "Error: flaky"}
 YAML
   {
     printf '#!/usr/bin/env bash\ncd %q\nwhile [ ! -e %q ]; do sleep 0.05; done\n' "$WORK" "$WORK/$name.go"
     printf 'export GROUNDWORK_SIM_STATE=%q\n' "$GROUNDWORK_SIM_STATE"
     printf 'unset CI NO_COLOR\n'
     local kv; for kv in "$@"; do printf 'export %q\n' "$kv"; done
-    printf '%q -i inv.yaml --state-dir %q apply -j 2\n' "$GW" "st-$name"
+    printf '%q -i inv.yaml --state-dir %q apply -j 2 %s\n' "$GW" "st-${STATE:-$name}" "${APPLY_ARGS:-}"
     printf 'echo "RUN-ENDED rc=$?"\nsleep 600\n'
   } >"$name.sh"
   tm new-session -d -s "$name" -x 120 -y 30 "bash $WORK/$name.sh"
@@ -59,6 +63,10 @@ YAML
 screen() { tm capture-pane -p -t "$1"; }
 # shows NAME TEXT: the screen of NAME contains TEXT.
 shows() { screen "$1" | grep -qF -- "$2"; }
+# widest FILE [REGEX]: the most characters on one line (of those matching REGEX).
+widest() {
+  python3 -c 'import re, sys; print(max([len(l) for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if re.search(sys.argv[2], l)] or [0]))' "$1" "${2:-}"
+}
 # slow_clock NAME: the elapsed seconds on the running slow/apply line of the screen.
 slow_clock() { screen "$1" | sed -n 's|^  0:0\([0-9]\) slow/apply  .*|\1|p' | head -1; }
 
@@ -72,8 +80,13 @@ screen live >mid2.txt
 c2=$(slow_clock live)
 check "its clock ticks: ${c1:-none}s then ${c2:-none}s" test -n "$c1" -a -n "$c2" -a "${c2:-0}" -gt "${c1:-9}"
 check "the header counts [done/total]" grep -qE '^\[[0-9]+/8 0:0[0-9]\] [0-9]+ running' mid2.txt
+check "no ETA before any history" bash -c "! grep -q ' eta ' $WORK/mid2.txt"
+check "a running line is cut to the width" grep -qE '^  0:0[0-9] slow/apply  kubectl .{80,}…$' mid2.txt
+check "no line of the block wider than the terminal" test "$(widest mid2.txt '^  0:0|running$')" -le 119
 check "one header, not torn" test "$(grep -c ' running$' mid2.txt)" -eq 1
 check "a finished step scrolled up as one line" grep -qE '^\[[0-9]+/8 0:0[0-9]\] first/apply passed [0-9.]+s$' mid2.txt
+check "a warning printed above the block, as one line" test "$(grep -c '^groundwork: warning: quick/apply: attempt 1 failed' mid2.txt)" -eq 1
+check "the warning is above the block" bash -c "grep -n '' $WORK/mid2.txt | awk -F: '/warning: quick.apply/ {w=\$1} / running\$/ {h=\$1} END {exit !(w && h && w < h)}'"
 check "the running step is not also a finished line" bash -c "! grep -q 'slow/apply passed' $WORK/mid2.txt"
 check "the run ends" wait_until 30 shows live "RUN-ENDED rc="
 screen live >end.txt
@@ -86,6 +99,20 @@ for s in first/apply first/check slow/apply slow/check quick/apply quick/check l
 done
 check "slow/apply took the fault's 5s" grep -qE '\] slow/apply passed [5-9]\.[0-9]s$' end.txt
 check "the live view draws with escape sequences" grep -q $'\e\\[' live.raw
+
+# --- Again with the first run's durations: the header shows the time left.
+STATE=live APPLY_ARGS=--fresh in_terminal again
+check "again: the slow step shows as running" wait_until 20 shows again " slow/apply  "
+sleep 1.2
+screen again >again.txt
+check "with history the header has an ETA" grep -qE '^\[[0-9]+/8 0:0[0-9] eta 0:0[0-9]\] [0-9]+ running$' again.txt
+# A narrower window: the next redraw reads the new width.
+tm resize-window -t again -x 80 -y 30
+sleep 1.2
+screen again >narrow.txt
+check "after a resize the block's lines fit 80 columns" test "$(widest narrow.txt '^  0:0[0-9] ')" -le 79
+check "the block is still there after the resize" grep -qE '^  0:0[0-9] slow/apply  kubectl .{40,}…$' narrow.txt
+check "again: the run ends" wait_until 30 shows again "RUN-ENDED rc=0"
 
 # --- Plain lines: TERM=dumb, then CI=true; one line per start, no escape sequence.
 for mode in TERM=dumb CI=true; do
