@@ -99,9 +99,11 @@ for s in first/apply first/check slow/apply slow/check quick/apply quick/check l
 done
 check "slow/apply took the fault's 5s" grep -qE '\] slow/apply passed [5-9]\.[0-9]s$' end.txt
 check "the live view draws with escape sequences" grep -q $'\e\\[' live.raw
+check "the live view has colours (no NO_COLOR)" grep -q $'\e\\[36m' live.raw
 
 # --- Again with the first run's durations: the header shows the time left.
-STATE=live APPLY_ARGS=--fresh in_terminal again
+# With NO_COLOR: the same view, no colour.
+STATE=live APPLY_ARGS=--fresh in_terminal again NO_COLOR=1
 check "again: the slow step shows as running" wait_until 20 shows again " slow/apply  "
 sleep 1.2
 screen again >again.txt
@@ -113,6 +115,8 @@ screen again >narrow.txt
 check "after a resize the block's lines fit 80 columns" test "$(widest narrow.txt '^  0:0[0-9] ')" -le 79
 check "the block is still there after the resize" grep -qE '^  0:0[0-9] slow/apply  kubectl .{40,}…$' narrow.txt
 check "again: the run ends" wait_until 30 shows again "RUN-ENDED rc=0"
+check "NO_COLOR: the block is still redrawn in place" grep -q $'\e\\[K' again.raw
+check "NO_COLOR: no colour at all" bash -c "! grep -qE \$'\\e\\\\[[0-9;]*m' $WORK/again.raw"
 
 # --- Plain lines: TERM=dumb, then CI=true; one line per start, no escape sequence.
 for mode in TERM=dumb CI=true; do
