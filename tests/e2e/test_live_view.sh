@@ -99,6 +99,10 @@ for s in first/apply first/check slow/apply slow/check quick/apply quick/check l
 done
 check "slow/apply took the fault's 5s" grep -qE '\] slow/apply passed [5-9]\.[0-9]s$' end.txt
 check "the live view draws with escape sequences" grep -q $'\e\\[' live.raw
+# The ticker redraws at most 10 times a second and at least every second: over the run's 5-6 s,
+# between 5 and 70 headers were drawn.
+draws=$(grep -ao ' running' live.raw | wc -l)
+check "the block was redrawn $draws times: ticking, not flooding" test "$draws" -ge 5 -a "$draws" -le 70
 check "the live view has colours (no NO_COLOR)" grep -q $'\e\\[36m' live.raw
 
 # --- Again with the first run's durations: the header shows the time left.
