@@ -82,7 +82,7 @@ Console::~Console() {
   stop_ticker();
   std::lock_guard<std::mutex> lock(mu_);
   clear_block();
-  err_ << std::flush;
+  emit();
 }
 
 void Console::stop_ticker() {
@@ -147,19 +147,21 @@ std::vector<std::string> Console::block_lines(size_t width, size_t rows) const {
   return out;
 }
 
+void Console::emit() {
+  if (pending_.empty()) return;
+  err_ << pending_ << std::flush;  // one write: the terminal never shows half a redraw
+  pending_.clear();
+}
+
 void Console::draw_block() {
-  if (mode_ != ConsoleMode::Live || stopping_) return;
-  if (!block_on_) {
-    clear_block();
-    return;
-  }
+  if (mode_ == ConsoleMode::Live && !stopping_ && !block_on_) clear_block();
+  if (mode_ != ConsoleMode::Live || stopping_ || !block_on_) return emit();
   auto [width, rows] = terminal_size();
   std::vector<std::string> lines = block_lines(width, rows);
-  std::string out;
-  if (drawn_ > 0) out += "\033[" + std::to_string(drawn_) + "A";
-  for (const auto& l : lines) out += "\r" + l + "\033[K\n";  // overwritten in place: no flicker
-  if (lines.size() < drawn_) out += "\033[J";
-  err_ << out << std::flush;
+  if (drawn_ > 0) pending_ += "\033[" + std::to_string(drawn_) + "A";
+  for (const auto& l : lines) pending_ += "\r" + l + "\033[K\n";  // in place: no flicker
+  if (lines.size() < drawn_) pending_ += "\033[J";
+  emit();
   drawn_ = lines.size();
   dirty_ = false;
   last_draw_ = Clock::now();
@@ -167,7 +169,7 @@ void Console::draw_block() {
 
 void Console::clear_block() {
   if (drawn_ == 0) return;
-  err_ << "\033[" << drawn_ << "A\r\033[J";
+  pending_ += "\033[" + std::to_string(drawn_) + "A\r\033[J";  // goes out with what follows
   drawn_ = 0;
 }
 
@@ -177,9 +179,9 @@ void Console::estimate(Millis left) {
 }
 
 void Console::line(const std::string& text) {
-  clear_block();  // printed above the block, which the next tick draws again below it
-  err_ << text << "\n" << std::flush;
-  dirty_ = true;
+  clear_block();  // printed above the block, which is drawn again below it in the same write
+  pending_ += text + "\n";
+  draw_block();
 }
 
 void Console::json(const std::string& event, const std::string& unit, const std::string& step,
@@ -324,7 +326,8 @@ void Console::summary(const RunReport& report, Millis elapsed) {
           : report.failed    ? "failed"
                              : "ok")
       << " after " << format_clock(elapsed) << "\n";
-  err_ << out.str() << std::flush;
+  pending_ += out.str();
+  emit();
 }
 
 }  // namespace gw

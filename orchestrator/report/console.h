@@ -75,8 +75,9 @@ class Console : public RunListener {
   std::string paint(const std::string& s, const char* code) const;
   void tick() noexcept;  // the ticker thread's loop
   void stop_ticker();    // joins it; idempotent
-  void draw_block();     // mu_ held
-  void clear_block();    // mu_ held
+  void draw_block();     // mu_ held; emits
+  void clear_block();    // mu_ held; appends to pending_
+  void emit();           // writes pending_ in one go; mu_ held
   std::vector<std::string> block_lines(size_t width, size_t rows) const;
 
   std::ostream& err_;
@@ -89,6 +90,7 @@ class Console : public RunListener {
   Clock::time_point start_;
   std::optional<Clock::time_point> end_;  // estimated end of the run
   std::vector<Running> running_;          // live mode, in start order
+  std::string pending_;                   // what the next emit() writes
   size_t drawn_ = 0;                      // lines of the live block on the screen now
   bool block_on_ = false;                 // from the first start to the summary
   bool dirty_ = false;                    // the block is to be redrawn at the next tick
