@@ -122,6 +122,13 @@ expect_in status.svg '<title>after-bad: pending' "after-bad never ran"
 check "status.svg renders" rsvg-convert -f png -o status.png status.svg
 check "status.png: size, failed red and done green" png_check status.png status.svg f8cecc 5000 d9f2d9 5000
 
+# --- plan --format svg once durations were measured: the expected duration in each box.
+run_gw -i inv.yaml --state-dir st plan --format svg
+expect_rc 0 "plan --format svg with history"
+cp "$WORK/out" plan2.svg
+check "a done stage shows its expected duration" grep -qE '<title>base: done, expected [0-9]+m?s</title>' plan2.svg
+check "the failed stage shows as failed in the plan" grep -q '<g class="stage failed' plan2.svg
+
 # --- bad format: exit 2, nothing on stdout.
 run_gw -i inv.yaml status --format png
 expect_rc 2 "unknown status format"
