@@ -3,7 +3,8 @@
 # a slow step runs, the screen shows a header with [done/total] and one line for the step with an
 # elapsed time that grows between two captures; finished steps and a retry's warning scroll up as
 # single lines above it; lines are cut to the width, also after a resize; with history the header
-# has an ETA; at the end the block is gone and the summary is there. Under TERM=dumb and CI=true the same run prints
+# has an ETA; at the end the block is gone and the summary is there (also after a failure, whose
+# step is one FAILED line). Under TERM=dumb and CI=true the same run prints
 # plain lines with no escape sequence at all.
 source "$(dirname "$0")/lib.sh"
 require tmux
@@ -44,9 +45,10 @@ stage last "[slow, quick]"
 in_terminal() {
   local name="$1"; shift
   new_sim "sim-$name"
-  set_faults <<'YAML'
+  set_faults <<YAML
 - {tool: kubectl, match: "slow.yaml", action: slow, seconds: 5}
 - {tool: kubectl, match: "quick.yaml", first: 1, action: fail, stderr: "Error: flaky"}
+${EXTRA_FAULT:-}
 YAML
   {
     printf '#!/usr/bin/env bash\ncd %q\nwhile [ ! -e %q ]; do sleep 0.05; done\n' "$WORK" "$WORK/$name.go"
@@ -122,6 +124,17 @@ check "the block is still there after the resize" grep -qE '^  0:0[0-9] slow/app
 check "again: the run ends" wait_until 30 shows again "RUN-ENDED rc=0"
 check "NO_COLOR: the block is still redrawn in place" grep -q $'\e\\[K' again.raw
 check "NO_COLOR: no colour at all" bash -c "! grep -qE \$'\\e\\\\[[0-9;]*m' $WORK/again.raw"
+
+# --- A failure: its line, then the summary with its output, below where the block was.
+EXTRA_FAULT='- {tool: kubectl, match: "first.yaml", action: fail, stderr: "Error: sim-boom"}' in_terminal fails
+check "failing run ends" wait_until 30 shows fails "RUN-ENDED rc="
+screen fails >fails.txt
+expect_in fails.txt "RUN-ENDED rc=1" "the failed run exits 1"
+check "the failed step is one line" test "$(grep -cE '^\[[0-9]+/8 [0-9:]+\] first/apply FAILED [0-9.]+s: failed after 2 attempts, last: exit 1$' fails.txt)" -eq 1
+expect_in fails.txt "FAILED first/apply: failed after 2 attempts" "the summary names the failure"
+expect_in fails.txt "quick skipped: blocked: needs first" "what it blocks is one line each"
+expect_in fails.txt "Error: sim-boom" "the summary shows its last output"
+check "no block left after a failure" bash -c "! grep -q ' running$' $WORK/fails.txt"
 
 # --- Plain lines: TERM=dumb, then CI=true; one line per start, no escape sequence.
 for mode in TERM=dumb CI=true; do
