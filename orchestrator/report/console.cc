@@ -18,6 +18,9 @@ namespace gw {
 
 namespace {
 
+/// The least time between two redraws of the live block (at most 10 a second).
+constexpr std::chrono::milliseconds kMinRedraw(100);
+
 /// Window size of the terminal on stderr; 80x24 when it cannot be read.
 std::pair<size_t, size_t> terminal_size() {
   winsize ws{};
@@ -98,7 +101,7 @@ void Console::tick() noexcept {
   try {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
-      tick_cv_.wait_for(lock, std::chrono::milliseconds(100));
+      tick_cv_.wait_for(lock, kMinRedraw);
       if (stopping_) break;
       // Elapsed times are shown to the second: redrawing twice a second keeps them ticking.
       if (dirty_ || Clock::now() - last_draw_ >= std::chrono::milliseconds(500)) draw_block();
@@ -181,7 +184,10 @@ void Console::estimate(Millis left) {
 void Console::line(const std::string& text) {
   clear_block();  // printed above the block, which is drawn again below it in the same write
   pending_ += text + "\n";
-  draw_block();
+  // At most 10 redraws a second: in a burst of lines the next tick draws the block again.
+  if (Clock::now() - last_draw_ >= kMinRedraw) return draw_block();
+  dirty_ = true;
+  emit();
 }
 
 void Console::json(const std::string& event, const std::string& unit, const std::string& step,

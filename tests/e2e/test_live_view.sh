@@ -115,12 +115,12 @@ has_eta() { screen again | grep -qE '^\[[0-9]+/8 [0-9]+:[0-9]{2} eta [0-9]+:[0-9
 check "with history the header has an ETA" wait_until 4 has_eta
 # A narrower window: the next redraw reads the new width.
 tm resize-window -t again -x 80 -y 30
-sleep 1.2
-screen again >narrow.txt
+# (A burst of finished lines may leave the block to the next tick, 100 ms later: wait for it.)
+narrow_block() { sleep 0.3; screen again >narrow.txt; grep -qE '^  0:0[0-9] slow/apply  kubectl .{40,}…$' narrow.txt; }
+check "the block is drawn again after the resize" wait_until 3 narrow_block
 last_block() { sed -n '/ running$/h; / running$/!H; ${x;p}' "$1" | grep -v '^$'; }
 last_block narrow.txt >narrow-block.txt
 check "after a resize the newest block's lines fit 80 columns" test "$(widest narrow-block.txt)" -le 79
-check "the block is still there after the resize" grep -qE '^  0:0[0-9] slow/apply  kubectl .{40,}…$' narrow.txt
 check "again: the run ends" wait_until 30 shows again "RUN-ENDED rc=0"
 check "NO_COLOR: the block is still redrawn in place" grep -q $'\e\\[K' again.raw
 check "NO_COLOR: no colour at all" bash -c "! grep -qE \$'\\e\\\\[[0-9;]*m' $WORK/again.raw"
