@@ -104,7 +104,8 @@ void Console::tick() noexcept {
       tick_cv_.wait_for(lock, kMinRedraw);
       if (stopping_) break;
       // Elapsed times are shown to the second: redrawing twice a second keeps them ticking.
-      if (dirty_ || Clock::now() - last_draw_ >= std::chrono::milliseconds(500)) draw_block();
+      auto since = Clock::now() - last_draw_;
+      if ((dirty_ && since >= kMinRedraw) || since >= std::chrono::milliseconds(500)) draw_block();
     }
   } catch (...) {  // a console that cannot draw must not end the run
   }
