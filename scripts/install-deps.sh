@@ -15,6 +15,7 @@ packages=(
   etcd-server etcd-client systemd  # the etcd-restore drill; systemd-analyze for contrib/
   restic  # the restic-restore drill (Debian 12: restic 0.14.0)
   groff-base man-db bsdextrautils zsh  # the man page and shell completion tests (col, man -l, zsh)
+  tmux librsvg2-bin  # the live view test (a real terminal); the SVG test renders PNGs (rsvg-convert)
 )
 if [ "${1:-}" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi
 if [ "${1:-}" = bench ]; then packages+=(ansible-core make); fi  # make bench: bench/suite

@@ -36,6 +36,8 @@ const std::vector<VerbHelp>& verb_help() {
         {"groundwork -i inventories/sim.yaml plan traefik", "traefik and what it needs"},
         {"groundwork -i inventories/sim.yaml plan --format mermaid",
          "the graph as a Mermaid diagram (also json, dot)"},
+        {"groundwork -i inventories/sim.yaml plan --format svg > plan.svg",
+         "a picture: waves, status colours, expected durations, the critical path"},
         {"groundwork -i inventories/sim.yaml plan --playbook etcd-restore --mode drill",
          "preview a drill"}}},
       {"apply",
@@ -47,8 +49,11 @@ const std::vector<VerbHelp>& verb_help() {
        "when its gates pass.\n\n"
        "Before anything runs, the programs the steps call must exist, their secrets must "
        "be readable and the API server's version must fit each stage's kubeVersion (else "
-       "exit 3). At the end a table of stages, and for each failure its "
-       "message, last output lines and log path.",
+       "exit 3). On a terminal a live view shows each running step with "
+       "its elapsed time and the count, elapsed time and ETA above it; finished steps scroll "
+       "up one line each (plain lines when not a terminal, --quiet, CI=true or TERM=dumb). "
+       "At the end a table of stages, and for each failure its message, last output lines "
+       "and log path.",
        {{"groundwork -i inventories/sim.yaml apply traefik", "traefik and what it needs"},
         {"groundwork -i inventories/sim.yaml apply --force metallb/chart",
          "run one step again although it is done"},
@@ -69,7 +74,9 @@ const std::vector<VerbHelp>& verb_help() {
        "duration and finish time; and the last drill or restore of each playbook with its "
        "measured RTO and RPO. Reads the journal only.",
        {{"groundwork -i inventories/sim.yaml status", "a table"},
-        {"groundwork -i inventories/sim.yaml status --format json", "the same as JSON"}}},
+        {"groundwork -i inventories/sim.yaml status --format json", "the same as JSON"},
+        {"groundwork -i inventories/sim.yaml status --format svg > status.svg",
+         "a picture of the stages, coloured by outcome, with their durations"}}},
       {"render",
        "[STAGE[/STEP]...]",
        "print what steps would run: argv, env and rendered files (secrets hidden)",

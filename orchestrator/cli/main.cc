@@ -117,7 +117,10 @@ namespace {
 
 int run_verb(int argc, char** argv) {
   gw::GlobalOptions g;
-  if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR")) g.color = gw::Color::Off;
+  // Colour only on a terminal that has it (TERM=dumb has none), and never with NO_COLOR set.
+  const char* term = std::getenv("TERM");
+  if (!isatty(STDERR_FILENO) || std::getenv("NO_COLOR") || (term && std::string(term) == "dumb"))
+    g.color = gw::Color::Off;
   CLI::App app{"groundwork: bootstrap and disaster recovery for Kubernetes platforms",
                "groundwork"};
   app.set_version_flag("--version", std::string("groundwork ") + GW_VERSION);
@@ -135,8 +138,8 @@ int run_verb(int argc, char** argv) {
   gw::PlanOptions plan_opts;
   auto* plan = add_verb("plan");
   plan->add_option("targets", plan_opts.targets, "stages to plan (with everything they need)");
-  plan->add_option("--format", plan_opts.format, "text, json, dot or mermaid")
-      ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
+  plan->add_option("--format", plan_opts.format, "text, json, dot, mermaid or svg")
+      ->check(CLI::IsMember({"text", "json", "dot", "mermaid", "svg"}));
   plan->add_option("--only", plan_opts.only, "just these stages (repeatable)")
       ->allow_extra_args(false);
   plan->add_flag("--fresh", plan_opts.fresh, "preview apply --fresh: ignore checkpoints");
@@ -175,8 +178,8 @@ int run_verb(int argc, char** argv) {
 
   gw::StatusOptions status_opts;
   auto* status = add_verb("status");
-  status->add_option("--format", status_opts.format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  status->add_option("--format", status_opts.format, "text, json or svg")
+      ->check(CLI::IsMember({"text", "json", "svg"}));
 
   gw::RenderOptions render_opts;
   auto* render = add_verb("render");

@@ -1,5 +1,10 @@
 #include "report/console.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,18 +16,107 @@
 
 namespace gw {
 
-Console::Console(std::ostream& err, LogFormat format, Verbosity verbosity, Color color, bool tty,
-                 size_t total)
+namespace {
+
+/// The least time between two redraws of the live block (at most 10 a second).
+constexpr std::chrono::milliseconds kMinRedraw(100);
+
+/// Window size of the terminal on stderr; 80x24 when it cannot be read.
+std::pair<size_t, size_t> terminal_size() {
+  winsize ws{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0)
+    return {ws.ws_col, ws.ws_row};
+  return {80, 24};
+}
+
+/// `s` on one line (newlines and tabs become spaces) and at most `columns` characters (counted
+/// as UTF-8 code points), ending in "…" when cut.
+std::string fit(const std::string& s, size_t columns) {
+  std::string out;
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    bool lead = (c & 0xC0) != 0x80;
+    if (lead && ++n > columns) {
+      // Room for the ellipsis: drop the last character kept.
+      while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+        out.pop_back();
+      if (!out.empty()) out.pop_back();
+      return out + "\u2026";
+    }
+    out += c == '\n' || c == '\t' ? ' ' : s[i];
+  }
+  return out;
+}
+
+/// How long a finished step took, as people read it: "0.4s", "12.1s", "3:05".
+std::string took_text(Millis d) {
+  if (d.count() >= 60'000) return format_clock(d);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(d.count()) / 1000.0);
+  return buf;
+}
+
+}  // namespace
+
+ConsoleMode console_mode(LogFormat format, Verbosity verbosity) {
+  if (format != LogFormat::Text || verbosity == Verbosity::Quiet) return ConsoleMode::Plain;
+  if (!::isatty(STDERR_FILENO)) return ConsoleMode::Plain;
+  const char* term = std::getenv("TERM");
+  if (!term || !*term || std::string(term) == "dumb") return ConsoleMode::Plain;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") return ConsoleMode::Plain;
+  return ConsoleMode::Live;
+}
+
+Console::Console(std::ostream& err, LogFormat format, Verbosity verbosity, Color color,
+                 ConsoleMode mode, size_t total)
     : err_(err),
       format_(format),
       verbosity_(verbosity),
       color_(color),
-      tty_(tty),
+      mode_(mode),
       total_(total),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(Clock::now()) {
+  if (mode_ == ConsoleMode::Live) ticker_ = std::thread([this] { tick(); });
+}
+
+Console::~Console() {
+  stop_ticker();
+  std::lock_guard<std::mutex> lock(mu_);
+  clear_block();
+  emit();
+}
+
+void Console::stop_ticker() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  tick_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+}
+
+void Console::tick() noexcept {
+  try {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      tick_cv_.wait_for(lock, kMinRedraw);
+      if (stopping_) break;
+      // Elapsed times are shown to the second: redrawing twice a second keeps them ticking.
+      auto since = Clock::now() - last_draw_;
+      if ((dirty_ && since >= kMinRedraw) || since >= std::chrono::milliseconds(500)) draw_block();
+    }
+  } catch (...) {  // a console that cannot draw must not end the run
+  }
+}
+
+std::string Console::paint(const std::string& s, const char* code) const {
+  return color_ == Color::On ? std::string("\033[") + code + "m" + s + "\033[0m" : s;
+}
 
 std::string Console::prefix() const {
-  auto now = std::chrono::steady_clock::now();
+  auto now = Clock::now();
   auto elapsed = std::chrono::duration_cast<Millis>(now - start_);
   std::string eta;
   if (end_) {  // counts down between the executor's estimates
@@ -35,15 +129,66 @@ std::string Console::prefix() const {
          format_clock(elapsed) + eta + "] ";
 }
 
+std::vector<std::string> Console::block_lines(size_t width, size_t rows) const {
+  std::vector<std::string> out;
+  size_t cols = width > 1 ? width - 1 : 1;  // the last column stays free: no automatic wrap
+  std::string head = prefix() + std::to_string(running_.size()) + " running";
+  out.push_back(paint(fit(head, cols), "1"));
+  // The block keeps two rows of the screen for what scrolls above it.
+  size_t room = rows > 4 ? rows - 3 : 1;
+  auto now = Clock::now();
+  for (size_t i = 0; i < running_.size(); ++i) {
+    if (i + 1 == room && running_.size() > room) {
+      out.push_back(fit("  … and " + std::to_string(running_.size() - i) + " more", cols));
+      break;
+    }
+    const Running& r = running_[i];
+    std::string clock = format_clock(std::chrono::duration_cast<Millis>(now - r.since));
+    std::string rest = " " + r.id + "  " + r.what;
+    size_t used = 2 + clock.size();
+    out.push_back("  " + paint(clock, "36") + (cols > used ? fit(rest, cols - used) : ""));
+  }
+  return out;
+}
+
+void Console::emit() {
+  if (pending_.empty()) return;
+  err_ << pending_ << std::flush;  // one write: the terminal never shows half a redraw
+  pending_.clear();
+}
+
+void Console::draw_block() {
+  if (mode_ == ConsoleMode::Live && !stopping_ && !block_on_) clear_block();
+  if (mode_ != ConsoleMode::Live || stopping_ || !block_on_) return emit();
+  auto [width, rows] = terminal_size();
+  std::vector<std::string> lines = block_lines(width, rows);
+  if (drawn_ > 0) pending_ += "\033[" + std::to_string(drawn_) + "A";
+  for (const auto& l : lines) pending_ += "\r" + l + "\033[K\n";  // in place: no flicker
+  if (lines.size() < drawn_) pending_ += "\033[J";
+  emit();
+  drawn_ = lines.size();
+  dirty_ = false;
+  last_draw_ = Clock::now();
+}
+
+void Console::clear_block() {
+  if (drawn_ == 0) return;
+  pending_ += "\033[" + std::to_string(drawn_) + "A\r\033[J";  // goes out with what follows
+  drawn_ = 0;
+}
+
 void Console::estimate(Millis left) {
   std::lock_guard<std::mutex> lock(mu_);
-  end_ = std::chrono::steady_clock::now() + left;
+  end_ = Clock::now() + left;
 }
 
 void Console::line(const std::string& text) {
-  if (tty_ && status_line_open_) err_ << "\r\033[K";
-  err_ << text << "\n" << std::flush;
-  status_line_open_ = false;
+  clear_block();  // printed above the block, which is drawn again below it in the same write
+  pending_ += text + "\n";
+  // At most 10 redraws a second: in a burst of lines the next tick draws the block again.
+  if (Clock::now() - last_draw_ >= kMinRedraw) return draw_block();
+  dirty_ = true;
+  emit();
 }
 
 void Console::json(const std::string& event, const std::string& unit, const std::string& step,
@@ -66,14 +211,13 @@ void Console::step_started(const std::string& unit, const std::string& step,
   std::lock_guard<std::mutex> lock(mu_);
   json("step_started", unit, step, "", what);
   if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
-  std::string text = prefix() + unit + "/" + step + "  " + terminal_text(what);
-  if (tty_) {
-    if (text.size() > 160) text = text.substr(0, 157) + "...";
-    err_ << "\r\033[K" << text << std::flush;
-    status_line_open_ = true;
-  } else {
-    line(text);
+  if (mode_ == ConsoleMode::Live) {
+    running_.push_back({unit + "/" + step, terminal_text(what), Clock::now()});
+    block_on_ = true;
+    dirty_ = true;
+    return;
   }
+  line(prefix() + unit + "/" + step + "  " + terminal_text(what));
 }
 
 void Console::step_finished(const std::string& unit, const std::string& step, StepStatus status,
@@ -84,12 +228,25 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
   std::string word = failed ? "FAILED" : to_string(status);  // a failure stands out
   json("step_finished", unit, step, word, note);
   if (format_ == LogFormat::Json) return;
-  if (verbosity_ == Verbosity::Quiet && !failed) return;
-  bool show = failed || verbosity_ >= Verbosity::Verbose || step.empty() ||
-              status == StepStatus::Interrupted;
-  if (!show) return;
-  if (color_ == Color::On && failed) word = "\033[1;31m" + word + "\033[0m";
   std::string what = step.empty() ? unit : unit + "/" + step;
+  std::optional<Millis> took;
+  if (mode_ == ConsoleMode::Live) {
+    for (auto it = running_.begin(); it != running_.end(); ++it)
+      if (it->id == what) {
+        took = std::chrono::duration_cast<Millis>(Clock::now() - it->since);
+        running_.erase(it);
+        break;
+      }
+    dirty_ = true;
+  }
+  if (verbosity_ == Verbosity::Quiet && !failed) return;
+  // Live: every finished step scrolls up as one line; plain: failures, stages, and all with -v.
+  bool show = failed || verbosity_ >= Verbosity::Verbose || step.empty() ||
+              status == StepStatus::Interrupted || (mode_ == ConsoleMode::Live && took);
+  if (!show) return;
+  if (failed || mode_ == ConsoleMode::Live)  // plain lines colour only a failure
+    word = paint(word, failed ? "1;31" : status == StepStatus::Passed ? "32" : "2");
+  if (took) word += " " + took_text(*took);
   line(prefix() + what + " " + word + (note.empty() ? "" : ": " + terminal_text(note)));
 }
 
@@ -139,8 +296,8 @@ void Console::summary(const RunReport& report, Millis elapsed) {
     log_event(report.failed || report.interrupted ? LogLevel::Warning : LogLevel::Info, j);
     return;
   }
-  if (tty_ && status_line_open_) err_ << "\r\033[K";
-  status_line_open_ = false;
+  block_on_ = false;  // until a step starts again (drill runs its playbook after its stages)
+  clear_block();
   size_t width = 5;
   for (const auto& s : report.stages) width = std::max(width, s.name.size());
   std::ostringstream out;
@@ -176,7 +333,8 @@ void Console::summary(const RunReport& report, Millis elapsed) {
           : report.failed    ? "failed"
                              : "ok")
       << " after " << format_clock(elapsed) << "\n";
-  err_ << out.str() << std::flush;
+  pending_ += out.str();
+  emit();
 }
 
 }  // namespace gw

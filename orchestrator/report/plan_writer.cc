@@ -10,6 +10,7 @@
 #include "model/json_text.h"
 #include "model/parallel.h"
 #include "model/terminal_text.h"
+#include "report/svg_writer.h"
 
 namespace gw {
 
@@ -18,7 +19,27 @@ std::optional<PlanFormat> parse_plan_format(const std::string& s) {
   if (s == "json") return PlanFormat::Json;
   if (s == "dot") return PlanFormat::Dot;
   if (s == "mermaid") return PlanFormat::Mermaid;
+  if (s == "svg") return PlanFormat::Svg;
   return std::nullopt;
+}
+
+SvgPicture plan_picture(const Plan& plan) {
+  SvgPicture pic;
+  pic.title = "plan of inventory '" + plan.inventory + "'";
+  pic.critical_path = plan.critical_path;
+  std::set<std::string> critical(plan.critical_path.begin(), plan.critical_path.end());
+  for (const auto& s : plan.stages) {
+    SvgStage box;
+    box.name = s.stage->name;
+    box.status = to_string(s.status);
+    if (s.expected_ms)
+      box.detail = "expected " + format_duration(Millis(std::llround(*s.expected_ms)));
+    box.wave = s.wave;
+    box.needs = s.needs;
+    box.critical = critical.count(box.name) > 0;
+    pic.stages.push_back(std::move(box));
+  }
+  return pic;
 }
 
 namespace {
@@ -335,6 +356,9 @@ void write_plan(std::ostream& out, const Plan& plan, PlanFormat format, Color co
       break;
     case PlanFormat::Mermaid:
       write_mermaid(out, plan);
+      break;
+    case PlanFormat::Svg:
+      write_svg(out, plan_picture(plan));
       break;
   }
 }

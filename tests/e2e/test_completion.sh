@@ -65,7 +65,7 @@ check "bash: drill offers playbooks (restic)" has restic-restore
 comp -i "$INV" --playbooks "$ROOT/playbooks" plan --playbook et
 check "bash: --playbook offers playbooks" only etcd-restore
 comp plan --format ""
-check "bash: --format values" only "$(printf 'dot\njson\nmermaid\ntext')"
+check "bash: --format values" only "$(printf 'dot\njson\nmermaid\nsvg\ntext')"
 comp --log-format ""
 check "bash: --log-format values" only "$(printf 'json\ntext')"
 comp plan --f
@@ -125,7 +125,7 @@ ZSH
   check "zsh: stages" bash -c "$(declare -f block); block 2 | grep -qx traefik"
   check "zsh: --force steps" bash -c "$(declare -f block); block 3 | grep -qx metallb/pool"
   check "zsh: playbooks" bash -c "$(declare -f block); block 4 | grep -qx etcd-restore"
-  check "zsh: --format values" bash -c "$(declare -f block); [ \"\$(block 5 | tr '\n' ' ')\" = 'dot json mermaid text ' ]"
+  check "zsh: --format values" bash -c "$(declare -f block); [ \"\$(block 5 | tr '\n' ' ')\" = 'dot json mermaid svg text ' ]"
   check "zsh: plan's options" bash -c "$(declare -f block); block 6 | grep -qx -- --fresh"
   check "zsh: --stages honoured" bash -c "$(declare -f block); block 7 | grep -qx alpha/first"
   check "zsh: -i completes files" bash -c "$(declare -f block); block 8 | grep -q '^files:'"

@@ -97,7 +97,7 @@ int RunSession::prepare(const Inputs& in) {
   run_id_ = make_run_id();
   StaleOptions so;
   so.action = in.stale;
-  Console notices(std::cerr, g.log_format, g.verbosity, g.color, false, 0);
+  Console notices(std::cerr, g.log_format, g.verbosity, g.color, ConsoleMode::Plain, 0);
   auto say = [&notices](const std::string& m) { notices.warning(m); };
   if (auto st = settle_stale_groups(paths.runs(), run_id_, so, stop, say); !st) {
     if (stop.stopping()) return fail(kExitInterrupted, st.error().message + "; nothing was run");
@@ -135,8 +135,9 @@ int RunSession::prepare(const Inputs& in) {
   size_t total = 0;
   for (const auto& ps : in.plan->stages)
     if (ps.status != PlanStatus::Skipped) total += ps.steps.size() + ps.stage->gates.size();
+  // Live on a terminal (a block of running steps, ticking), plain lines otherwise.
   console_ = std::make_unique<Console>(std::cerr, g.log_format, g.verbosity, g.color,
-                                       g.color == Color::On && isatty(2), total);
+                                       console_mode(g.log_format, g.verbosity), total);
   ssh_options_.secrets = &secrets_->values;
   remote_ = std::make_unique<SshRemoteRunner>(project.inventory, ssh_options_);
   prober_ = std::make_unique<GateProber>(runner_, project.inventory, *tools_, &secrets_->redactor,

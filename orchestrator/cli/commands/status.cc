@@ -9,6 +9,8 @@
 #include "model/json_text.h"
 #include "plan/planner.h"
 #include "report/log.h"
+#include "report/plan_writer.h"
+#include "report/svg_writer.h"
 #include "run/journal.h"
 #include "run/lock.h"
 #include "run/state_dir.h"
@@ -42,11 +44,29 @@ std::string word(RecordStatus s, LockState lock) {
   return "pending";
 }
 
+/// The status as a picture: the plan's waves, needs and critical path, each stage coloured by
+/// its recorded outcome with its measured duration (`j`: the status document built below).
+SvgPicture status_picture(const Plan& plan, const nlohmann::json& j) {
+  SvgPicture pic = plan_picture(plan);
+  pic.title = "status of inventory '" + j["inventory"].get<std::string>() + "'";
+  std::map<std::string, const nlohmann::json*> by_name;
+  for (const auto& s : j["stages"]) by_name[s["name"].get<std::string>()] = &s;
+  for (auto& box : pic.stages) {
+    auto it = by_name.find(box.name);
+    if (it == by_name.end()) continue;
+    const nlohmann::json& s = *it->second;
+    box.status = s["status"].get<std::string>();
+    box.detail =
+        s.contains("durationMs") ? "took " + short_duration(s["durationMs"].get<int64_t>()) : "";
+  }
+  return pic;
+}
+
 }  // namespace
 
 int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
-  if (o.format != "text" && o.format != "json") {
-    log_error("unknown status format '" + o.format + "' (text or json)");
+  if (o.format != "text" && o.format != "json" && o.format != "svg") {
+    log_error("unknown status format '" + o.format + "' (text, json or svg)");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
@@ -124,6 +144,10 @@ int cmd_status(const GlobalOptions& g, const StatusOptions& o) {
   }
   if (o.format == "json") {
     std::cout << json_dump(j, 2) << "\n";
+    return kExitOk;
+  }
+  if (o.format == "svg") {
+    write_svg(std::cout, status_picture(*plan, j));
     return kExitOk;
   }
   std::cout << "inventory '" << ws->project.inventory.name << "' (journal " << paths.journal()

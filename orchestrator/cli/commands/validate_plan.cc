@@ -39,7 +39,7 @@ int cmd_validate(const GlobalOptions& g) {
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   auto format = parse_plan_format(o.format);
   if (!format) {
-    log_error("unknown plan format '" + o.format + "' (expected text, json, dot or mermaid)");
+    log_error("unknown plan format '" + o.format + "' (expected text, json, dot, mermaid or svg)");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
