@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "load/documents.h"
+#include "load/loops.h"
 #include "model/parallel.h"
 
 namespace gw {
@@ -129,6 +130,7 @@ Project load_project(const LoadOptions& options, Diagnostics& diags) {
   if (!pb_from_inventory && !options.playbooks_dir.empty())
     pb_dirs.push_back(fs::absolute(options.playbooks_dir).string());
   load_playbooks(pb_dirs, pb_from_inventory || options.playbooks_dir_explicit, p, diags);
+  expand_project_loops(p, diags);
   check_references(p, options.env ? options.env : process_env(), diags);
   return p;
 }

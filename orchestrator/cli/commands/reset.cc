@@ -3,6 +3,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "plan/cascade.h"
 #include "report/log.h"
 #include "run/journal.h"
 #include "run/lock.h"
@@ -16,6 +17,10 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     log_error("reset takes STAGE[/STEP]… or --all");
     return kExitInvalid;
   }
+  if (o.all && o.cascade) {
+    log_error("reset --all forgets every stage already: --cascade goes with STAGE[/STEP]");
+    return kExitInvalid;
+  }
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   for (const auto& t : o.targets) {
@@ -27,8 +32,8 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     }
     if (slash != std::string::npos) {
       std::string step = t.substr(slash + 1);
-      bool found = false;
-      for (const auto& st : s->steps) found = found || st.name == step;
+      bool found = false;  // a step, or a forEach step as written (all its items)
+      for (const auto& st : s->steps) found = found || st.name == step || st.loop == step;
       if (!found) {
         log_error("reset " + t + ": stage '" + s->name + "' has no step '" + step + "'");
         return kExitInvalid;
@@ -67,13 +72,30 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     std::cout << "forgot every checkpoint of inventory '" << ws->project.inventory.name << "'\n";
     return kExitOk;
   }
+  auto left_out = left_out_dependents(ws->graph, o.targets);
+  std::vector<std::string> targets;
   for (const auto& t : o.targets) {
+    auto slash = t.find('/');
+    const Stage* s = ws->project.find_stage(t.substr(0, slash));
+    bool loop = false;
+    if (slash != std::string::npos)
+      for (const auto& st : s->steps)
+        if (st.loop == t.substr(slash + 1)) {
+          targets.push_back(s->name + "/" + st.name);
+          loop = true;
+        }
+    if (!loop) targets.push_back(t);
+  }
+  if (o.cascade) targets.insert(targets.end(), left_out.begin(), left_out.end());
+  for (const auto& t : targets) {
     auto slash = t.find('/');
     nlohmann::json r{{"t", "reset"}, {"stage", t.substr(0, slash)}};
     if (slash != std::string::npos) r["step"] = t.substr(slash + 1);
     if (!append(r)) return kExitFailed;
     std::cout << "forgot " << t << "\n";
   }
+  if (!o.cascade && !left_out.empty())
+    std::cout << "note: " << cascade_hint("reset " + join_names(o.targets), left_out) << "\n";
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 #include "cli/commands/playbook.h"
 #include "cli/commands/workspace.h"
 #include "load/project_loader.h"
+#include "plan/cascade.h"
 #include "plan/planner.h"
 #include "report/log.h"
 #include "report/plan_writer.h"
@@ -71,6 +72,15 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   Selection sel{o.targets, o.only, {}};
   sel.policy.fresh = o.fresh;
   sel.policy.force.insert(o.force.begin(), o.force.end());
+  if (o.cascade && (o.force.empty() || !o.playbook.empty())) {
+    log_error("--cascade goes with --force STAGE (and not with --playbook)");
+    return kExitInvalid;
+  }
+  if (o.playbook.empty())
+    if (auto note =
+            cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, o.force, sel);
+        !note.empty())
+      log_info(note);
   KnownFingerprints fps = known_fingerprints(*ws, g);
   if (!o.playbook.empty()) {
     if (!o.targets.empty() || !o.only.empty()) {
