@@ -261,6 +261,26 @@ void expand_loops(std::vector<Step>& steps, const Inventory& inv, Diagnostics& d
   steps = std::move(out);
 }
 
+std::vector<std::string> expand_loop_targets(const Project& project,
+                                             const std::vector<std::string>& targets) {
+  std::vector<std::string> out;
+  for (const auto& t : targets) {
+    auto slash = t.find('/');
+    const Stage* s = slash == std::string::npos ? nullptr : project.find_stage(t.substr(0, slash));
+    size_t before = out.size();
+    if (s) {
+      std::string step = t.substr(slash + 1);
+      bool literal = false;
+      for (const auto& st : s->steps) literal = literal || st.name == step;
+      if (!literal)
+        for (const auto& st : s->steps)
+          if (st.loop == step) out.push_back(s->name + "/" + st.name);
+    }
+    if (out.size() == before) out.push_back(t);
+  }
+  return out;
+}
+
 void expand_project_loops(Project& project, Diagnostics& diags) {
   for (auto& st : project.stages) expand_loops(st.steps, project.inventory, diags);
   for (auto& pb : project.playbooks)

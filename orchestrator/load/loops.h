@@ -39,6 +39,12 @@ std::string loop_step_name(const std::string& base, const std::string& key);
 /// step that captures, and expanded names that are invalid or clash with another step.
 void expand_loops(std::vector<Step>& steps, const Inventory& inv, Diagnostics& diags);
 
+/// Command-line STAGE/STEP names with a forEach step named as written (`talos/apply-config-worker`)
+/// replaced by its items' steps (`talos/apply-config-worker.w1`, …); every other name is kept as
+/// it is (and checked by the caller). A loop with no item keeps its name (an unknown step then).
+std::vector<std::string> expand_loop_targets(const Project& project,
+                                             const std::vector<std::string>& targets);
+
 /// expand_loops over every stage and playbook step list of `project`.
 void expand_project_loops(Project& project, Diagnostics& diags);
 

@@ -94,14 +94,26 @@ apply_config_calls "$N" >calls6
 check "one apply-config call, for the new node" test "$(cat calls6)" = "127.0.0.23 worker.yaml"
 
 # Items are STAGE/STEP names for reset and --force; the name as written resets every item.
-run_gw -i six.yaml --state-dir st reset talos/apply-config-worker
-expect_rc 0 "reset of a loop as written"
-expect_in "$WORK/out" "forgot talos/apply-config-worker.w3" "every item of the loop is forgotten"
 run_gw -i six.yaml --state-dir st plan --force talos/apply-config-controlplane.cp2 --format json talos
 expect_rc 0 "--force of one item"
 planned_steps >steps_forced
 expect_in steps_forced "apply-config-controlplane.cp2 run" "the forced item runs"
 expect_in steps_forced "apply-config-controlplane.cp1 skip" "the other items do not"
+run_gw -i six.yaml --state-dir st plan --force talos/apply-config-controlplane --format json talos
+expect_rc 0 "--force of a loop as written"
+planned_steps >steps_forced
+check "--force of the loop runs each of its items" \
+  test "$(grep -c '^apply-config-controlplane\.cp[123] run$' steps_forced)" -eq 3
+expect_in steps_forced "apply-config-worker.w1 skip" "and not the other loop's"
+run_gw -i six.yaml --state-dir st render talos/apply-config-worker
+expect_rc 0 "render of a loop as written"
+check "render prints each item's step" test "$(grep -c '^# talos/apply-config-worker\.w' "$WORK/out")" -eq 3
+run_gw -i six.yaml --state-dir st reset talos/apply-config-worker
+expect_rc 0 "reset of a loop as written"
+expect_in "$WORK/out" "forgot talos/apply-config-worker.w3" "every item of the loop is forgotten"
+run_gw -i six.yaml --state-dir st plan --format json talos
+planned_steps >steps_reset
+check "the loop's 3 items run again, nothing else" test "$(grep -c ' run$' steps_reset)" -eq 3
 
 # ---- --cascade ------------------------------------------------------------------------------------
 new_sim cascade

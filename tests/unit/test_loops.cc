@@ -149,6 +149,16 @@ TEST_CASE("each item has its own checkpoint key; a new node leaves the others' k
   CHECK(after.count("apply-worker.w3"));
 }
 
+TEST_CASE("a loop named as written on the command line stands for each of its items") {
+  Loaded l;
+  load(l, "cp1:controlplane,w1:worker,w2:worker");
+  REQUIRE(l.diags.empty());
+  CHECK(gw::expand_loop_targets(l.project, {"talos/apply-worker", "talos", "talos/bootstrap",
+                                            "talos/apply-cp.cp1", "talos/nope", "other/x"}) ==
+        std::vector<std::string>{"talos/apply-worker.w1", "talos/apply-worker.w2", "talos",
+                                 "talos/bootstrap", "talos/apply-cp.cp1", "talos/nope", "other/x"});
+}
+
 TEST_CASE("an inventory without talos nodes expands the loop to no step") {
   Loaded l;
   load(l, "");

@@ -7,6 +7,7 @@
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/run_session.h"
 #include "cli/commands/workspace.h"
+#include "load/loops.h"
 #include "load/project_loader.h"
 #include "model/hash.h"
 #include "model/names.h"
@@ -54,11 +55,13 @@ std::optional<std::string> check_only(const Plan& full, const std::vector<std::s
 
 }  // namespace
 
-int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
-  if (o.jobs < 1) return fail(kExitInvalid, "--jobs must be at least 1");
+int cmd_apply(const GlobalOptions& g, const RunOptions& given) {
+  if (given.jobs < 1) return fail(kExitInvalid, "--jobs must be at least 1");
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   const Project& project = ws->project;
+  RunOptions o = given;  // a forEach step named as written: each of its items
+  o.force = expand_loop_targets(project, given.force);
   if (auto why = check_force(project, o.force)) return fail(kExitInvalid, *why);
   if (o.cascade && o.force.empty())
     return fail(kExitInvalid, "--cascade goes with --force STAGE (or reset STAGE --cascade)");

@@ -3,6 +3,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "load/loops.h"
 #include "plan/cascade.h"
 #include "report/log.h"
 #include "run/journal.h"
@@ -12,17 +13,19 @@
 
 namespace gw {
 
-int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
-  if (o.all == !o.targets.empty()) {
+int cmd_reset(const GlobalOptions& g, const ResetOptions& given) {
+  if (given.all == !given.targets.empty()) {
     log_error("reset takes STAGE[/STEP]… or --all");
     return kExitInvalid;
   }
-  if (o.all && o.cascade) {
+  if (given.all && given.cascade) {
     log_error("reset --all forgets every stage already: --cascade goes with STAGE[/STEP]");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
+  ResetOptions o = given;  // a forEach step named as written: each of its items
+  o.targets = expand_loop_targets(ws->project, given.targets);
   for (const auto& t : o.targets) {
     auto slash = t.find('/');
     const Stage* s = ws->project.find_stage(t.substr(0, slash));
@@ -32,8 +35,8 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     }
     if (slash != std::string::npos) {
       std::string step = t.substr(slash + 1);
-      bool found = false;  // a step, or a forEach step as written (all its items)
-      for (const auto& st : s->steps) found = found || st.name == step || st.loop == step;
+      bool found = false;
+      for (const auto& st : s->steps) found = found || st.name == step;
       if (!found) {
         log_error("reset " + t + ": stage '" + s->name + "' has no step '" + step + "'");
         return kExitInvalid;
@@ -73,19 +76,7 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     return kExitOk;
   }
   auto left_out = left_out_dependents(ws->graph, o.targets);
-  std::vector<std::string> targets;
-  for (const auto& t : o.targets) {
-    auto slash = t.find('/');
-    const Stage* s = ws->project.find_stage(t.substr(0, slash));
-    bool loop = false;
-    if (slash != std::string::npos)
-      for (const auto& st : s->steps)
-        if (st.loop == t.substr(slash + 1)) {
-          targets.push_back(s->name + "/" + st.name);
-          loop = true;
-        }
-    if (!loop) targets.push_back(t);
-  }
+  std::vector<std::string> targets = o.targets;
   if (o.cascade) targets.insert(targets.end(), left_out.begin(), left_out.end());
   for (const auto& t : targets) {
     auto slash = t.find('/');
@@ -95,7 +86,7 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     std::cout << "forgot " << t << "\n";
   }
   if (!o.cascade && !left_out.empty())
-    std::cout << "note: " << cascade_hint("reset " + join_names(o.targets), left_out) << "\n";
+    std::cout << "note: " << cascade_hint("reset " + join_names(given.targets), left_out) << "\n";
   return kExitOk;
 }
 
