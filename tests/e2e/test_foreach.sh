@@ -93,6 +93,12 @@ expect_rc 0 "apply with a 6th node"
 apply_config_calls "$N" >calls6
 check "one apply-config call, for the new node" test "$(cat calls6)" = "127.0.0.23 worker.yaml"
 
+# Removing a node from the inventory drops its step; the others stay done.
+run_gw -i five.yaml --state-dir st plan --format json talos
+planned_steps >steps_removed
+check "back to 5 apply-config steps" test "$(grep -c '^apply-config' steps_removed)" -eq 5
+check "none of them runs" test "$(grep -c ' run$' steps_removed)" -eq 0
+
 # Items are STAGE/STEP names for reset and --force; the name as written resets every item.
 run_gw -i six.yaml --state-dir st plan --force talos/apply-config-controlplane.cp2 --format json talos
 expect_rc 0 "--force of one item"
