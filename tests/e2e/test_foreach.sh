@@ -51,6 +51,7 @@ import json
 for s in json.load(open('$WORK/out'))['stages']:
     if s['name'] == 'talos':
         for st in s['steps']:
+            assert st.get('forEach', st['name']) == st['name'].split('.')[0], st
             print(st['name'], st['action'])"
 }
 
