@@ -1,5 +1,6 @@
 #include "plan/cascade.h"
 
+#include <algorithm>
 #include <set>
 
 namespace gw {
@@ -41,26 +42,31 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string cascade_hint(const std::string& what, const std::vector<std::string>& left_out) {
+std::string cascade_hint(const std::string& verb, const std::vector<std::string>& targets,
+                         const std::vector<std::string>& left_out) {
   if (left_out.empty()) return "";
+  std::vector<std::string> stages;
+  for (const auto& t : targets)
+    if (std::find(stages.begin(), stages.end(), stage_of(t)) == stages.end())
+      stages.push_back(stage_of(t));
   bool one = left_out.size() == 1;
-  return what + " does not include the stage" + (one ? "" : "s") + " that need" + (one ? "s" : "") +
-         " it: " + join_names(left_out) + " (add --cascade to include " + (one ? "it" : "them") +
-         ")";
+  return verb + " " + join_names(targets) + " does not include the stage" + (one ? "" : "s") +
+         " that need" + (one ? "s " : " ") + join_names(stages) + ": " + join_names(left_out) +
+         " (add --cascade to include " + (one ? "it" : "them") + ")";
 }
 
 std::string cascade_selection(const StageGraph& graph, Cascade cascade,
                               const std::vector<std::string>& force, Selection& sel) {
   auto added = left_out_dependents(graph, force);
-  std::string what = "--force " + join_names(force);
-  if (cascade == Cascade::No) return cascade_hint(what, added);
+  if (cascade == Cascade::No) return cascade_hint("--force", force, added);
   for (const auto& s : added) {
     sel.policy.force.insert(s);
     if (!sel.targets.empty()) sel.targets.push_back(s);
   }
   if (added.empty()) return "";
-  return what + " --cascade also forces the stage" + (added.size() == 1 ? "" : "s") + " that need" +
-         (added.size() == 1 ? "s" : "") + " it: " + join_names(added);
+  return "--force " + join_names(force) + " --cascade also forces the stage" +
+         (added.size() == 1 ? "" : "s") + " that need" + (added.size() == 1 ? "s" : "") +
+         " it: " + join_names(added);
 }
 
 }  // namespace gw

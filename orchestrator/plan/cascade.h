@@ -27,14 +27,17 @@ std::vector<std::string> left_out_dependents(const StageGraph& graph,
 std::string join_names(const std::vector<std::string>& names);
 
 /// The one-line note a command without --cascade prints when `left_out` is not empty: which
-/// stages it did not include and how to include them. `what` is "--force" or "reset".
-std::string cascade_hint(const std::string& what, const std::vector<std::string>& left_out);
+/// stages it did not include and how to include them. `verb` is "--force" or "reset", `targets`
+/// its STAGE[/STEP] names as given: "--force metallb does not include the stages that need
+/// metallb: adguard and traefik (add --cascade to include them)".
+std::string cascade_hint(const std::string& verb, const std::vector<std::string>& targets,
+                         const std::vector<std::string>& left_out);
 
-/// What plan and apply do with --force and `cascade`: with Cascade::Yes every stage needing a
-/// forced one joins the force set and, when the selection names targets, the targets (so that
-/// it runs); with Cascade::No nothing changes. Returns the note to show: with Cascade::No the
-/// stages left out and how to include them (cascade_hint), with Cascade::Yes which were added;
-/// empty when there are none.
+/// What plan and apply do with --force (`force`, as given: the note names it so) and `cascade`:
+/// with Cascade::Yes every stage needing a forced one joins the force set and, when the selection
+/// names targets, the targets (so that it runs); with Cascade::No nothing changes. Returns the note
+/// to show: with Cascade::No the stages left out and how to include them (cascade_hint), with
+/// Cascade::Yes which were added; empty when there are none.
 std::string cascade_selection(const StageGraph& graph, Cascade cascade,
                               const std::vector<std::string>& force, Selection& sel);
 

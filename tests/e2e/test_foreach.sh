@@ -171,7 +171,7 @@ expect_rc 0 "plan --force metallb"
 stage_actions >actions
 expect_in actions "metallb run" "the forced stage runs"
 expect_in actions "adguard skip" "without --cascade, a stage needing it does not"
-expect_in "$WORK/err" "--force metallb does not include the stages that need it: adguard, traefik and rancher (add --cascade to include them)" \
+expect_in "$WORK/err" "--force metallb does not include the stages that need metallb: adguard, traefik and rancher (add --cascade to include them)" \
   "plan says what --force leaves out and how to include it"
 
 run_gw -i inv.yaml --state-dir st2 plan --force metallb --cascade --format json
@@ -193,7 +193,7 @@ expect_in "$WORK/err" "add --cascade to include them" "apply says what it left o
 
 run_gw -i inv.yaml --state-dir st2 reset traefik
 expect_rc 0 "reset traefik"
-expect_in "$WORK/out" "note: reset traefik does not include the stage that needs it: rancher (add --cascade to include it)" \
+expect_in "$WORK/out" "note: reset traefik does not include the stage that needs traefik: rancher (add --cascade to include it)" \
   "reset names the dependents it left alone"
 run_gw -i inv.yaml --state-dir st2 reset metallb --cascade
 expect_rc 0 "reset metallb --cascade"

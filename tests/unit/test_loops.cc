@@ -227,7 +227,8 @@ TEST_CASE("--cascade adds every stage that needs a named one, transitively, in o
   auto note = gw::cascade_selection(*graph, gw::Cascade::No, {"metallb"}, sel);
   CHECK(sel.policy.force.size() == 1);
   CHECK(note ==
-        "--force metallb does not include the stages that need it: adguard, traefik and rancher "
+        "--force metallb does not include the stages that need metallb: adguard, traefik and "
+        "rancher "
         "(add --cascade to include them)");
   note = gw::cascade_selection(*graph, gw::Cascade::Yes, {"metallb"}, sel);
   CHECK(sel.policy.force == std::set<std::string>{"metallb", "adguard", "traefik", "rancher"});

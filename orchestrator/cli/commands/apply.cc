@@ -83,7 +83,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& given) {
   sel.policy.fresh = o.fresh;
   sel.policy.force.insert(o.force.begin(), o.force.end());
   if (auto note =
-          cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, o.force, sel);
+          cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, given.force, sel);
       !note.empty())
     log_info(note);
   auto plan = plan_or_report(*ws, sel, cp, g, std::cerr);

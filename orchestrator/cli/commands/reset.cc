@@ -86,7 +86,7 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& given) {
     std::cout << "forgot " << t << "\n";
   }
   if (!o.cascade && !left_out.empty())
-    std::cout << "note: " << cascade_hint("reset " + join_names(given.targets), left_out) << "\n";
+    std::cout << "note: " << cascade_hint("reset", given.targets, left_out) << "\n";
   return kExitOk;
 }
 

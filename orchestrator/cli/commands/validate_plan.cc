@@ -81,7 +81,7 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   }
   if (o.playbook.empty())
     if (auto note =
-            cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, force, sel);
+            cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, o.force, sel);
         !note.empty())
       log_info(note);
   KnownFingerprints fps = known_fingerprints(*ws, g);
