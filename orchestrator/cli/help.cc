@@ -30,8 +30,8 @@ const std::vector<VerbHelp>& verb_help() {
        "with its status and the exact command (with its kube context), the gates and the "
        "critical path. Secrets show as <secret:NAME>. Takes no lock and runs nothing.\n\n"
        "Targets select themselves and every stage they need; --only selects exactly the named "
-       "stages. What plan marks `run` is what apply runs next. --playbook previews a DR "
-       "playbook's needed stages and phases.",
+       "stages. What plan marks `run` is what apply runs next (also with --fresh, --force and "
+       "--cascade). --playbook previews a DR playbook's needed stages and phases.",
        {{"groundwork -i inventories/sim.yaml plan", "every stage, in waves"},
         {"groundwork -i inventories/sim.yaml plan traefik", "traefik and what it needs"},
         {"groundwork -i inventories/sim.yaml plan --format mermaid",
@@ -57,6 +57,8 @@ const std::vector<VerbHelp>& verb_help() {
        {{"groundwork -i inventories/sim.yaml apply traefik", "traefik and what it needs"},
         {"groundwork -i inventories/sim.yaml apply --force metallb/chart",
          "run one step again although it is done"},
+        {"groundwork -i inventories/sim.yaml apply --force metallb --cascade",
+         "metallb again, and every stage that needs it"},
         {"groundwork -i inventories/sim.yaml apply -j 2 --keep-going",
          "two stages at once; independent branches go on after a failure"}}},
       {"bootstrap",
@@ -103,13 +105,17 @@ const std::vector<VerbHelp>& verb_help() {
         {"groundwork -i inventories/sim.yaml diff traefik/chart",
          "one helm release: what an upgrade would change"}}},
       {"reset",
-       "STAGE[/STEP]... | --all",
+       "STAGE[/STEP]... [--cascade] | --all",
        "forget checkpoints so those steps run again",
        "Appends a reset record to the journal for the named stages or steps (or every one with "
-       "--all): they run again at the next apply. Unknown names are an error (exit 2) with a "
-       "did-you-mean. Also deletes the rendered files that crashed runs left behind.",
+       "--all): they run again at the next apply. --cascade also forgets every stage that "
+       "needs a named one, transitively; without it a note names those left alone. Unknown "
+       "names are an error (exit 2) with a did-you-mean. Also deletes the rendered files that "
+       "crashed runs left behind.",
        {{"groundwork -i inventories/sim.yaml reset traefik", "traefik runs again next time"},
         {"groundwork -i inventories/sim.yaml reset metallb/chart", "just one step"},
+        {"groundwork -i inventories/sim.yaml reset metallb --cascade",
+         "metallb and every stage that needs it"},
         {"groundwork -i inventories/sim.yaml reset --all", "start over"}}},
       {"doctor",
        "",

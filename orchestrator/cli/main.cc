@@ -145,6 +145,8 @@ int run_verb(int argc, char** argv) {
   plan->add_flag("--fresh", plan_opts.fresh, "preview apply --fresh: ignore checkpoints");
   plan->add_option("--force", plan_opts.force, "STAGE[/STEP]: preview apply --force (repeatable)")
       ->allow_extra_args(false);
+  plan->add_flag("--cascade", plan_opts.cascade,
+                 "preview apply --force … --cascade: the stages needing a forced one too");
   plan->add_option("--playbook", plan_opts.playbook, "preview a playbook (its needs and phases)");
   plan->add_option("--mode", plan_opts.mode, "with --playbook: drill or restore")
       ->check(CLI::IsMember({"drill", "restore"}));
@@ -164,6 +166,8 @@ int run_verb(int argc, char** argv) {
         ->allow_extra_args(false);
     cmd->add_option("--only", run_opts.only, "STAGE: run just these; their needs must be done")
         ->allow_extra_args(false);
+    cmd->add_flag("--cascade", run_opts.cascade,
+                  "with --force: force every stage that needs a forced one, transitively");
     cmd->add_flag("--verify", run_opts.verify,
                   "probe the gates of stages already done once; a failing one is drift (exit 1)");
     cmd->add_flag("--repair", run_opts.repair,
@@ -194,6 +198,8 @@ int run_verb(int argc, char** argv) {
   auto* reset = add_verb("reset");
   reset->add_option("targets", reset_opts.targets, "STAGE or STAGE/STEP");
   reset->add_flag("--all", reset_opts.all, "forget every checkpoint");
+  reset->add_flag("--cascade", reset_opts.cascade,
+                  "also forget the stages that need a target's stage, transitively");
 
   auto* doctor = add_verb("doctor");
 

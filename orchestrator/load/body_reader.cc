@@ -223,6 +223,11 @@ void read_common(LoadContext& ctx, MapReader& r, Step& s, const std::string& dir
     // skipIf may omit the name: it is then "<step>-skipif".
     s.skip_if = read_gate(ctx, n, GateForm::Named, dir, files, s.name + "-skipif");
   }
+  s.for_each = r.text("forEach");
+  s.where = r.text("where");
+  if (s.where && !s.for_each)
+    ctx.error(s.where->loc, "'where' filters the items of a forEach; step '" + s.name +
+                                "' has no forEach (use 'when' for a condition)");
   if (auto o = r.boolean("once"); o && *o) s.repeat = Repeat::Once;
   if (auto v = r.boolean("sensitive"); v && *v) s.visibility = Visibility::Sensitive;
   if (auto n = r.get("capture"); n.IsDefined()) {

@@ -6,6 +6,7 @@
 
 #include "load/documents.h"
 #include "load/vars.h"
+#include "load/loops.h"
 #include "model/parallel.h"
 
 namespace gw {
@@ -131,6 +132,7 @@ Project load_project(const LoadOptions& options, Diagnostics& diags) {
     pb_dirs.push_back(fs::absolute(options.playbooks_dir).string());
   load_playbooks(pb_dirs, pb_from_inventory || options.playbooks_dir_explicit, p, diags);
   apply_var_declarations(p, diags);
+  expand_project_loops(p, diags);
   check_references(p, options.env ? options.env : process_env(), diags);
   return p;
 }

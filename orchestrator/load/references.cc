@@ -111,6 +111,10 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
     case Ns::Mode:
       if (!c.params) return "'${mode}' is only defined inside playbooks";
       return std::nullopt;
+    case Ns::Item:  // a forEach step's own strings had theirs substituted (load/loops.h)
+      return "'${" + ref.spelled() +
+             "}' is only defined in the strings of a step with forEach (not in other steps, "
+             "gates or files)";
     case Ns::Inventory: {
       if (c.off || inventory_field(inv, ref.name)) return std::nullopt;
       // Every playbook is loaded, but one runs only when asked: an inventory without Kubernetes

@@ -84,6 +84,12 @@ struct Step {
   Visibility visibility = Visibility::Normal;
   SourceLoc loc;
   std::string dir;  // relative paths in the step resolve from here
+  /// `forEach` and `where` as written; cleared when the loader expands the step (load/loops.h).
+  std::optional<Text> for_each;
+  std::optional<Text> where;
+  /// An expanded forEach step: the name written in the file ("apply-config"); its own name is
+  /// "apply-config.cp1". Empty for other steps.
+  std::string loop;
 };
 
 /// A reference by name to another stage, with where it was written.

@@ -17,6 +17,15 @@ bool parse_ref(std::string_view body, TemplateRef* ref, std::string* why) {
     ref->ns = Ns::Mode;
     return true;
   }
+  if (head == "item") {  // a forEach item (load/loops.h): `${item}` or `${item.FIELD}`
+    if (dot != std::string_view::npos && rest.empty()) {
+      *why = "expected ${item} or ${item.FIELD}";
+      return false;
+    }
+    ref->ns = Ns::Item;
+    ref->name = std::string(rest);
+    return true;
+  }
   if (head == "inventory") {
     for (auto field : kInventoryFields) {
       if (rest == field) {
@@ -56,7 +65,8 @@ bool parse_ref(std::string_view body, TemplateRef* ref, std::string* why) {
     }
   }
   *why = "unknown reference '${" + std::string(body) +
-         "}' (expected vars., secrets., env., params., stages.S.outputs., inventory. or mode)";
+         "}' (expected vars., secrets., env., params., stages.S.outputs., inventory., item or "
+         "mode)";
   return false;
 }
 
@@ -78,6 +88,8 @@ std::string TemplateRef::spelled() const {
       return "inventory." + name;
     case Ns::Mode:
       return "mode";
+    case Ns::Item:
+      return name.empty() ? "item" : "item." + name;
   }
   return "?";
 }
@@ -159,6 +171,8 @@ Result<std::string> lookup(const TemplateRef& ref, const RenderScope& scope, Ren
     case Ns::Mode:
       if (!scope.mode) return Error{"'${mode}' is only defined inside playbooks"};
       return *scope.mode;
+    case Ns::Item:  // substituted when the forEach step is expanded; any left is outside one
+      return Error{"'${" + ref.spelled() + "}' is only defined in a step with forEach"};
     case Ns::Env: {
       auto v = scope.env ? scope.env(ref.name) : std::nullopt;
       if (!v) return Error{"environment variable '" + ref.name + "' is not set"};

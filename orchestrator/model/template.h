@@ -21,9 +21,9 @@ inline constexpr std::string_view kInventoryFields[] = {"name", "kubeconfig", "c
 
 /// One `${ns.name}` reference.
 struct TemplateRef {
-  enum class Ns { Vars, Secrets, Env, Params, Outputs, Inventory, Mode };
+  enum class Ns { Vars, Secrets, Env, Params, Outputs, Inventory, Mode, Item };
   Ns ns{};
-  std::string name;   // vars/secrets/env/params key, output name, inventory field
+  std::string name;   // vars/secrets/env/params key, output name, inventory field, item field
   std::string stage;  // Outputs only
   size_t offset = 0;  // of the `$` in the raw text
 

@@ -116,4 +116,17 @@ std::vector<bool> StageGraph::closure(const std::vector<size_t>& roots) const {
   return in;
 }
 
+std::vector<bool> StageGraph::dependents_closure(const std::vector<size_t>& roots) const {
+  std::vector<bool> in(size(), false);
+  std::vector<size_t> todo(roots.begin(), roots.end());
+  while (!todo.empty()) {
+    size_t v = todo.back();
+    todo.pop_back();
+    if (in[v]) continue;
+    in[v] = true;
+    for (size_t w : dependents_[v]) todo.push_back(w);
+  }
+  return in;
+}
+
 }  // namespace gw

@@ -26,6 +26,8 @@ class StageGraph {
   const std::vector<size_t>& topo_order() const { return topo_; }
   /// `roots` and everything they need, transitively, as a membership mask.
   std::vector<bool> closure(const std::vector<size_t>& roots) const;
+  /// `roots` and every stage that needs one of them, transitively, as a membership mask.
+  std::vector<bool> dependents_closure(const std::vector<size_t>& roots) const;
 
  private:
   std::vector<std::string> names_;

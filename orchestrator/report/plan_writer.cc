@@ -224,6 +224,11 @@ std::string stage_json(const PlannedStage& s) {
       append_strings(out, st.decision.changed_by);
       out += ',';
     }
+    if (!st.step->loop.empty()) {  // expanded from a forEach step written with this name
+      append_key(out, "forEach");
+      append_string(out, st.step->loop);
+      out += ',';
+    }
     append_key(out, "kind");
     append_string(out, to_string(st.step->kind));
     out += ',';

@@ -57,8 +57,6 @@ check "the bucket holds it" grep -q nightly "$BUCKET"
 new_sim new
 printf 'readyAfterPolls: 1\nbareMetal: true\nveleroBucket: %s\n' "$BUCKET" >"$GROUNDWORK_SIM_STATE/config.yaml"
 sed -e "s|\.\./|$ROOT/|g" -e "s|kubeconfig: $ROOT/tests/sim/kubeconfig|kubeconfig: $WORK/kubeconfig|" \
-  -e "s|talos_controlplane_config: tests/|talos_controlplane_config: $ROOT/tests/|" \
-  -e "s|talos_worker_config: tests/|talos_worker_config: $ROOT/tests/|" \
   -e 's|^    velero_enabled: .*|    velero_enabled: "true"|' "$ROOT/inventories/sim.yaml" >inv.yaml
 KC="$WORK/kubeconfig"
 mkdir -p playbooks

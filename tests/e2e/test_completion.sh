@@ -55,6 +55,12 @@ check "bash: plan offers stages (traefik)" has traefik
 comp -i "$INV" reset metallb/
 check "bash: reset offers STAGE/STEP" has metallb/chart
 check "bash: only that stage's steps" bash -c '! grep -qv "^metallb/" bash.out'
+comp -i "$INV" reset talos/apply-config-c
+check "bash: reset offers each forEach item's step" only talos/apply-config-controlplane.cp1
+comp reset --cas
+check "bash: reset's --cascade" only --cascade
+comp apply --cas
+check "bash: apply's --cascade" only --cascade
 comp -i "$INV" apply --force metallb/p
 check "bash: --force offers steps" only metallb/pool
 comp -i "$INV" apply --only cert
@@ -108,7 +114,13 @@ _files() { print -r -- "files: \$*"; }
 zcomp() { words=("$GW" "\$@"); CURRENT=\$(( \$# + 1 )); _groundwork 2>/dev/null | sort; print -- --; }
 zcomp ''
 zcomp -i "$INV" plan ''
-zcomp -i "$INV" apply --force metallb/p
+zcomp -i "$INV" reset talos/apply-config-c
+check "bash: reset offers each forEach item's step" only talos/apply-config-controlplane.cp1
+comp reset --cas
+check "bash: reset's --cascade" only --cascade
+comp apply --cas
+check "bash: apply's --cascade" only --cascade
+comp -i "$INV" apply --force metallb/p
 zcomp -i "$INV" --playbooks "$ROOT/playbooks" drill et
 zcomp plan --format ''
 zcomp plan --f

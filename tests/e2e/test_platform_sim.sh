@@ -29,7 +29,8 @@ assert stages["flux"] == "skipped", stages
 steps = {(s["name"], st["name"]): st["status"] for s in json.load(open(sys.argv[1]))["stages"] for st in s["steps"]}
 assert steps[("cert-manager", "issuer-acme")] == "skipped", steps  # issuer: selfsigned
 assert steps[("cert-manager", "issuer-selfsigned")] == "done", steps
-assert steps[("talos", "apply-config-cp2")] == "skipped", steps     # an unused node slot
+assert steps[("talos", "apply-config-controlplane.cp1")] == "done", steps  # one step per node
+assert not any(st.startswith("apply-config-worker") for s, st in steps if s == "talos"), steps
 PY
 # The network gates really were asked: netsim logged DNS and HTTPS answers.
 expect_in "$GROUNDWORK_SIM_STATE/netsim.log" "rancher.sim.lan" "netsim answered the rancher DNS gate"

@@ -9,8 +9,6 @@ cd "$WORK"
 # The sim inventory, with absolute paths and its kubeconfig in $WORK (the stage writes it).
 sed -e "s|\.\./|$ROOT/|g" -e "s|kubeconfig: $ROOT/tests/sim/kubeconfig|kubeconfig: $WORK/kubeconfig|" \
   "$ROOT/inventories/sim.yaml" >inv.yaml
-sed -i -e "s|talos_controlplane_config: tests/|talos_controlplane_config: $ROOT/tests/|" \
-  -e "s|talos_worker_config: tests/|talos_worker_config: $ROOT/tests/|" inv.yaml
 export ADGUARD_PASSWORD_HASH=e2e-hash RANCHER_BOOTSTRAP_PASSWORD=e2e-password CLOUDFLARE_API_TOKEN=e2e-token
 
 new_sim bare

@@ -7,10 +7,12 @@
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/run_session.h"
 #include "cli/commands/workspace.h"
+#include "load/loops.h"
 #include "load/project_loader.h"
 #include "model/hash.h"
 #include "model/names.h"
 #include "model/terminal_text.h"
+#include "plan/cascade.h"
 #include "plan/needs.h"
 #include "report/console.h"
 #include "report/log.h"
@@ -53,12 +55,16 @@ std::optional<std::string> check_only(const Plan& full, const std::vector<std::s
 
 }  // namespace
 
-int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
-  if (o.jobs < 1) return fail(kExitInvalid, "--jobs must be at least 1");
+int cmd_apply(const GlobalOptions& g, const RunOptions& given) {
+  if (given.jobs < 1) return fail(kExitInvalid, "--jobs must be at least 1");
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   const Project& project = ws->project;
+  RunOptions o = given;  // a forEach step named as written: each of its items
+  o.force = expand_loop_targets(project, given.force);
   if (auto why = check_force(project, o.force)) return fail(kExitInvalid, *why);
+  if (o.cascade && o.force.empty())
+    return fail(kExitInvalid, "--cascade goes with --force STAGE (or reset STAGE --cascade)");
 
   if (auto why = check_selection(project, ws->graph, {o.targets, o.only, {}}))
     return fail(kExitInvalid, *why);  // before anything is written
@@ -76,6 +82,10 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   Selection sel{o.targets, o.only, {}};
   sel.policy.fresh = o.fresh;
   sel.policy.force.insert(o.force.begin(), o.force.end());
+  if (auto note =
+          cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, given.force, sel);
+      !note.empty())
+    log_info(note);
   auto plan = plan_or_report(*ws, sel, cp, g, std::cerr);
   if (!plan) return kExitInvalid;
   if (!o.only.empty()) {
@@ -99,8 +109,7 @@ int cmd_apply(const GlobalOptions& g, const RunOptions& o) {
   RunSession& session = *std::get<std::unique_ptr<RunSession>>(started_session);
   RunContext& ctx = session.ctx;
   Console& console = session.console();
-  ctx.policy.fresh = o.fresh;
-  ctx.policy.force.insert(o.force.begin(), o.force.end());
+  ctx.policy = sel.policy;  // with --cascade's stages
 
   console.info("groundwork: applying " + std::to_string(plan->stages.size()) +
                " stages on inventory '" + project.inventory.name + "' (run " + session.run_id() +

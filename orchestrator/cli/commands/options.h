@@ -30,6 +30,7 @@ struct RunOptions {
   bool verify = false;
   bool repair = false;              // verify, and re-run the steps of a drifted stage
   bool kill_stale = false;          // stop a crashed run's processes rather than wait for them
+  bool cascade = false;             // --force also forces the stages that need a forced one
   std::vector<std::string> params;  // K=V
   std::string report_dir;
   std::string metrics_file;  // node_exporter textfile metrics (drill, restore)
@@ -51,6 +52,7 @@ struct DiffOptions {
 struct ResetOptions {
   std::vector<std::string> targets;  // STAGE or STAGE/STEP
   bool all = false;
+  bool cascade = false;  // also the stages that need a target's stage, transitively
 };
 
 struct PlanOptions {
@@ -59,6 +61,7 @@ struct PlanOptions {
   std::string format = "text";
   bool fresh = false;
   std::vector<std::string> force;
+  bool cascade = false;             // preview apply --force … --cascade
   std::string playbook;             // --playbook: preview a playbook instead of stages
   std::string mode;                 // --mode drill|restore (with --playbook)
   std::vector<std::string> params;  // --param K=V (with --playbook)

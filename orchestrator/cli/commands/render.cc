@@ -8,6 +8,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "load/loops.h"
 #include "model/names.h"
 #include "model/shell.h"
 #include "plan/planner.h"
@@ -47,9 +48,11 @@ void print_invocation(std::ostream& out, const Invocation& inv, const std::strin
 
 }  // namespace
 
-int cmd_render(const GlobalOptions& g, const RenderOptions& o) {
+int cmd_render(const GlobalOptions& g, const RenderOptions& given) {
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
+  RenderOptions o = given;  // a forEach step named as written: each of its items
+  o.targets = expand_loop_targets(ws->project, given.targets);
   // STAGE or STAGE/STEP, checked like --force (did-you-mean for either part).
   if (auto why = check_force(ws->project, o.targets)) {
     log_error(why->substr(why->find(": ") + 2));

@@ -3,6 +3,8 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/workspace.h"
+#include "load/loops.h"
+#include "plan/cascade.h"
 #include "report/log.h"
 #include "run/journal.h"
 #include "run/lock.h"
@@ -11,13 +13,19 @@
 
 namespace gw {
 
-int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
-  if (o.all == !o.targets.empty()) {
+int cmd_reset(const GlobalOptions& g, const ResetOptions& given) {
+  if (given.all == !given.targets.empty()) {
     log_error("reset takes STAGE[/STEP]… or --all");
+    return kExitInvalid;
+  }
+  if (given.all && given.cascade) {
+    log_error("reset --all forgets every stage already: --cascade goes with STAGE[/STEP]");
     return kExitInvalid;
   }
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
+  ResetOptions o = given;  // a forEach step named as written: each of its items
+  o.targets = expand_loop_targets(ws->project, given.targets);
   for (const auto& t : o.targets) {
     auto slash = t.find('/');
     const Stage* s = ws->project.find_stage(t.substr(0, slash));
@@ -67,13 +75,18 @@ int cmd_reset(const GlobalOptions& g, const ResetOptions& o) {
     std::cout << "forgot every checkpoint of inventory '" << ws->project.inventory.name << "'\n";
     return kExitOk;
   }
-  for (const auto& t : o.targets) {
+  auto left_out = left_out_dependents(ws->graph, o.targets);
+  std::vector<std::string> targets = o.targets;
+  if (o.cascade) targets.insert(targets.end(), left_out.begin(), left_out.end());
+  for (const auto& t : targets) {
     auto slash = t.find('/');
     nlohmann::json r{{"t", "reset"}, {"stage", t.substr(0, slash)}};
     if (slash != std::string::npos) r["step"] = t.substr(slash + 1);
     if (!append(r)) return kExitFailed;
     std::cout << "forgot " << t << "\n";
   }
+  if (!o.cascade && !left_out.empty())
+    std::cout << "note: " << cascade_hint("reset", given.targets, left_out) << "\n";
   return kExitOk;
 }
 

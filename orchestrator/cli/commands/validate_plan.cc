@@ -4,7 +4,9 @@
 #include "cli/commands/exit_codes.h"
 #include "cli/commands/playbook.h"
 #include "cli/commands/workspace.h"
+#include "load/loops.h"
 #include "load/project_loader.h"
+#include "plan/cascade.h"
 #include "plan/planner.h"
 #include "report/log.h"
 #include "report/plan_writer.h"
@@ -51,10 +53,12 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
       paths.journal(), &warnings,
       RunLock::probe(paths.lock()) == LockState::Held ? JournalTail::Growing : JournalTail::Final);
   for (const auto& w : warnings) log_warning(w);
-  std::vector<std::string> stage_force = o.force;
+  // A forEach step named as written (`talos/apply-config-worker`): each of its items.
+  const std::vector<std::string> force = expand_loop_targets(ws->project, o.force);
+  std::vector<std::string> stage_force = force;
   if (!o.playbook.empty()) {
     if (const Playbook* pb = ws->project.find_playbook(o.playbook)) {
-      auto split = split_playbook_force(*pb, o.force);
+      auto split = split_playbook_force(*pb, force);
       if (!split) {
         log_error(split.error().message);
         return kExitInvalid;
@@ -70,7 +74,16 @@ int cmd_plan(const GlobalOptions& g, const PlanOptions& o) {
   if (journal && o.fresh) checkpoints.durations = journal->checkpoints.durations;
   Selection sel{o.targets, o.only, {}};
   sel.policy.fresh = o.fresh;
-  sel.policy.force.insert(o.force.begin(), o.force.end());
+  sel.policy.force.insert(force.begin(), force.end());
+  if (o.cascade && (force.empty() || !o.playbook.empty())) {
+    log_error("--cascade goes with --force STAGE (and not with --playbook)");
+    return kExitInvalid;
+  }
+  if (o.playbook.empty())
+    if (auto note =
+            cascade_selection(ws->graph, o.cascade ? Cascade::Yes : Cascade::No, o.force, sel);
+        !note.empty())
+      log_info(note);
   KnownFingerprints fps = known_fingerprints(*ws, g);
   if (!o.playbook.empty()) {
     if (!o.targets.empty() || !o.only.empty()) {
