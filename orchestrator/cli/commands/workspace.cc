@@ -1,7 +1,9 @@
 #include "cli/commands/workspace.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
+#include <system_error>
 
 #include "load/project_loader.h"
 #include "model/hash.h"
@@ -66,7 +68,27 @@ std::optional<Workspace> open_workspace(const GlobalOptions& g, std::ostream& er
     return std::nullopt;
   }
   std::set<std::string> sensitive = sensitive_outputs(project);
-  return Workspace{std::move(project), std::move(*graph), std::move(sensitive)};
+  Workspace ws{std::move(project), std::move(*graph), std::move(sensitive)};
+  warn_other_state_dirs(ws, g);
+  return ws;
+}
+
+void warn_other_state_dirs(const Workspace& ws, const GlobalOptions& g) {
+  namespace fs = std::filesystem;
+  const Inventory& inv = ws.project.inventory;
+  std::error_code ec;
+  fs::path used = fs::weakly_canonical(workspace_state(ws, g).root, ec);
+  // The default beside the inventory, and ./.groundwork (the default of groundwork before 0.1,
+  // and what a --state-dir .groundwork given from another folder makes).
+  for (const fs::path& base :
+       {fs::path(inv.dir) / ".groundwork", fs::current_path(ec) / ".groundwork"}) {
+    fs::path other = fs::weakly_canonical(base / inv.name, ec);
+    if (ec || other == used || !fs::exists(other / "journal.jsonl", ec)) continue;
+    log_warning("a second state folder exists for inventory '" + inv.name + "': " + other.string() +
+                " (with a journal); this run uses " + used.string() +
+                ". Use one of them: pass --state-dir " + other.parent_path().string() +
+                " to use the other, or remove the one you do not need");
+  }
 }
 
 Fingerprints KnownFingerprints::view() const {

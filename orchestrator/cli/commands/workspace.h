@@ -20,6 +20,11 @@ struct Workspace {
   std::set<std::string> sensitive_outputs;  // sensitive_outputs(project)
 };
 
+/// Warns (once per verb, from open_workspace) when another state folder with a journal exists for
+/// the same inventory — beside the inventory or under the current directory — than the one this
+/// run uses: two journals for one cluster disagree about what is done.
+void warn_other_state_dirs(const Workspace& ws, const GlobalOptions& g);
+
 /// What read-only verbs know of fingerprints without running anything: the key, if a run made
 /// one, and the fingerprints of env and file secrets.
 struct KnownFingerprints {
