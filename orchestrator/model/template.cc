@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "model/project.h"
+#include "model/strings.h"
 
 namespace gw {
 
@@ -246,20 +247,12 @@ std::pair<int, int> offset_to_line_col(std::string_view text, size_t offset) {
 
 namespace gw {
 
-namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-}  // namespace
-
 std::optional<bool> evaluate_condition(std::string_view rendered, std::string* error) {
-  std::string_view s = trim(rendered);
+  std::string_view s = trim_space(rendered);
   for (std::string_view op : {"==", "!="}) {
     auto pos = s.find(op);
     if (pos == std::string_view::npos) continue;
-    bool same = trim(s.substr(0, pos)) == trim(s.substr(pos + 2));
+    bool same = trim_space(s.substr(0, pos)) == trim_space(s.substr(pos + 2));
     return op == "==" ? same : !same;
   }
   std::string l(s);

@@ -3,15 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "model/strings.h"
+
 namespace gw {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 /// Where the comparison operator is in the raw text, outside every `${…}`; npos when none.
 size_t find_operator(std::string_view raw, const std::vector<TemplatePart>& parts) {
@@ -52,18 +48,18 @@ Result<WhenState> evaluate_when(const Text& when, const RenderScope& scope) {
     auto right = render_template(raw.substr(op + 2), scope, &use);
     if (!right) return Error{right.error().message, when.loc};
     if (uses_unknown_output(use, scope)) return WhenState::AtRunTime;
-    bool same = trim(*left) == trim(*right);
+    bool same = trim_space(*left) == trim_space(*right);
     return (raw[op] == '=') == same ? WhenState::True : WhenState::False;
   }
   auto r = render_template(raw, scope, &use);
   if (!r) return Error{r.error().message, when.loc};
   if (uses_unknown_output(use, scope)) return WhenState::AtRunTime;
-  std::string l(trim(*r));
+  std::string l(trim_space(*r));
   for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (l == "true") return WhenState::True;
   if (l == "false" || l.empty()) return WhenState::False;
   return Error{"'when' must render to true, false or a comparison 'A == B' / 'A != B', not '" +
-                   std::string(trim(*r)) + "'",
+                   std::string(trim_space(*r)) + "'",
                when.loc};
 }
 

@@ -10,6 +10,7 @@
 
 #include "model/duration.h"
 #include "model/json_text.h"
+#include "report/xml_text.h"
 
 namespace gw {
 
@@ -146,35 +147,6 @@ std::string drill_report_markdown(const DrillReport& r) {
       << ms_text(t.rpo_ms) << " |\n";
   if (auto chart = svg_chart(r); !chart.empty()) s << "\n" << chart;
   return s.str();
-}
-
-std::string xml_escape(std::string_view in) {
-  std::string text = valid_utf8(in);
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') break;
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::string drill_report_junit(const DrillReport& r) {

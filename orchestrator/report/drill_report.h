@@ -71,9 +71,6 @@ std::string drill_report_junit(const DrillReport& r);
 /// _last_run_timestamp_seconds, labelled {inventory, playbook}. `now_s`: the run's end.
 std::string drill_metrics(const DrillReport& r, int64_t now_s);
 
-/// XML-escapes text (and drops characters XML 1.0 cannot hold).
-std::string xml_escape(std::string_view s);
-
 /// Writes `content` to `path` through `path.tmp-PID` + fsync + rename: readers see the old file
 /// or the new one, never half of one.
 Status write_file_atomic(const std::string& path, const std::string& content);

@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "report/xml_text.h"
+
 namespace gw {
 
 namespace {
@@ -175,37 +177,6 @@ void write_legend(std::ostream& out, const Layout& l) {
 }
 
 }  // namespace
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (u < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          out += "\uFFFD";
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 SvgSize svg_size(const SvgPicture& pic) {
   return lay_out(pic).size;

@@ -41,8 +41,4 @@ SvgSize svg_size(const SvgPicture& pic);
 /// Writes `pic` as a standalone SVG 1.1 document.
 void write_svg(std::ostream& out, const SvgPicture& pic);
 
-/// `s` with &, <, >, " and ' as XML entities and control characters (which XML 1.0 forbids)
-/// as U+FFFD.
-std::string xml_escape(const std::string& s);
-
 }  // namespace gw

@@ -4,18 +4,11 @@
 
 #include "model/json_text.h"
 #include "model/regex.h"
+#include "model/strings.h"
 
 namespace gw {
 
-namespace {
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  return std::string(s);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::string> capture_value(const Step& step, std::string_view out,
                                   const Redactor* redactor) {
@@ -29,7 +22,7 @@ Result<std::string> capture_value(const Step& step, std::string_view out,
                    "/ found no group 1 in the output"};
     value = std::move(*group);
   }
-  value = valid_utf8(trim(value));
+  value = valid_utf8(trim_space(value));
   if (redactor && step.visibility == Visibility::Normal) value = redactor->redact(value);
   return value;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/regex.h"
+#include "model/strings.h"
 #include "run/ssh_step.h"
 
 namespace gw {
@@ -21,12 +22,6 @@ int64_t get_int(const nlohmann::json& j, const char* a, const char* b, int64_t f
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
-}
-
-std::string first_line(const std::string& s) {
-  auto nl = s.find('\n');
-  std::string l = s.substr(0, nl);
-  return l.size() > 200 ? l.substr(0, 200) + "…" : l;
 }
 
 }  // namespace

@@ -8,6 +8,14 @@
 
 namespace gw {
 
+bool append_log_line(const std::string& path, const std::string& line) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  ssize_t n = ::write(fd, line.data(), line.size());
+  ::close(fd);
+  return n == static_cast<ssize_t>(line.size());
+}
+
 LogSink::LogSink(const std::string& path, const Redactor* r, Visibility v)
     : redactor_(r), visibility_(v) {
   if (path.empty()) return;

@@ -12,6 +12,10 @@
 
 namespace gw {
 
+/// Appends `line` (already redacted, with its newline) to the step log at `path`, creating it
+/// (0600); false when it could not be written whole.
+bool append_log_line(const std::string& path, const std::string& line);
+
 /// The step log: appends output line by line, redacted; owns the fd. Each stream has its own
 /// line buffer, so a secret written whole on one stream is never split by the other's output.
 class LogSink {

@@ -29,6 +29,7 @@
 #include "run/containment.h"
 #include "run/log_sink.h"
 #include "run/proc_table.h"
+#include "run/unique_fd.h"
 
 namespace gw {
 
@@ -75,21 +76,6 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
-/// An fd closed when the object goes.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  void reset() {
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-  int release() { return std::exchange(fd, -1); }
-};
-
 /// Sets every signal back to its default action. Ignored signals survive exec, so whatever
 /// groundwork's caller ignored (SIGPIPE from a shell `trap`, glibc-internal real-time signals from
 /// a CI harness) would otherwise reach the command. Uses the raw system call: glibc's sigaction
@@ -122,7 +108,7 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
     *error = program + ": pipe: " + std::strerror(errno);
     return -1;
   }
-  Fd report_read(report[0]), report_write(report[1]);
+  UniqueFd report_read(report[0]), report_write(report[1]);
   // What the child reports when it cannot exec: which step failed, and errno.
   enum class Failed : int { Redirect, Chdir, Exec };
   struct ChildError {
@@ -161,7 +147,7 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
   }
   report_write.reset();
   ChildError child{};
-  ssize_t n = ::read(report_read.fd, &child, sizeof child);
+  ssize_t n = ::read(report_read.get(), &child, sizeof child);
   if (n == static_cast<ssize_t>(sizeof child)) {  // exec failed: reap and report
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -246,24 +232,24 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
     res.error = std::string("pipe: ") + std::strerror(errno);
     return res;
   }
-  Fd in_child(in_fds[0]), in_parent(in_fds[1]);
+  UniqueFd in_child(in_fds[0]), in_parent(in_fds[1]);
   if (::pipe2(out_fds, O_CLOEXEC) != 0) {
     res.error = std::string("pipe: ") + std::strerror(errno);
     return res;
   }
-  Fd out_child(out_fds[1]), out_parent(out_fds[0]);
+  UniqueFd out_child(out_fds[1]), out_parent(out_fds[0]);
   if (::pipe2(err_fds, O_CLOEXEC) != 0) {
     res.error = std::string("pipe: ") + std::strerror(errno);
     return res;
   }
-  Fd err_child(err_fds[1]), err_parent(err_fds[0]);
+  UniqueFd err_child(err_fds[1]), err_parent(err_fds[0]);
   const std::string token = new_process_token();
   std::vector<std::string> env = child_environment(spec, withheld_, token);
   std::string cwd = spec.cwd.value_or(std::filesystem::current_path().string());
   std::string spawn_error;
   pid_t pgid = spawn_registered([&] {
-    return spawn_child(spec.program, spec.args, env, cwd, in_child.fd, out_child.fd, err_child.fd,
-                       &spawn_error);
+    return spawn_child(spec.program, spec.args, env, cwd, in_child.get(), out_child.get(),
+                       err_child.get(), &spawn_error);
   });
   if (pgid < 0) {
     res.outcome = Outcome::SpawnFailed;

@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "run/unique_fd.h"
+
 namespace gw {
 
 namespace fs = std::filesystem;
@@ -35,26 +37,6 @@ void init_libssh2() {
   std::call_once(once, [] { libssh2_init(0); });
 }
 
-/// An owned file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
-
 /// A non-blocking TCP connection to address:port, waiting at most until `deadline`.
 Result<int> tcp_connect(const Host& h, Clock::time_point deadline, const Interrupt& interrupt) {
   addrinfo hints{};
@@ -67,7 +49,8 @@ Result<int> tcp_connect(const Host& h, Clock::time_point deadline, const Interru
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owned(res, &freeaddrinfo);
   std::string why = "no address";
   for (addrinfo* a = res; a; a = a->ai_next) {
-    Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
+    UniqueFd fd(
+        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
     if (fd.get() < 0) {
       why = std::strerror(errno);
       continue;
@@ -488,7 +471,7 @@ Status SshSession::check_host_key(const SshOptions& opt) {
   if (auto parent = fs::path(file).parent_path(); !parent.empty())
     fs::create_directories(parent, ec);
   // Appended, not rewritten: lines libssh2 cannot parse (certificates, markers) stay as they are.
-  Fd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  UniqueFd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (f.get() < 0) return Error{"cannot write knownHosts " + file + ": " + std::strerror(errno)};
   std::string text(line.data(), out);
   if (text.empty() || text.back() != '\n') text += '\n';

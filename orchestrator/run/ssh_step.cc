@@ -6,8 +6,10 @@
 #include "load/file_reader.h"
 #include "model/names.h"
 #include "model/regex.h"
+#include "model/strings.h"
 #include "model/template.h"
 #include "run/capture.h"
+#include "run/log_sink.h"
 
 namespace gw {
 
@@ -16,21 +18,10 @@ constexpr size_t kMaxPushBytes = size_t{2} << 30;
 
 namespace {
 
+/// The ssh step's own lines in its log (what it transfers); the log's own failures are reported
+/// by the command runner's sink.
 void append_log(const std::string& path, const std::string& line) {
-  if (path.empty()) return;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  ssize_t n = ::write(fd, line.data(), line.size());
-  (void)n;
-  ::close(fd);
-}
-
-std::string first_line(const std::string& s) {
-  auto start = s.find_first_not_of("\n ");
-  if (start == std::string::npos) return "";
-  auto nl = s.find('\n', start);
-  std::string l = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-  return l.size() > 200 ? l.substr(0, 200) + "…" : l;
+  if (!path.empty()) (void)append_log_line(path, line);
 }
 
 std::vector<std::string> hosts_of(const RenderedBody& b) {

@@ -14,6 +14,7 @@
 #include "model/json_text.h"
 #include "model/regex.h"
 #include "run/capture.h"
+#include "run/log_sink.h"
 #include "run/rendered_files.h"
 #include "run/ssh_step.h"
 
@@ -39,15 +40,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-/// Appends a line to a step's log; false when it could not be written.
-bool append_log(const std::string& path, const std::string& line) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  ssize_t n = ::write(fd, line.data(), line.size());
-  ::close(fd);
-  return n == static_cast<ssize_t>(line.size());
-}
 
 /// What one attempt left behind beyond its status.
 struct Attempt {
@@ -112,7 +104,7 @@ StepResult attempt_gate(const RunContext& ctx, const std::string& unit, const st
     std::string line = "poll " + std::to_string(poll) + (o.passed ? " passed: " : ": ") +
                        ctx.redactor->redact(o.saw);
     ctx.listener->detail(unit, what, line);
-    if (!append_log(log, "--- " + now_rfc3339() + " " + line + "\n") && !log_warned) {
+    if (!append_log_line(log, "--- " + now_rfc3339() + " " + line + "\n") && !log_warned) {
       log_warned = true;
       ctx.listener->warning(unit + "/" + what + ": cannot write its log " + log + ": " +
                             std::strerror(errno));
@@ -259,8 +251,9 @@ Attempt StepRun::attempts() {
   Millis delay = step_.retry.delay;
   int n = 1;
   for (;; ++n) {
-    if (!append_log(log_, "--- " + now_rfc3339() + " " + id_ + " attempt " + std::to_string(n) +
-                              " of " + std::to_string(step_.retry.attempts) + "\n"))
+    if (!append_log_line(log_, "--- " + now_rfc3339() + " " + id_ + " attempt " +
+                                   std::to_string(n) + " of " +
+                                   std::to_string(step_.retry.attempts) + "\n"))
       ctx_.listener->warning(id_ + ": cannot write its log " + log_ + ": " + std::strerror(errno));
     if (step_.gate)
       a = Attempt(attempt_gate(ctx_, unit_, step_.name, *step_.gate, step_.timeout, scope_, log_));
@@ -412,7 +405,7 @@ StepResult probe_gate_once(const RunContext& ctx, const std::string& unit, const
   std::string saw = ctx.redactor->redact(o.saw);
   ctx.listener->detail(unit, "gate " + gate.name,
                        std::string("drift probe") + (o.passed ? " passed: " : ": ") + saw);
-  (void)append_log(
+  (void)append_log_line(
       log, "--- " + now_rfc3339() + " drift probe" + (o.passed ? " passed: " : ": ") + saw + "\n");
   if (ctx.interrupt->stopping()) return {StepStatus::Interrupted, "interrupted"};
   if (o.passed) return {StepStatus::Passed, saw};

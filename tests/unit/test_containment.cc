@@ -18,18 +18,16 @@
 #include "run/proc_table.h"
 #include "run/rendered_files.h"
 #include "run/stale.h"
+#include "run_fakes.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-gw::ProcessSpec shell(const std::string& script) {
-  gw::ProcessSpec spec;
-  spec.program = "/bin/sh";
-  spec.args = {"-c", script};
-  spec.timeout = gw::Millis(20000);
-  return spec;
+/// `/bin/sh -c script` with a 20 s timeout: room for the slower containment cases.
+gw::ProcessSpec shell_with_margin(const std::string& script) {
+  return gwtest::shell(script, gw::Millis(20000));
 }
 
 /// Alive and not a zombie.
@@ -207,7 +205,8 @@ TEST_CASE("runner: a child that leaves its group and session is stopped with the
   gw::ProcessRunner runner(gw::Millis(200));
   gw::Interrupt never;
   auto r = runner.run(
-      shell("setsid sleep 30 >/dev/null 2>&1 </dev/null & echo $!; setsid sleep 31 & exit 0"),
+      shell_with_margin(
+          "setsid sleep 30 >/dev/null 2>&1 </dev/null & echo $!; setsid sleep 31 & exit 0"),
       never);
   REQUIRE(r.ok());
   pid_t daemon = std::stoi(r.out);
@@ -223,7 +222,7 @@ TEST_CASE("runner: on_spawn sees the group; the token reaches the command, withh
   gw::ProcessRunner runner(gw::Millis(200));
   runner.withhold_env({"GW_UNIT_SECRET_SOURCE"});
   gw::Interrupt never;
-  auto spec = shell(
+  auto spec = shell_with_margin(
       "echo \"pgid=$(ps -o pgid= -p $$ | tr -d ' ') pid=$$ token=$GROUNDWORK_STEP "
       "secret=${GW_UNIT_SECRET_SOURCE:-none} plain=$GW_UNIT_PLAIN given=$GIVEN\"");
   spec.env = {{"GIVEN", "yes"}, {"GROUNDWORK_STEP", "forged"}};
@@ -252,7 +251,7 @@ TEST_CASE("runner: a command that never reads its stdin neither blocks nor kills
   auto old = ::signal(SIGPIPE, SIG_IGN);  // as main() does
   gw::ProcessRunner runner(gw::Millis(200));
   gw::Interrupt never;
-  auto spec = shell("exec 0<&-; sleep 0.2; echo done; exit 3");
+  auto spec = shell_with_margin("exec 0<&-; sleep 0.2; echo done; exit 3");
   spec.stdin_data = std::string(1 << 20, 'x');  // far more than a pipe holds
   auto r = runner.run(spec, never);
   ::signal(SIGPIPE, old);

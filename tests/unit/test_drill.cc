@@ -3,6 +3,7 @@
 
 #include "plan/playbook_plan.h"
 #include "report/drill_report.h"
+#include "report/xml_text.h"
 #include "run/journal.h"
 #include "run/playbook_runner.h"
 

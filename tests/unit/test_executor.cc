@@ -4,10 +4,13 @@
 
 #include "run/executor.h"
 #include "run/redactor.h"
+#include "run_fakes.h"
 #include "test_support.h"
 
+using gwtest::AnyTool;
 using gwtest::project_of;
 using gwtest::run_step;
+using Quiet = gwtest::QuietListener;
 
 namespace {
 
@@ -35,21 +38,6 @@ class FakeRunner : public gw::CommandRunner {
   std::vector<std::string> calls;
   std::map<std::string, int> failures;  // program -> how many times to fail
   std::map<std::string, std::string> outputs;
-};
-
-/// Every program "exists": the fake runner stands in for all of them.
-class AnyTool : public gw::ToolResolver {
- public:
-  using gw::ToolResolver::ToolResolver;
-  std::string resolve(const std::string& tool) const override { return tool; }
-};
-
-class Quiet : public gw::RunListener {
- public:
-  void step_started(const std::string&, const std::string&, const std::string&) override {}
-  void step_finished(const std::string&, const std::string&, gw::StepStatus,
-                     const std::string&) override {}
-  void warning(const std::string&) override {}
 };
 
 /// Every stage's single step runs argv [/bin/<stage>] so calls name their stage.

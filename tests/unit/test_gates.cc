@@ -25,7 +25,7 @@ class ScriptedRunner : public gw::CommandRunner {
   gw::ProcessResult next;
 };
 
-class AnyTool : public gw::ToolResolver {
+class FakePathTool : public gw::ToolResolver {
  public:
   using gw::ToolResolver::ToolResolver;
   std::string resolve(const std::string& tool) const override { return "/fake/" + tool; }
@@ -64,7 +64,7 @@ gw::ProcessResult exited(int code, std::string out, std::string tail = "") {
 struct Fixture {
   gw::Inventory inv;
   ScriptedRunner runner;
-  AnyTool tools{inv};
+  FakePathTool tools{inv};
   FakeNet net;
   gw::Interrupt interrupt;
   gw::GateProber prober{runner, inv, tools, nullptr, nullptr, &net};
@@ -184,7 +184,7 @@ TEST_CASE("poll_gate polls until a probe passes, and stops at its timeout") {
   };
   gw::Inventory inv;
   ScriptedRunner runner;
-  AnyTool tools{inv};
+  FakePathTool tools{inv};
   Countdown net;
   gw::GateProber prober(runner, inv, tools, nullptr, nullptr, &net);
   gw::Interrupt interrupt;

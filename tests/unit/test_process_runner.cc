@@ -5,23 +5,12 @@
 
 #include "run/command_runner.h"
 #include "run/interrupt.h"
-
-namespace {
-
-gw::ProcessSpec shell(const std::string& script, gw::Millis timeout = gw::Millis(10000)) {
-  gw::ProcessSpec spec;
-  spec.program = "/bin/sh";
-  spec.args = {"-c", script};
-  spec.timeout = timeout;
-  return spec;
-}
-
-}  // namespace
+#include "run_fakes.h"
 
 TEST_CASE("process runner: exit code and captured stdout", "[runner]") {
   gw::ProcessRunner runner(gw::Millis(200));
   gw::Interrupt never;
-  auto r = runner.run(shell("echo hello; exit 3"), never);
+  auto r = runner.run(gwtest::shell("echo hello; exit 3"), never);
   CHECK(r.outcome == gw::Outcome::Exited);
   CHECK(r.exit_code == 3);
   CHECK(r.out == "hello\n");
@@ -46,10 +35,10 @@ TEST_CASE("process runner: a command after finished ones still times out", "[run
   gw::Interrupt never;
   for (int round = 0; round < 15; ++round) {
     for (int quick = 0; quick < 3; ++quick) {
-      auto q = runner.run(shell("true"), never);
+      auto q = runner.run(gwtest::shell("true"), never);
       REQUIRE(q.ok());
     }
-    auto r = runner.run(shell("exec sleep 30", gw::Millis(50)), never);
+    auto r = runner.run(gwtest::shell("exec sleep 30", gw::Millis(50)), never);
     INFO("round " << round);
     REQUIRE(r.outcome == gw::Outcome::TimedOut);
     REQUIRE(r.duration < gw::Millis(10000));
@@ -63,7 +52,7 @@ TEST_CASE("process runner: an interrupt stops a running command", "[runner]") {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     interrupt.raise(gw::StopLevel::Terminate);
   });
-  auto r = runner.run(shell("trap '' TERM; sleep 30 & wait"), interrupt);
+  auto r = runner.run(gwtest::shell("trap '' TERM; sleep 30 & wait"), interrupt);
   raiser.join();
   CHECK(r.outcome == gw::Outcome::Interrupted);
   CHECK(r.duration < gw::Millis(10000));

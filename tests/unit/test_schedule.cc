@@ -11,8 +11,10 @@
 #include "run/executor.h"
 #include "run/journal.h"
 #include "run/redactor.h"
+#include "run_fakes.h"
 #include "test_support.h"
 
+using gwtest::AnyTool;
 using gwtest::project_of;
 using gwtest::run_step;
 
@@ -191,24 +193,14 @@ class TimedRunner : public gw::CommandRunner {
   std::vector<std::string> events;
 };
 
-class AnyTool : public gw::ToolResolver {
+class Quiet : public gwtest::QuietListener {
  public:
-  using gw::ToolResolver::ToolResolver;
-  std::string resolve(const std::string& tool) const override { return tool; }
-};
-
-class Quiet : public gw::RunListener {
- public:
-  void step_started(const std::string&, const std::string&, const std::string&) override {}
-  void step_finished(const std::string&, const std::string&, gw::StepStatus,
-                     const std::string&) override {}
-  void warning(const std::string&) override {}
   void estimate(gw::Millis left) override { estimates.push_back(left); }
   std::vector<gw::Millis> estimates;
 };
 
-struct Harness {
-  explicit Harness(gw::Project proj) : project(std::move(proj)) {
+struct ScheduleHarness {
+  explicit ScheduleHarness(gw::Project proj) : project(std::move(proj)) {
     std::vector<std::string> warnings;
     auto opened = gw::Journal::open((dir.path() / "journal.jsonl").string(), &warnings);
     REQUIRE(opened.ok());
@@ -257,7 +249,7 @@ struct Harness {
 }  // namespace
 
 TEST_CASE("long job: with measured durations the 3 s stage starts first at -j2 on the second run") {
-  Harness h(long_job_project());
+  ScheduleHarness h(long_job_project());
   gw::Plan first;
   auto r1 = h.run(2, first);
   REQUIRE_FALSE(r1.failed);
@@ -287,7 +279,7 @@ TEST_CASE("a tool limit holds that tool's steps back without blocking the others
   gw::Project p = project_of({"h1", "h2", "h3", "k"}, 0);
   for (auto& st : p.stages)
     st.steps.push_back(run_step("run", st.name == "k" ? "/bin/k" : "/bin/helmish"));
-  Harness h(std::move(p));
+  ScheduleHarness h(std::move(p));
   h.runner.real_ms["/bin/helmish"] = 40;
   gw::ToolLimits limits({{"/bin/helmish", 1}});
   gw::Plan plan;

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "report/svg_writer.h"
+#include "report/xml_text.h"
 
 namespace {
 
@@ -31,7 +32,7 @@ size_t count(const std::string& s, const std::string& what) {
 
 TEST_CASE("xml_escape escapes markup and drops control characters") {
   CHECK(gw::xml_escape("a<b>&\"c'") == "a&lt;b&gt;&amp;&quot;c&apos;");
-  CHECK(gw::xml_escape(std::string("x\x01y")) == "x\xEF\xBF\xBDy");
+  CHECK(gw::xml_escape(std::string("x\x01y")) == "xy");
   CHECK(gw::xml_escape("tab\tok") == "tab\tok");
 }
 

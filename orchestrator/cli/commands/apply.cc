@@ -31,11 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int fail(ExitCode code, const std::string& message) {
-  log_error(message);
-  return code;
-}
-
 /// --only: the needs of each named stage must be done (or skipped) already.
 std::optional<std::string> check_only(const Plan& full, const std::vector<std::string>& only) {
   for (const auto& name : only) {

@@ -32,11 +32,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int fail(ExitCode code, const std::string& message) {
-  log_error(message);
-  return code;
-}
-
 /// A private temporary folder (mode 0700), removed with everything in it when this goes.
 class TempDir {
  public:
@@ -100,10 +95,10 @@ HelmDiff helm_diff_mode(const ToolResolver& tools, CommandRunner& runner, const 
 }
 
 /// How one step compared.
-enum class Verdict { Same, Differs, Failed, NotCompared };
+enum class DiffVerdict { Same, Differs, Failed, NotCompared };
 
 struct StepDiff {
-  Verdict verdict = Verdict::Same;
+  DiffVerdict verdict = DiffVerdict::Same;
   std::string output;  // redacted diff text
   std::string note;    // why it failed or was not compared
 };
@@ -126,27 +121,27 @@ StepDiff run_pipeline(const RunContext& ctx, const Step& step, const DiffCommand
   std::optional<std::string> input;
   for (size_t i = 0; i < d.pipeline.size(); ++i) {
     auto spec = process_spec(ctx, step, d.pipeline[i], files, "");
-    if (!spec) return {Verdict::Failed, "", spec.error().message};
+    if (!spec) return {DiffVerdict::Failed, "", spec.error().message};
     if (input) spec->stdin_data = std::move(input);
     ProcessResult pr = ctx.runner->run(*spec, *ctx.interrupt);
-    if (pr.outcome == Outcome::Interrupted) return {Verdict::Failed, "", "interrupted"};
+    if (pr.outcome == Outcome::Interrupted) return {DiffVerdict::Failed, "", "interrupted"};
     bool last = i + 1 == d.pipeline.size();
     bool differs = last && pr.outcome == Outcome::Exited && pr.exit_code == d.differs_exit;
     if (!pr.ok() && !differs) {
       // kubectl diff refuses objects in a namespace that does not exist (the dry-run create
       // fails): what an apply would do there is create it all, which is a difference.
       if (auto ns = missing_namespace(pr.output_tail); ns && d.pipeline[i].tool == "kubectl")
-        return {Verdict::Differs,
+        return {DiffVerdict::Differs,
                 "namespace \"" + *ns + "\" does not exist yet: everything in it would be created\n",
                 ""};
       std::string tail = pr.output_tail;
       while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-      return {Verdict::Failed, "",
+      return {DiffVerdict::Failed, "",
               d.pipeline[i].tool + " " + pr.describe(step.timeout) +
                   (tail.empty() ? "" : ":\n" + tail)};
     }
     if (last) {
-      r.verdict = differs ? Verdict::Differs : Verdict::Same;
+      r.verdict = differs ? DiffVerdict::Differs : DiffVerdict::Same;
       r.output = ctx.redactor->redact(pr.out);
     }
     input = std::move(pr.out);
@@ -275,10 +270,10 @@ void compare_step(const RunContext& ctx, const RenderScope& scope, HelmDiff helm
   RenderedFiles files(tmp.path());
   StepDiff r = run_pipeline(ctx, *st.step, *d, files);
   std::cout << " (" << pipeline_words(*d) << "): ";
-  if (r.verdict == Verdict::Same) {
+  if (r.verdict == DiffVerdict::Same) {
     std::cout << "no differences\n";
     ++tally.same;
-  } else if (r.verdict == Verdict::Differs) {
+  } else if (r.verdict == DiffVerdict::Differs) {
     // What the cluster holds is outside text: shown, never obeyed (model/terminal_text.h).
     std::string shown = escape_terminal(r.output);
     std::cout << "differs\n" << shown;

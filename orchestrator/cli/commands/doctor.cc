@@ -42,7 +42,7 @@ const Minimum kMinimums[] = {
     {"helm", {3, 2, 0, "3.2.0"}, "helm steps pass --create-namespace, new in Helm 3.2.0"},
 };
 
-std::string first_line(const std::string& s) {
+std::string head_line(const std::string& s) {
   return s.substr(0, s.find('\n'));
 }
 
@@ -54,17 +54,17 @@ std::optional<ToolVersion> kubectl_version(const std::string& json, const char* 
   return git.is_string() ? find_version(git.get<std::string>()) : std::nullopt;
 }
 
-enum class Verdict { Ok, Warn, Fail };
+enum class CheckVerdict { Ok, Warn, Fail };
 
 /// Prints one check line per verdict and counts the failures.
 class Report {
  public:
-  void line(Verdict v, const std::string& what, const std::string& detail) {
+  void line(CheckVerdict v, const std::string& what, const std::string& detail) {
     static const char* const kTag[] = {"  ok    ", "  warn  ", "  FAIL  "};
     // `detail` quotes what tools printed: escaped and cut (model/terminal_text.h).
     std::cout << kTag[static_cast<int>(v)] << terminal_text(what)
               << (detail.empty() ? "" : ": " + terminal_text(detail)) << "\n";
-    if (v == Verdict::Fail) ++problems_;
+    if (v == CheckVerdict::Fail) ++problems_;
   }
   int problems() const { return problems_; }
 
@@ -82,12 +82,12 @@ std::optional<ToolVersion> check_tools(const Plan& plan, const ToolResolver& too
   for (const auto& t : collect_needs(plan).tools) {
     std::string path = tools.resolve(t);
     if (path.empty()) {
-      report.line(Verdict::Fail, t, "not found");
+      report.line(CheckVerdict::Fail, t, "not found");
       continue;
     }
     auto args = version_args(t);
     if (args.empty()) {
-      report.line(Verdict::Ok, t, path);
+      report.line(CheckVerdict::Ok, t, path);
       continue;
     }
     ProcessSpec spec;
@@ -97,16 +97,16 @@ std::optional<ToolVersion> check_tools(const Plan& plan, const ToolResolver& too
     spec.timeout = Millis(15000);
     ProcessResult r = runner.run(spec, never);
     if (!r.ok()) {
-      report.line(Verdict::Fail, t, path + "  (" + r.describe(spec.timeout) + ")");
+      report.line(CheckVerdict::Fail, t, path + "  (" + r.describe(spec.timeout) + ")");
       continue;
     }
     auto v = t == "kubectl" ? kubectl_version(r.out, "clientVersion") : find_version(r.out);
     if (t == "kubectl") kubectl = v;
-    std::string shown = path + "  " + (v ? v->text : first_line(r.out));
-    Verdict verdict = Verdict::Ok;
+    std::string shown = path + "  " + (v ? v->text : head_line(r.out));
+    CheckVerdict verdict = CheckVerdict::Ok;
     for (const auto& m : kMinimums) {
       if (t == m.tool && v && v->older_than(m.version)) {
-        verdict = Verdict::Fail;
+        verdict = CheckVerdict::Fail;
         shown += " is older than " + m.version.text + " (" + m.why + ")";
       }
     }
@@ -126,21 +126,21 @@ void check_cluster(const Plan& plan, const Inventory& inv, const ToolResolver& t
   Interrupt never;
   auto server = query_server_version(inv, tools, runner, never);
   if (!server) {
-    report.line(Verdict::Fail, what, server.error().message);
+    report.line(CheckVerdict::Fail, what, server.error().message);
     return;
   }
-  report.line(Verdict::Ok, what, "reachable, server " + server->text);
+  report.line(CheckVerdict::Ok, what, "reachable, server " + server->text);
   if (client && client->major == server->major && std::abs(client->minor - server->minor) > 1) {
-    report.line(Verdict::Warn, "kubectl " + client->text,
+    report.line(CheckVerdict::Warn, "kubectl " + client->text,
                 "more than one minor version from the server's " + server->text +
                     " (Kubernetes supports kubectl within one minor version of the API server)");
   }
   auto misfits = kube_version_misfits(plan, *server);
   for (const auto& m : misfits)
-    report.line(Verdict::Fail, "stage " + m.stage + " kubeVersion " + m.constraint,
+    report.line(CheckVerdict::Fail, "stage " + m.stage + " kubeVersion " + m.constraint,
                 "the API server runs " + server->text + " (" + m.loc.str() + ")");
   if (misfits.empty() && plan_checks_kube_version(plan))
-    report.line(Verdict::Ok, "kubeVersion", "every stage fits the server's " + server->text);
+    report.line(CheckVerdict::Ok, "kubeVersion", "every stage fits the server's " + server->text);
 }
 
 /// Every env and file secret the plan uses can be read (command secrets are not run here).
@@ -150,10 +150,10 @@ void check_secrets(const Plan& plan, const Inventory& inv, Report& report) {
   if (used == 0) return;
   std::cout << "secrets\n";
   for (const auto& u : bad)
-    report.line(Verdict::Fail, "secret " + u.name,
+    report.line(CheckVerdict::Fail, "secret " + u.name,
                 u.reason + " (used at " + u.first_use.str() + ")");
   if (bad.empty())
-    report.line(Verdict::Ok, "secrets",
+    report.line(CheckVerdict::Ok, "secrets",
                 std::to_string(used) + " used; every env and file secret can be read");
 }
 
@@ -172,7 +172,7 @@ void check_hosts(const Inventory& inv, const ToolResolver& tools, ProcessRunner&
     if (secrets)
       values = secrets->values;
     else
-      report.line(Verdict::Fail, "identity passphrases", secrets.error().message);
+      report.line(CheckVerdict::Fail, "identity passphrases", secrets.error().message);
   }
   SshOptions opt;
   opt.secrets = &values;
@@ -185,15 +185,15 @@ void check_hosts(const Inventory& inv, const ToolResolver& tools, ProcessRunner&
     auto s = SshSession::open(inv, name, opt, never, &reached);
     std::string why = s ? "" : s.error().message;
     bool reachable = s || reached > SshPhase::Handshake;
-    report.line(reachable ? Verdict::Ok : Verdict::Fail, name + " reachable",
+    report.line(reachable ? CheckVerdict::Ok : CheckVerdict::Fail, name + " reachable",
                 reachable ? target : why);
     if (!reachable) continue;
     bool key_ok = s || reached > SshPhase::HostKey;
-    report.line(key_ok ? Verdict::Ok : Verdict::Fail, name + " host key",
+    report.line(key_ok ? CheckVerdict::Ok : CheckVerdict::Fail, name + " host key",
                 key_ok ? "known and matching" : why);
     if (!key_ok) continue;
     report.line(
-        s ? Verdict::Ok : Verdict::Fail, name + " auth",
+        s ? CheckVerdict::Ok : CheckVerdict::Fail, name + " auth",
         s ? "as " + h.user + (h.identity.empty() ? " (ssh-agent)" : " with " + h.identity) : why);
   }
 }
@@ -217,7 +217,8 @@ int cmd_doctor(const GlobalOptions& g) {
     std::cout << "talos\n";
     for (const auto& e : inv.talos->endpoints) {
       Observation o = probe_tcp(e, 50000, Millis(3000));
-      report.line(o.passed ? Verdict::Ok : Verdict::Fail, "talos endpoint " + e + ":50000", o.saw);
+      report.line(o.passed ? CheckVerdict::Ok : CheckVerdict::Fail,
+                  "talos endpoint " + e + ":50000", o.saw);
     }
   }
   check_secrets(*plan, inv, report);

@@ -125,11 +125,6 @@ std::optional<PlaybookPlan> plan_playbook(const Workspace& ws, const PlaybookSet
 
 namespace {
 
-int fail(ExitCode code, const std::string& message) {
-  log_error(message);
-  return code;
-}
-
 /// The interrupt cleanup steps run under: only a second (killing) signal reaches it. RAII: the
 /// watcher thread stops with the object.
 class CleanupInterrupt {

@@ -1,5 +1,7 @@
 #pragma once
 /// Process exit codes (SPEC §2).
+#include <string>
+
 namespace gw {
 
 enum ExitCode : int {
@@ -10,5 +12,8 @@ enum ExitCode : int {
   kExitLocked = 4,     // another run holds the lock
   kExitInterrupted = 130,
 };
+
+/// Logs `message` as an error and returns `code`: `return fail(kExitInvalid, "…");` in a verb.
+int fail(ExitCode code, const std::string& message);
 
 }  // namespace gw

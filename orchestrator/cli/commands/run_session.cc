@@ -15,15 +15,6 @@ namespace gw {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-int fail(ExitCode code, const std::string& message) {
-  log_error(message);
-  return code;
-}
-
-}  // namespace
-
 int RunSession::check_kube_versions(const Plan& plan, const Inventory& inv, Console& notices,
                                     const Interrupt& stop) {
   if (!plan_checks_kube_version(plan)) return 0;
