@@ -37,7 +37,9 @@ FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 SAN_LOGS = $(CURDIR)/$(ASAN_DIR)/sanitizer-logs
 CCACHE_FLAG := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE))
-SAN_BUILD := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1  # -O1 -g: readable stacks, quicker build
+# -O1 -g: readable stacks, quicker build. File by file (no unity build): these builds also check that
+# each .cc compiles on its own includes, which the batches of the normal build would not notice.
+SAN_BUILD := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DGW_UNITY=OFF
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
