@@ -211,8 +211,8 @@ void Console::step_started(const std::string& unit, const std::string& step,
   std::lock_guard<std::mutex> lock(mu_);
   json("step_started", unit, step, "", what);
   if (format_ == LogFormat::Json || verbosity_ == Verbosity::Quiet) return;
+  running_.push_back({unit + "/" + step, terminal_text(what), Clock::now()});
   if (mode_ == ConsoleMode::Live) {
-    running_.push_back({unit + "/" + step, terminal_text(what), Clock::now()});
     block_on_ = true;
     dirty_ = true;
     return;
@@ -230,19 +230,18 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
   if (format_ == LogFormat::Json) return;
   std::string what = step.empty() ? unit : unit + "/" + step;
   std::optional<Millis> took;
-  if (mode_ == ConsoleMode::Live) {
-    for (auto it = running_.begin(); it != running_.end(); ++it)
-      if (it->id == what) {
-        took = std::chrono::duration_cast<Millis>(Clock::now() - it->since);
-        running_.erase(it);
-        break;
-      }
-    dirty_ = true;
-  }
+  for (auto it = running_.begin(); it != running_.end(); ++it)
+    if (it->id == what) {
+      took = std::chrono::duration_cast<Millis>(Clock::now() - it->since);
+      running_.erase(it);
+      break;
+    }
+  if (mode_ == ConsoleMode::Live) dirty_ = true;
   if (verbosity_ == Verbosity::Quiet && !failed) return;
-  // Live: every finished step scrolls up as one line; plain: failures, stages, and all with -v.
+  // Every step that ran ends with one line (live: it scrolls up), with how long it took; stages'
+  // own outcomes (skipped, blocked) and failures too.
   bool show = failed || verbosity_ >= Verbosity::Verbose || step.empty() ||
-              status == StepStatus::Interrupted || (mode_ == ConsoleMode::Live && took);
+              status == StepStatus::Interrupted || took;
   if (!show) return;
   if (failed || mode_ == ConsoleMode::Live)  // plain lines colour only a failure
     word = paint(word, failed ? "1;31" : status == StepStatus::Passed ? "32" : "2");
