@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
 #include "model/json_text.h"
+#include "model/names.h"
 #include "model/parallel.h"
 #include "model/terminal_text.h"
 #include "report/svg_writer.h"
@@ -43,6 +45,14 @@ SvgPicture plan_picture(const Plan& plan) {
 }
 
 namespace {
+
+/// A changed input for people: a file relative to the current folder (the JSON keeps it absolute).
+std::string shown_input(const std::string& input) {
+  if (!input.starts_with("file:")) return input;
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  return ec ? input : "file:" + display_path(input.substr(5), cwd);
+}
 
 struct Paint {
   Color color;
@@ -108,7 +118,7 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
         out << "\n";
         if (!st.decision.changed_by.empty()) {
           out << "        changed:";
-          for (const auto& c : st.decision.changed_by) out << " " << c;
+          for (const auto& c : st.decision.changed_by) out << " " << shown_input(c);
           out << "\n";
         }
         if (st.decision.action == StepAction::NeedsForce)

@@ -118,6 +118,17 @@ assert not bad, bad"
 check "the state folder is unchanged" test "$(cd st && find . -type f | sort | xargs sha256sum)" = "$state_before"
 check "no rendered file left behind" test -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'groundwork-diff-*' -user "$(id -u)" -newer inv.yaml 2>/dev/null)"
 
+# --- why changed: plan names the input that changed — the values file, the var in the spec.
+"$GW" -i inv.yaml --state-dir st plan --format json >why.json 2>/dev/null
+check "plan says the values file changed web/chart" python3 -c "
+import json
+st = [s for s in json.load(open('why.json'))['stages'] if s['name'] == 'web'][0]['steps']
+by = {x['name']: x.get('changedBy', []) for x in st}
+assert any(c.startswith('file:') and c.endswith('values/traefik.yaml') for c in by['chart']), by
+assert any(c.endswith('manifests/cm.tmpl.yaml') for c in by['config']), by"
+"$GW" -i inv.yaml --state-dir st plan --no-color >why.txt 2>/dev/null
+expect_in why.txt "changed: file:stages/values/traefik.yaml" "plan text names the changed file, relative to the current folder"
+
 # --- targets: STAGE/STEP alone; unknown ones are usage errors.
 run_gw -i inv.yaml --state-dir st diff web/config
 expect_rc 1 "diff of one step"
