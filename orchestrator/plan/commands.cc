@@ -272,17 +272,23 @@ Invocation run_command(const RenderedBody& b) {
   return inv;
 }
 
+/// `kubectl --kubeconfig … --context … [--namespace NS] diff`: the start of every diff command.
+void kubectl_diff_head(Invocation& inv, ArgvBuilder& a, const RenderedBody& b,
+                       const CommandContext& ctx) {
+  inv.tool = "kubectl";
+  a.add("kubectl");
+  kube_globals(a, ctx.project->inventory);
+  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
+  a.add("diff");
+}
+
 /// `kubectl diff [--server-side] -f FILE…` of a kubectl apply step (upstream:
 /// kubernetes/kubectl pkg/cmd/diff; exit 0 same, 1 differs, >1 error).
 Result<Invocation> kubectl_diff(const Step& step, const RenderedBody& b, const CommandContext& ctx,
                                 RenderUse* use) {
   Invocation inv;
-  inv.tool = "kubectl";
   ArgvBuilder a(inv);
-  a.add("kubectl");
-  kube_globals(a, ctx.project->inventory);
-  if (auto n = b.get("namespace"); !n.empty()) a.add("--namespace"), a.add(n);
-  a.add("diff");
+  kubectl_diff_head(inv, a, b, ctx);
   if (b.flag("serverSide")) a.add("--server-side");
   for (const auto& f : b.lists.at("apply")) {
     a.add("-f");
@@ -316,12 +322,8 @@ Result<DiffCommand> helm_diff(const Step& step, const RenderedBody& b, const Com
   }
   d.pipeline.push_back(std::move(helm));
   Invocation kubectl;
-  kubectl.tool = "kubectl";
   ArgvBuilder k(kubectl);
-  k.add("kubectl");
-  kube_globals(k, ctx.project->inventory);
-  if (auto n = b.get("namespace"); !n.empty()) k.add("--namespace"), k.add(n);
-  k.add("diff");
+  kubectl_diff_head(kubectl, k, b, ctx);
   k.add("-f");
   k.add("-");
   d.pipeline.push_back(std::move(kubectl));

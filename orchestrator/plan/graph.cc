@@ -103,30 +103,31 @@ std::optional<StageGraph> StageGraph::build(const std::vector<Stage>& stages, Di
   return sg;
 }
 
-std::vector<bool> StageGraph::closure(const std::vector<size_t>& roots) const {
-  std::vector<bool> in(size(), false);
+namespace {
+
+/// The vertices reachable from `roots` along `edges` (roots included).
+std::vector<bool> reachable(const std::vector<std::vector<size_t>>& edges,
+                            const std::vector<size_t>& roots) {
+  std::vector<bool> in(edges.size(), false);
   std::vector<size_t> todo(roots.begin(), roots.end());
   while (!todo.empty()) {
     size_t v = todo.back();
     todo.pop_back();
     if (in[v]) continue;
     in[v] = true;
-    for (size_t w : needs_[v]) todo.push_back(w);
+    for (size_t w : edges[v]) todo.push_back(w);
   }
   return in;
 }
 
+}  // namespace
+
+std::vector<bool> StageGraph::closure(const std::vector<size_t>& roots) const {
+  return reachable(needs_, roots);
+}
+
 std::vector<bool> StageGraph::dependents_closure(const std::vector<size_t>& roots) const {
-  std::vector<bool> in(size(), false);
-  std::vector<size_t> todo(roots.begin(), roots.end());
-  while (!todo.empty()) {
-    size_t v = todo.back();
-    todo.pop_back();
-    if (in[v]) continue;
-    in[v] = true;
-    for (size_t w : dependents_[v]) todo.push_back(w);
-  }
-  return in;
+  return reachable(dependents_, roots);
 }
 
 }  // namespace gw
