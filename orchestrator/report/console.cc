@@ -224,8 +224,10 @@ void Console::step_finished(const std::string& unit, const std::string& step, St
                             const std::string& note) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!step.empty()) ++finished_;
-  bool failed = status == StepStatus::Failed;
-  std::string word = failed ? "FAILED" : to_string(status);  // a failure stands out
+  bool failed = status == StepStatus::Failed || status == StepStatus::Drifted;
+  std::string word = status == StepStatus::Failed    ? "FAILED"  // a failure stands out
+                     : status == StepStatus::Drifted ? "DRIFTED"
+                                                     : to_string(status);
   json("step_finished", unit, step, word, note);
   if (format_ == LogFormat::Json) return;
   std::string what = step.empty() ? unit : unit + "/" + step;

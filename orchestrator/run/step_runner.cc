@@ -32,6 +32,8 @@ const char* to_string(StepStatus s) {
       return "failed";
     case StepStatus::Interrupted:
       return "interrupted";
+    case StepStatus::Drifted:
+      return "drifted";
   }
   return "unknown";
 }
@@ -438,7 +440,8 @@ StepResult run_gate(const RunContext& ctx, const std::string& unit, const Gate& 
   }
   r.duration = std::chrono::duration_cast<Millis>(Clock::now() - started);
   r.log = log;
-  ctx.listener->step_finished(unit, "gate " + gate.name, r.status,
+  bool drift = wait == GateWait::ProbeOnce && r.status == StepStatus::Failed;
+  ctx.listener->step_finished(unit, "gate " + gate.name, drift ? StepStatus::Drifted : r.status,
                               r.status == StepStatus::Passed ? "" : r.message);
   return r;
 }

@@ -25,8 +25,10 @@ namespace gw {
 class RemoteRunner;
 
 /// How a step ended.
-enum class StepStatus { Passed, AlreadyDone, Skipped, Failed, Interrupted };
-/// "passed", "done", "skipped", "failed", "interrupted" (reports, the console).
+/// Drifted: a gate's one probe under --verify failed — what the console and the JSON log say of
+/// that gate (the stage's outcome is drifted); step results themselves say Failed.
+enum class StepStatus { Passed, AlreadyDone, Skipped, Failed, Interrupted, Drifted };
+/// "passed", "done", "skipped", "failed", "interrupted", "drifted" (reports, the console).
 const char* to_string(StepStatus s);
 
 /// Receives progress; implemented by the console (report/console.h) and by tests. Called from

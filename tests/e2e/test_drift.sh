@@ -81,6 +81,8 @@ T1=$(date +%s)
 expect_rc 1 "apply --verify reports the drift"
 check "apply --verify took under 30s (the gate's timeout is 5m): $((T1 - T0))s" test $((T1 - T0)) -lt 30
 expect_in "$WORK/err" "DRIFTED traefik/gate deployment" "the drifted stage and gate are named"
+expect_in "$WORK/err" "traefik/gate deployment DRIFTED" "the probe's progress line says DRIFTED"
+expect_not_in "$WORK/err" "traefik/gate deployment FAILED" "the probe's progress line does not say FAILED"
 expect_in "$WORK/err" "does not exist" "a missing Deployment is drift, not 'not yet'"
 expect_in "$WORK/err" "apply --repair" "the message names the flag that repairs"
 check "traefik drifted in the summary" grep -qE '^traefik +drifted' "$WORK/err"
