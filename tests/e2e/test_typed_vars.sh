@@ -29,7 +29,9 @@ bad() {
     check "$verb with a bad $var wrote nothing" test ! -e .groundwork
   done
 }
-bad rancher_replicas one "is not an int (declared by stage rancher, $ROOT/stages/60-rancher.yaml:"
+bad rancher_replicas one "is not an int (declared by stage rancher, "
+# The stage's file as messages name files: relative when the checkout is near the current folder.
+expect_in "$WORK/err" "stages/60-rancher.yaml:" "the declaring stage's file is named"
 bad metallb_ignore_exclude_lb nope "is not a bool (true or false) (declared by stage metallb"
 bad adguard_ip 192.168.1.10 "is not inside 'metallb_range' (192.168.1.240-192.168.1.250"
 bad metallb_range 192.168.1.250-192.168.1.240 "is not an IP range: its start is after its end"
