@@ -48,4 +48,10 @@ expect_in "$WORK/err" "a second state folder exists for inventory 'site': $WORK/
   "default run warns about ./.groundwork"
 expect_in "$WORK/err" "this run uses $WORK/site/.groundwork/site" "the warning names the folder in use"
 expect_in "$WORK/out" "0 to run" "the default one is still the one used"
+
+# From the inventory's own folder, with --state-dir elsewhere: the default is named once.
+cd "$WORK/site"
+run_gw -i inv.yaml --state-dir "$WORK/elsewhere/.groundwork" plan
+check "one warning when the default and ./.groundwork are one folder" \
+  test "$(grep -c 'a second state folder exists' "$WORK/err")" -eq 1
 finish

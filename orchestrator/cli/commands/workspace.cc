@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
+#include <set>
 #include <system_error>
 
 #include "load/project_loader.h"
@@ -80,10 +81,13 @@ void warn_other_state_dirs(const Workspace& ws, const GlobalOptions& g) {
   fs::path used = fs::weakly_canonical(workspace_state(ws, g).root, ec);
   // The default beside the inventory, and ./.groundwork (the default of groundwork before 0.1,
   // and what a --state-dir .groundwork given from another folder makes).
+  // A set: run from the inventory's folder, both are one folder and warn once.
+  std::set<fs::path> others;
   for (const fs::path& base :
-       {fs::path(inv.dir) / ".groundwork", fs::current_path(ec) / ".groundwork"}) {
-    fs::path other = fs::weakly_canonical(base / inv.name, ec);
-    if (ec || other == used || !fs::exists(other / "journal.jsonl", ec)) continue;
+       {fs::path(inv.dir) / ".groundwork", fs::current_path(ec) / ".groundwork"})
+    if (auto other = fs::weakly_canonical(base / inv.name, ec); !ec) others.insert(other);
+  for (const fs::path& other : others) {
+    if (other == used || !fs::exists(other / "journal.jsonl", ec)) continue;
     log_warning("a second state folder exists for inventory '" + inv.name + "': " + other.string() +
                 " (with a journal); this run uses " + used.string() +
                 ". Use one of them: pass --state-dir " + other.parent_path().string() +
