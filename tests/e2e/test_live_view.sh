@@ -136,7 +136,7 @@ expect_in fails.txt "quick skipped: blocked: needs first" "what it blocks is one
 expect_in fails.txt "Error: sim-boom" "the summary shows its last output"
 check "no block left after a failure" bash -c "! grep -q ' running$' $WORK/fails.txt"
 
-# --- Plain lines: TERM=dumb, then CI=true; one line per start, no escape sequence.
+# --- Plain lines: TERM=dumb, then CI=true; one line per start and per end, no escape sequence.
 for mode in TERM=dumb CI=true; do
   name=plain-${mode%%=*}
   in_terminal "$name" "$mode"
@@ -145,6 +145,7 @@ for mode in TERM=dumb CI=true; do
   expect_in "$name.txt" "RUN-ENDED rc=0" "$mode: the run passed"
   expect_in "$name.txt" "slow/apply  kubectl --kubeconfig" "$mode: a start line"
   check "$mode: one line per start" test "$(grep -c 'slow/apply  kubectl' "$name.txt")" -eq 1
+  check "$mode: one line per end, with its duration" grep -qE 'slow/apply passed [0-9.]+s' "$name.txt"
   expect_not_in "$name.txt" " running" "$mode: no live block"
   check "$mode: no escape sequence in the output" bash -c "! grep -q \$'\\e' $WORK/$name.raw"
   check "$mode: the raw output was recorded" grep -q "ok after" "$name.raw"
