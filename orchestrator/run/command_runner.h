@@ -77,7 +77,10 @@ class CommandRunner {
 /// outside its process group (run/containment.h).
 class ProcessRunner : public CommandRunner {
  public:
-  explicit ProcessRunner(Millis grace = Millis(5000)) : grace_(grace) {}
+  /// Notes which signals have a disposition other than the default right now (ignored ones
+  /// survive exec): each command gets exactly those set back to the default. groundwork sets its
+  /// dispositions in main() and takes signals with sigwait (run/interrupt.h), never a handler.
+  explicit ProcessRunner(Millis grace = Millis(5000));
   ProcessResult run(const ProcessSpec& spec, const Interrupt& interrupt) override;
   /// Environment variables groundwork has but never passes on to a command (the sources of
   /// secrets: a command gets a secret only where a step puts it, through ProcessSpec::env). Set
@@ -87,6 +90,7 @@ class ProcessRunner : public CommandRunner {
  private:
   Millis grace_;
   std::set<std::string> withheld_;
+  std::vector<int> reset_signals_;  // not at their default action when the runner was made
 };
 
 /// Finds a program: a path containing '/' as is, else each folder of $PATH. Empty if not found.

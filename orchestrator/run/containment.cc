@@ -118,6 +118,10 @@ void reap_orphans() {
 
 bool descendants_may_remain() {
   if (!g_subreaper.load()) return true;
+  // No child at all (live or exited, registered or not): nothing to scan. One system call, where
+  // the scan reads a children file per thread; the common case when commands run one at a time.
+  siginfo_t info{};
+  if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 && errno == ECHILD) return false;
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mu);
   bool live = false;

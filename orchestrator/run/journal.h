@@ -21,7 +21,8 @@
 namespace gw {
 
 inline constexpr int kJournalVersion = 1;
-/// How long the background flusher lets deferred records gather before its fdatasync.
+/// How long the background flusher lets deferred records gather before its fdatasync (a record
+/// is on disk within two such pauses).
 inline constexpr std::chrono::milliseconds kFlushDelay{5};
 
 /// Drill results remembered for `status` and trends.
@@ -96,6 +97,13 @@ class Journal {
   [[nodiscard]] Status sync();
   /// Rewrites the journal to its last-wins state via a temp file and rename.
   Status compact();
+  /// The background flusher's pause (kFlushDelay); set before the first deferred append.
+  void set_flush_delay(std::chrono::milliseconds d) { flush_delay_ = d; }
+  /// How many fdatasyncs the background flusher made (for tests and benchmarks).
+  uint64_t background_syncs() {
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    return background_syncs_;
+  }
 
  private:
   Journal(std::string path, int fd, JournalState state)
@@ -112,6 +120,10 @@ class Journal {
   std::condition_variable synced_cv_;  // sync() waits here for a flush under way
   bool dirty_ = false;                 // deferred records not covered by an fdatasync yet
   bool flushing_ = false;              // the flusher's fdatasync is under way
+  bool flusher_idle_ = false;          // the flusher waits for a deferred record (not in a pause)
+  uint64_t syncs_ = 0;                 // sync() calls that found deferred records to cover
+  uint64_t background_syncs_ = 0;      // the flusher's fdatasyncs
+  std::chrono::milliseconds flush_delay_ = kFlushDelay;
   bool stopping_ = false;
   off_t size_ = 0;           // the file's length after the last whole record
   std::string flush_error_;  // why a background fdatasync failed (guarded by flush_mu_)

@@ -76,17 +76,33 @@ std::string find_program(const std::string& name) {
 
 namespace {
 
-/// Sets every signal back to its default action. Ignored signals survive exec, so whatever
-/// groundwork's caller ignored (SIGPIPE from a shell `trap`, glibc-internal real-time signals from
-/// a CI harness) would otherwise reach the command. Uses the raw system call: glibc's sigaction
-/// refuses its own internal signals, and the zeroed kernel struct is SIG_DFL on every layout.
-void reset_signal_dispositions() {
-  constexpr unsigned long kDefaultAction[4] = {};  // handler SIG_DFL, no flags, empty mask
-  constexpr int kKernelSigsetBytes = 8;
+/// The kernel's struct sigaction, enough of it to read the handler; zeroed it is SIG_DFL with no
+/// flags and an empty mask on every layout. The raw system call is used because glibc's
+/// sigaction refuses its own internal signals, which a caller (a CI harness) may have ignored.
+struct KernelSigaction {
+  unsigned long words[4] = {};
+};
+constexpr int kKernelSigsetBytes = 8;
+
+/// The signals whose action is not the default now: ignored ones survive exec, so whatever
+/// groundwork's caller ignored (SIGPIPE from a shell `trap`, real-time signals) would otherwise
+/// reach the command. An unreadable one counts as not default.
+std::vector<int> signals_not_at_default() {
+  std::vector<int> out;
   for (int sig = 1; sig < 65; ++sig) {
     if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::syscall(SYS_rt_sigaction, sig, kDefaultAction, nullptr, kKernelSigsetBytes);
+    KernelSigaction act;
+    if (::syscall(SYS_rt_sigaction, sig, nullptr, &act, kKernelSigsetBytes) != 0 ||
+        act.words[0] != 0)
+      out.push_back(sig);
   }
+  return out;
+}
+
+/// Sets the given signals back to their default action (in the vfork child: system calls only).
+void reset_signal_dispositions(const std::vector<int>& sigs) {
+  static constexpr KernelSigaction kDefault{};
+  for (int sig : sigs) ::syscall(SYS_rt_sigaction, sig, &kDefault, nullptr, kKernelSigsetBytes);
 }
 
 /// Starts a command with vfork + execve: no shell, its own process group, a clean signal mask,
@@ -96,7 +112,8 @@ void reset_signal_dispositions() {
 /// *error, a whole message naming what failed (the program, or the folder it was to run in).
 pid_t spawn_child(const std::string& program, const std::vector<std::string>& args,
                   const std::vector<std::string>& env, const std::string& cwd, int in_fd,
-                  int out_fd, int err_fd, std::string* error) {
+                  int out_fd, int err_fd, const std::vector<int>& reset_signals,
+                  std::string* error) {
   std::vector<char*> argv, envp;
   argv.push_back(const_cast<char*>(program.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -121,7 +138,7 @@ pid_t spawn_child(const std::string& program, const std::vector<std::string>& ar
   if (pid == 0) {
     ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    reset_signal_dispositions();
+    reset_signal_dispositions(reset_signals);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ChildError e{Failed::Redirect, 0};
     int& err = e.err;
@@ -213,6 +230,8 @@ void read_loop(asio::readable_pipe& pipe, std::array<char, 16384>& buf, LogSink&
 
 }  // namespace
 
+ProcessRunner::ProcessRunner(Millis grace) : grace_(grace), reset_signals_(signals_not_at_default()) {}
+
 ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& interrupt) {
   ProcessResult res;
   auto start = Clock::now();
@@ -245,11 +264,11 @@ ProcessResult ProcessRunner::run(const ProcessSpec& spec, const Interrupt& inter
   UniqueFd err_child(err_fds[1]), err_parent(err_fds[0]);
   const std::string token = new_process_token();
   std::vector<std::string> env = child_environment(spec, withheld_, token);
-  std::string cwd = spec.cwd.value_or(std::filesystem::current_path().string());
+  std::string cwd = spec.cwd ? *spec.cwd : std::filesystem::current_path().string();
   std::string spawn_error;
   pid_t pgid = spawn_registered([&] {
     return spawn_child(spec.program, spec.args, env, cwd, in_child.get(), out_child.get(),
-                       err_child.get(), &spawn_error);
+                       err_child.get(), reset_signals_, &spawn_error);
   });
   if (pgid < 0) {
     res.outcome = Outcome::SpawnFailed;

@@ -1,6 +1,8 @@
 // The journal reader and writer: torn tails, readers during a run.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "run/journal.h"
 #include "run/lock.h"
@@ -96,4 +98,29 @@ TEST_CASE("a restore is unfinished from its start record to a passed end; a fres
   CHECK(gw::last_restore(j->state(), "pb") == gw::LastRestore::Unfinished);
   CHECK(j->state().checkpoints.steps.count("pb:steps/s") == 0);  // the new restore's slate
   CHECK(j->state().checkpoints.steps.count("other/s") == 1);     // nothing else is touched
+}
+
+TEST_CASE("the flusher gives a record written after a sync() a pause of its own") {
+  using namespace std::chrono_literals;
+  gwtest::TempDir dir;
+  std::vector<std::string> warnings;
+  auto j = gw::Journal::open((dir.path() / "journal.jsonl").string(), &warnings);
+  REQUIRE(j.ok());
+  j->set_flush_delay(1000ms);
+  auto record = [](const char* stage) {
+    return nlohmann::json{{"t", "step_start"}, {"stage", stage}, {"step", "s"}};
+  };
+  // As in a chain of short stages: a start record, the executor's sync() at the stage's end,
+  // the next stage's start record — all within the flusher's first pause (which the first record
+  // starts: the flusher is given a moment to begin it).
+  REQUIRE(j->append(record("a"), gw::Journal::Durability::Deferred).ok());
+  std::this_thread::sleep_for(100ms);
+  REQUIRE(j->sync().ok());
+  REQUIRE(j->append(record("b"), gw::Journal::Durability::Deferred).ok());
+  // At the end of that pause a sync() had run: "b" gets a new pause instead of an fdatasync now.
+  std::this_thread::sleep_for(1500ms);
+  CHECK(j->background_syncs() == 0);
+  // ... and is flushed at its end, with no sync() to cover it.
+  for (int i = 0; i < 150 && j->background_syncs() == 0; ++i) std::this_thread::sleep_for(20ms);
+  CHECK(j->background_syncs() == 1);
 }
