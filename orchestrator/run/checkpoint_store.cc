@@ -28,12 +28,19 @@ void CheckpointStore::complete_key(StepPreview& p, const RenderScope& scope,
 }
 
 Status CheckpointStore::append(nlohmann::json record, Journal::Durability durability) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (broken_) return Error{*broken_};
-  record["run"] = run_id_;
-  auto s = journal_.append(std::move(record), durability);
-  if (!s) broken_ = s.error().message;
-  return s;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken_) return Error{*broken_};
+    record["run"] = run_id_;
+    // Written under the lock; a record that must be on disk is synced after it, so that other
+    // threads append meanwhile (and may share the fdatasync).
+    auto s = journal_.append(std::move(record), Journal::Durability::Deferred);
+    if (!s) {
+      broken_ = s.error().message;
+      return s;
+    }
+  }
+  return durability == Journal::Durability::Sync ? sync() : Status{Ok{}};
 }
 
 nlohmann::json CheckpointStore::step_record(const char* type, const std::string& unit,
@@ -84,10 +91,12 @@ Status CheckpointStore::drill_finished(const DrillRecord& record) {
 }
 
 Status CheckpointStore::sync() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (broken_) return Error{*broken_};
-  auto s = journal_.sync();
-  if (!s) broken_ = s.error().message;
+  if (auto b = broken()) return Error{*b};
+  auto s = journal_.sync();  // without the lock: appends go on during the fdatasync
+  if (!s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    broken_ = s.error().message;
+  }
   return s;
 }
 

@@ -328,6 +328,16 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
     }
   };
 
+  // Whether a stage that i's end makes ready goes before every stage ready now (mu held): then
+  // i's job slot waits for it.
+  auto unblocks_first = [&](size_t i) {
+    for (size_t d : plan.stages[i].dependent_index)
+      if (waiting_on[d] == 1 && report.stages[d].outcome != StageOutcome::Blocked &&
+          (ready.empty() || by_priority(ready.front(), d)))
+        return true;
+    return false;
+  };
+
   // A step waiting for its tool (run/tool_limits.h) lends its stage's job slot meanwhile.
   struct SlotLender : ToolLimits::Lender {
     std::unique_lock<std::mutex> lock() { return std::unique_lock<std::mutex>(*mu); }
@@ -368,13 +378,22 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
       ++busy;
       l.unlock();
       StageReport rep = run_stage(plan.stages[i], ctx, opts);
-      // Durability: a stage's records are on disk before a stage that needs it starts.
+      // Durability: a stage's records are on disk before a stage that needs it starts. Its job
+      // slot may be given out before that, to a stage that was ready already (started on another
+      // worker during the fdatasync) — unless a dependent it makes ready goes first.
       bool synced = true;
-      if (satisfied(rep.outcome) && !plan.stages[i].dependent_index.empty())
+      if (satisfied(rep.outcome) && !plan.stages[i].dependent_index.empty()) {
+        l.lock();
+        --running;
+        if (!unblocks_first(i) && (dispatch() > 0 || returning > 0)) cv.notify_all();
+        l.unlock();
         synced = static_cast<bool>(ctx.store->sync());
-      l.lock();
+        l.lock();
+      } else {
+        l.lock();
+        --running;
+      }
       report.stages[i] = std::move(rep);
-      --running;
       --in_flight;
       --busy;
       settle(i, synced);

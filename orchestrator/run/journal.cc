@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -301,32 +302,43 @@ Journal::Journal(Journal&& o) noexcept
   o.fd_ = -1;
 }
 
+void Journal::flush_locked(std::unique_lock<std::mutex>& lock) {
+  const uint64_t covers = written_;  // every record written before the fdatasync starts
+  flushing_ = true;
+  lock.unlock();
+  int rc = ::fdatasync(fd_);
+  int err = errno;
+  lock.lock();
+  flushing_ = false;
+  if (rc == 0)
+    durable_ = std::max(durable_, covers);
+  else if (flush_error_.empty())
+    flush_error_ = path_ + ": fdatasync failed: " + std::strerror(err);
+  synced_cv_.notify_all();
+}
+
 void Journal::flush_loop() {
   std::unique_lock<std::mutex> lock(flush_mu_);
   for (;;) {
     flusher_idle_ = true;
-    flush_cv_.wait(lock, [&] { return dirty_ || stopping_; });
+    flush_cv_.wait(lock, [&] { return written_ > durable_ || stopping_; });
     flusher_idle_ = false;
-    if (!dirty_ && stopping_) return;
+    if (written_ <= durable_ && stopping_) return;
     // A short pause first: the records of the next moments ride on the same fdatasync. When a
     // sync() ran meanwhile (the executor's, before a dependent starts), it covered what was
     // pending; what was written after it gets a pause of its own. So a deferred record is on
     // disk within two pauses, and a run whose stages end every few milliseconds pays no
     // fdatasync here on top of the executor's.
-    const uint64_t seen = syncs_;
+    const uint64_t durable_then = durable_;
     if (!stopping_) flush_cv_.wait_for(lock, flush_delay_, [&] { return stopping_; });
-    if (!dirty_ || (syncs_ != seen && !stopping_)) continue;
-    dirty_ = false;
-    flushing_ = true;
-    lock.unlock();
-    int rc = ::fdatasync(fd_);  // covers every record written before it
-    int err = errno;
-    lock.lock();
-    flushing_ = false;
+    if (flushing_) {
+      synced_cv_.wait(lock, [&] { return !flushing_; });
+      continue;
+    }
+    if (written_ <= durable_ || (durable_ != durable_then && !stopping_)) continue;
+    flush_locked(lock);
     ++background_syncs_;
-    synced_cv_.notify_all();  // a sync() waiting for this one
-    if (rc != 0 && flush_error_.empty())
-      flush_error_ = path_ + ": fdatasync failed: " + std::strerror(err);
+    if (!flush_error_.empty()) return;  // the next append reports it
   }
 }
 
@@ -355,14 +367,16 @@ Status Journal::append(nlohmann::json record, Durability durability) {
       broken_ = path_ + ": " + w.error().message + ", and the torn record could not be cut off";
     return Error{path_ + ": " + w.error().message};
   }
-  if (durability == Durability::Sync) {
-    if (::fdatasync(fd_) != 0)
-      return Error{broken_ = path_ + ": fdatasync failed: " + std::strerror(errno)};
-  } else {
-    if (!flusher_) flusher_ = std::make_unique<std::thread>([this] { flush_loop(); });
+  {
     std::lock_guard<std::mutex> lock(flush_mu_);
-    dirty_ = true;
-    if (flusher_idle_) flush_cv_.notify_one();  // otherwise it looks at dirty_ when it wakes
+    ++written_;
+    if (durability == Durability::Deferred && flusher_idle_)
+      flush_cv_.notify_one();  // otherwise the flusher looks at written_ when it wakes
+  }
+  if (durability == Durability::Sync) {
+    if (auto s = sync(); !s) return Error{broken_ = s.error().message};
+  } else if (!flusher_) {
+    flusher_ = std::make_unique<std::thread>([this] { flush_loop(); });
   }
   size_ += static_cast<off_t>(line.size());
   apply_record(record, state_);
@@ -370,21 +384,16 @@ Status Journal::append(nlohmann::json record, Durability durability) {
 }
 
 Status Journal::sync() {
-  if (!broken_.empty()) return Error{broken_};
-  {
-    std::unique_lock<std::mutex> lock(flush_mu_);
-    // A background fdatasync under way covers the records it found; what came after it set
-    // dirty_ again. Nothing deferred since: every record is on disk already (a sync between
-    // stages that wrote nothing costs no fdatasync).
-    synced_cv_.wait(lock, [&] { return !flushing_; });
-    if (!flush_error_.empty()) return Error{broken_ = flush_error_};
-    if (!dirty_) return Ok{};
-    dirty_ = false;  // the fdatasync below covers every record written so far
-    ++syncs_;
+  std::unique_lock<std::mutex> lock(flush_mu_);
+  const uint64_t target = written_;
+  for (;;) {
+    if (!flush_error_.empty()) return Error{flush_error_};
+    if (durable_ >= target || fd_ < 0) return Ok{};  // nothing written since: no fdatasync
+    if (flushing_)  // it may cover these records; if it started before them, flush again after
+      synced_cv_.wait(lock, [&] { return !flushing_; });
+    else
+      flush_locked(lock);
   }
-  if (fd_ >= 0 && ::fdatasync(fd_) != 0)
-    return Error{broken_ = path_ + ": fdatasync failed: " + std::strerror(errno)};
-  return Ok{};
 }
 
 Status Journal::compact() {
@@ -457,6 +466,10 @@ Status Journal::compact() {
   ::close(fd_);
   fd_ = nfd;
   size_ = ::lseek(fd_, 0, SEEK_END);
+  {
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    durable_ = written_;  // all of it is in the file just fsync'd
+  }
   fresh.records = state_.records;
   state_ = std::move(fresh);
   return Ok{};

@@ -91,9 +91,12 @@ class Journal {
   enum class Durability { Sync, Deferred };
   /// Writes one record; the in-memory state follows only when it was written. A failed or short
   /// write is cut back off the file (a torn record never merges with the next one); when even
-  /// that fails, or a background fdatasync failed, the journal refuses every later append.
+  /// that fails, or an fdatasync failed, the journal refuses every later append. Appends come one
+  /// at a time (the caller serializes them: CheckpointStore).
   [[nodiscard]] Status append(nlohmann::json record, Durability durability = Durability::Sync);
-  /// Makes every record written so far durable (fdatasync); reports a failed background flush.
+  /// Returns once every record written before the call is on disk (fdatasync), or the reason it
+  /// is not. May run on any thread, also while another appends: concurrent callers share one
+  /// fdatasync when it covers their records (group commit), and none holds up appends meanwhile.
   [[nodiscard]] Status sync();
   /// Rewrites the journal to its last-wins state via a temp file and rename.
   Status compact();
@@ -110,6 +113,8 @@ class Journal {
       : path_(std::move(path)), fd_(fd), state_(std::move(state)) {}
   /// The background fdatasync of deferred records (started on the first one).
   void flush_loop();
+  /// One fdatasync covering every record written so far (flush_mu_ held, released meanwhile).
+  void flush_locked(std::unique_lock<std::mutex>& lock);
   void stop_flusher();
   std::string path_;
   int fd_ = -1;
@@ -117,16 +122,17 @@ class Journal {
   std::unique_ptr<std::thread> flusher_;
   std::mutex flush_mu_;
   std::condition_variable flush_cv_;   // the flusher waits here
-  std::condition_variable synced_cv_;  // sync() waits here for a flush under way
-  bool dirty_ = false;                 // deferred records not covered by an fdatasync yet
-  bool flushing_ = false;              // the flusher's fdatasync is under way
-  bool flusher_idle_ = false;          // the flusher waits for a deferred record (not in a pause)
-  uint64_t syncs_ = 0;                 // sync() calls that found deferred records to cover
+  // Guarded by flush_mu_: records count from the journal's opening.
+  std::condition_variable synced_cv_;  // sync() waits here for an fdatasync under way
+  uint64_t written_ = 0;               // records written (whole) so far
+  uint64_t durable_ = 0;               // records an fdatasync covered
+  bool flushing_ = false;              // an fdatasync is under way (the flusher's or a sync()'s)
+  bool flusher_idle_ = false;          // the flusher waits for a record (not in a pause)
   uint64_t background_syncs_ = 0;      // the flusher's fdatasyncs
   std::chrono::milliseconds flush_delay_ = kFlushDelay;
   bool stopping_ = false;
   off_t size_ = 0;           // the file's length after the last whole record
-  std::string flush_error_;  // why a background fdatasync failed (guarded by flush_mu_)
+  std::string flush_error_;  // why an fdatasync failed (guarded by flush_mu_)
   std::string broken_;       // why the journal refuses appends
 };
 
