@@ -135,7 +135,8 @@ std::optional<VarDecl> read_var_decl(LoadContext& ctx, MapReader& vars, const st
   if (d.within && ok && d.type != VarType::Ip)
     ctx.error(d.within->loc, what + ": 'within' is only for type ip"), ok = false;
   r.finish();
-  if (ok && d.default_value) {
+  // A default taken from the inventory (`${inventory.FIELD}`) is checked once it is filled in.
+  if (ok && d.default_value && !inventory_default_field(d.default_value->raw)) {
     if (auto why = check_var_value(d.type, d.default_value->raw, d.values); !why.empty()) {
       ctx.error(d.default_value->loc, what + ": default '" + d.default_value->raw + "' " + why);
       ok = false;
