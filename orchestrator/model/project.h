@@ -102,7 +102,7 @@ struct NameRef {
 struct VarDecl {
   std::string name;
   VarType type = VarType::String;
-  std::optional<Text> default_value;  // literal, not a template; a path resolves from the stage
+  std::optional<Text> default_value;  // literal or `${inventory.FIELD}`; a path: from the stage
   std::string description;
   std::vector<std::string> values;  // Enum: the values allowed
   std::optional<Text> within;       // Ip: the name of an ip/cidr/iprange var it must lie inside

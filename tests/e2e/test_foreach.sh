@@ -260,4 +260,29 @@ grep -q "^  talos:" "$ROOT/inventories/k3s.yaml" && fail "k3s.yaml is meant to h
 run_gw -i "$ROOT/inventories/k3s.yaml" --state-dir st-boot validate
 expect_rc 0 "the talos stage off (k3s, no spec.talos): no controlplane needed"
 
+# A default is literal, or exactly one ${inventory.X}: anything else is an error where it is written.
+mkdir -p dflt/stages
+sim_inventory dflt/inv.yaml dflt
+cat >dflt/stages/d.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: d}
+spec:
+  vars:
+    a: {type: string, default: "${vars.b}"}
+    c: {type: string, default: "${inventory.kubecnofig}"}
+    e: {type: string, default: "${inventory.name}"}
+  steps:
+    - name: s
+      run: {argv: [/bin/echo, "${vars.a}", "${vars.c}", "${vars.e}"]}
+YAML
+run_gw -i dflt/inv.yaml --state-dir st-dflt validate
+expect_rc 2 "a default with another reference"
+expect_in "$WORK/err" "d.yaml:6:33: error: var 'a': default '\${vars.b}': a default is literal text, or exactly one \${inventory.FIELD}" "a var reference in a default, located"
+expect_in "$WORK/err" "d.yaml:7:33: error: var 'c': default '\${inventory.kubecnofig}': unknown reference" "an unknown inventory field in a default, located"
+sed -i -e '/^    a:/d' -e '/^    c:/d' -e 's/"\${vars.a}", "\${vars.c}", //' dflt/stages/d.yaml
+run_gw -i dflt/inv.yaml --state-dir st-dflt plan
+expect_rc 0 "a default \${inventory.name}"
+expect_in "$WORK/out" "/bin/echo dflt" "renders the inventory's name"
+
 finish
