@@ -14,7 +14,7 @@ packages=(
   iproute2 util-linux  # ip, unshare: each e2e test in a network namespace of its own
   etcd-server etcd-client systemd  # the etcd-restore drill; systemd-analyze for contrib/
   restic  # the restic-restore drill (Debian 12: restic 0.14.0)
-  groff-base man-db bsdextrautils zsh  # the man page and shell completion tests (col, man -l, zsh)
+  groff-base man-db bsdextrautils zsh bash-completion  # the man page and shell completion tests (col, man -l, zsh; bash-completion splits words at : as a shell does)
   tmux librsvg2-bin  # the live view test (a real terminal); the SVG test renders PNGs (rsvg-convert)
 )
 if [ "${1:-}" = fuzz ]; then packages+=(clang-14 libclang-rt-14-dev); fi

@@ -240,7 +240,8 @@ int run_verb(int argc, char** argv) {
   std::vector<std::string> complete_what;
   auto* complete = app.add_subcommand("__complete", "")->group("");
   complete->add_option("what", complete_what,
-                       "verbs | options VERB | values VERB OPTION | stages | steps | playbooks");
+                       "verbs | options VERB | values VERB OPTION | stages | steps | playbooks | "
+                       "playbook-steps [PLAYBOOK]");
 
   // Hidden: the man page groundwork(1), written at build time (CMakeLists.txt).
   if (argc == 2 && std::string(argv[1]) == "--man") {
@@ -274,7 +275,8 @@ int run_verb(int argc, char** argv) {
     }
     if (*complete) {
       if (auto names = gw::parse_project_names(complete_what.empty() ? "" : complete_what[0])) {
-        gw::print_project_names(g, *names, std::cout);
+        gw::print_project_names(g, *names, complete_what.size() > 1 ? complete_what[1] : "",
+                                std::cout);
         return gw::kExitOk;
       }
       return gw::print_cli_completion(app, complete_what, std::cout);

@@ -15,10 +15,29 @@ std::optional<ProjectNames> parse_project_names(std::string_view kind) {
   if (kind == "stages") return ProjectNames::Stages;
   if (kind == "steps") return ProjectNames::Steps;
   if (kind == "playbooks") return ProjectNames::Playbooks;
+  if (kind == "playbook-steps") return ProjectNames::PlaybookSteps;
   return std::nullopt;
 }
 
-void print_project_names(const GlobalOptions& g, ProjectNames kind, std::ostream& out) {
+namespace {
+
+/// `PB:PHASE` and `PB:PHASE/STEP` of each phase with steps (plan/playbook_plan.h,
+/// split_playbook_force, reads them back).
+void print_phase_steps(const Playbook& pb, std::ostream& out) {
+  const std::pair<const char*, const std::vector<Step>*> phases[] = {
+      {"steps", &pb.steps}, {"verify", &pb.verify}, {"cleanup", &pb.cleanup}};
+  for (const auto& [phase, steps] : phases) {
+    if (steps->empty()) continue;
+    std::string name = pb.name + ":" + phase;
+    out << name << "\n";
+    for (const auto& s : *steps) out << name << "/" << s.name << "\n";
+  }
+}
+
+}  // namespace
+
+void print_project_names(const GlobalOptions& g, ProjectNames kind, std::string_view playbook,
+                         std::ostream& out) {
   std::string inventory = g.inventory;
   if (inventory.empty())
     if (const char* e = std::getenv("GROUNDWORK_INVENTORY")) inventory = e;
@@ -44,6 +63,10 @@ void print_project_names(const GlobalOptions& g, ProjectNames kind, std::ostream
       break;
     case ProjectNames::Playbooks:
       for (const auto& pb : p.playbooks) out << pb.name << "\n";
+      break;
+    case ProjectNames::PlaybookSteps:
+      for (const auto& pb : p.playbooks)
+        if (playbook.empty() || pb.name == playbook) print_phase_steps(pb, out);
       break;
   }
 }

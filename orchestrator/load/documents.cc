@@ -1,6 +1,7 @@
 #include "load/documents.h"
 
 #include "model/semver.h"
+#include "model/template.h"
 
 namespace gw {
 
@@ -98,6 +99,20 @@ std::vector<std::string> var_type_names() {
   return {std::begin(kVarTypeNames), std::end(kVarTypeNames)};
 }
 
+/// Why a var's default may not be used as written: it holds a reference other than exactly one
+/// `${inventory.FIELD}` (defaults are literal otherwise), or a malformed one. Nullopt when fine.
+std::optional<std::string> default_reference_problem(const std::string& raw) {
+  if (is_plain(raw) || inventory_default_field(raw)) return std::nullopt;
+  std::vector<TemplatePart> parts;
+  TemplateError err;
+  if (!parse_template(raw, &parts, &err)) return err.message;
+  for (const auto& p : parts)
+    if (p.ref)
+      return "a default is literal text, or exactly one ${inventory.FIELD} (the inventory's "
+             "field when the inventory does not set the var)";
+  return std::nullopt;
+}
+
 /// One `spec.vars` entry: `NAME: {type, default, description, values, within}`.
 std::optional<VarDecl> read_var_decl(LoadContext& ctx, MapReader& vars, const std::string& key) {
   VarDecl d;
@@ -123,6 +138,11 @@ std::optional<VarDecl> read_var_decl(LoadContext& ctx, MapReader& vars, const st
     ok = false;
   }
   d.default_value = r.text("default");
+  if (d.default_value)
+    if (auto why = default_reference_problem(d.default_value->raw)) {
+      ctx.error(d.default_value->loc, what + ": default '" + d.default_value->raw + "': " + *why);
+      ok = false;
+    }
   if (auto desc = r.string("description")) d.description = *desc;
   if (auto v = r.texts("values")) {
     for (const auto& t : *v) d.values.push_back(t.raw);
@@ -135,7 +155,8 @@ std::optional<VarDecl> read_var_decl(LoadContext& ctx, MapReader& vars, const st
   if (d.within && ok && d.type != VarType::Ip)
     ctx.error(d.within->loc, what + ": 'within' is only for type ip"), ok = false;
   r.finish();
-  if (ok && d.default_value) {
+  // A default taken from the inventory (`${inventory.FIELD}`) is checked once it is filled in.
+  if (ok && d.default_value && !inventory_default_field(d.default_value->raw)) {
     if (auto why = check_var_value(d.type, d.default_value->raw, d.values); !why.empty()) {
       ctx.error(d.default_value->loc, what + ": default '" + d.default_value->raw + "' " + why);
       ok = false;

@@ -60,6 +60,16 @@ const Step* capturing_step(const Stage& s, const std::string& output) {
   return nullptr;
 }
 
+/// Why `${inventory.FIELD}` has no value, after "inventory 'NAME' ".
+std::string inventory_field_missing(const std::string& field) {
+  if (field == "talos.bootstrap")
+    return "has no controlplane node in spec.talos.nodes (the first one is the bootstrap node)";
+  const char* key = field == "talosconfig" ? "spec.talos.talosconfig"
+                    : field == "context"   ? "spec.kubernetes.context"
+                                           : "spec.kubernetes.kubeconfig";
+  return std::string("sets no ") + key;
+}
+
 std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c,
                                      SecretUse secrets) {
   using Ns = TemplateRef::Ns;
@@ -121,10 +131,8 @@ std::optional<std::string> check_ref(const TemplateRef& ref, const RefContext& c
       // (an etcd-only drill) must not fail on the shipped Kubernetes playbooks. drill, restore and
       // plan --playbook render the chosen playbook before anything runs and report it there.
       if (c.params) return std::nullopt;
-      const char* key = ref.name == "talosconfig" ? "spec.talos.talosconfig"
-                        : ref.name == "context"   ? "spec.kubernetes.context"
-                                                  : "spec.kubernetes.kubeconfig";
-      return "'${inventory." + ref.name + "}': inventory '" + inv.name + "' sets no " + key;
+      return "'${inventory." + ref.name + "}': inventory '" + inv.name + "' " +
+             inventory_field_missing(ref.name);
     }
     case Ns::Outputs: {
       auto found = c.by_name->find(ref.stage);
@@ -300,11 +308,19 @@ void report_missing(const Inventory& inv, const std::vector<MissingVar>& missing
   std::map<std::string, std::vector<const MissingVar*>> by_var;
   for (const auto& m : missing) by_var[m.decl->name].push_back(&m);
   for (const auto& [name, list] : by_var) {
+    const VarDecl& d = *list.front()->decl;
     std::string msg = "var '" + name + "' is not set: ";
+    if (auto field =
+            d.default_value ? inventory_default_field(d.default_value->raw) : std::nullopt) {
+      msg += "its default '" + d.default_value->raw + "' (stage " + list.front()->stage->name +
+             ", " + d.default_value->loc.str() + ") has no value: inventory '" + inv.name + "' " +
+             inventory_field_missing(*field);
+      diags.error(inv.vars_loc, msg + "; or set the var in its spec.vars");
+      continue;
+    }
     for (size_t i = 0; i < list.size(); ++i)
       msg += std::string(i ? "; " : "") + "stage " + list[i]->stage->name +
              " declares it without a default (" + list[i]->decl->loc.str() + ")";
-    const VarDecl& d = *list.front()->decl;
     msg += "; set it in inventory '" + inv.name + "' spec.vars (" +
            describe_var_type(d.type, d.values) +
            (d.description.empty() ? "" : ": " + d.description) + ")";

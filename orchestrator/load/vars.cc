@@ -85,14 +85,32 @@ void check_within_targets(const std::map<std::string, std::vector<Declared>>& de
     }
 }
 
-/// The inventory's value of a var, or the first default: filled in, located.
-void fill_default(Inventory& inv, const std::string& name, const std::vector<Declared>& list) {
+/// The inventory's value of a var, or the first default: filled in, located. A default
+/// `${inventory.FIELD}` is the inventory's field, checked against the type here (the value a
+/// stage gets must fit it as an inventory value would); one the inventory does not have leaves the
+/// var unset (check_references reports it where the var is needed).
+void fill_default(Inventory& inv, const std::string& name, const std::vector<Declared>& list,
+                  Diagnostics& diags) {
   if (inv.vars.count(name)) return;
   for (const auto& d : list) {
     if (!d.decl->default_value) continue;
-    const std::string& raw = d.decl->default_value->raw;
-    inv.vars[name] = d.decl->type == VarType::Path ? resolve_path(raw, d.stage->dir) : raw;
-    inv.var_locs[name] = d.decl->default_value->loc;
+    const Text& dflt = *d.decl->default_value;
+    std::string value = dflt.raw;
+    if (auto field = inventory_default_field(dflt.raw)) {
+      auto v = inventory_field(inv, *field);
+      if (!v) return;
+      if (auto why = check_var_value(d.decl->type, *v, d.decl->values); !why.empty()) {
+        diags.error(dflt.loc, "var '" + name + "': default '" + dflt.raw + "' = '" + *v + "' " +
+                                  why + " (inventory '" + inv.name + "', " + inv.file + ")");
+        return;
+      }
+      value = d.decl->type == VarType::Path ? resolve_path(*v, inv.dir)
+                                            : canonical_var_value(d.decl->type, *v);
+    } else if (d.decl->type == VarType::Path) {
+      value = resolve_path(dflt.raw, d.stage->dir);
+    }
+    inv.vars[name] = value;
+    inv.var_locs[name] = dflt.loc;
     return;
   }
 }
@@ -125,7 +143,7 @@ void apply_var_declarations(Project& p, Diagnostics& diags) {
     it->second =
         t == VarType::Path ? resolve_path(it->second, inv.dir) : canonical_var_value(t, it->second);
   }
-  for (const auto& [name, list] : decls) fill_default(inv, name, list);
+  for (const auto& [name, list] : decls) fill_default(inv, name, list, diags);
   for (const auto& [name, list] : decls)
     for (const auto& d : list) {
       if (!d.decl->within) continue;

@@ -1,5 +1,7 @@
 #include "model/project.h"
 
+#include "model/template.h"
+
 namespace gw {
 
 const Text* Body::scalar(const std::string& key) const {
@@ -70,7 +72,19 @@ std::optional<std::string> inventory_field(const Inventory& inv, std::string_vie
   if (field == "kubeconfig") return set(inv.kubeconfig);
   if (field == "context") return set(inv.context);
   if (field == "talosconfig" && inv.talos) return set(inv.talos->talosconfig);
+  if (field == "talos.bootstrap" && inv.talos)
+    for (const auto& n : inv.talos->nodes)
+      if (n.role == "controlplane") return set(n.address);
   return std::nullopt;
+}
+
+std::optional<std::string> inventory_default_field(std::string_view raw) {
+  std::vector<TemplatePart> parts;
+  TemplateError err;
+  if (is_plain(raw) || !parse_template(raw, &parts, &err) || parts.size() != 1 || !parts[0].ref ||
+      parts[0].ref->ns != TemplateRef::Ns::Inventory)
+    return std::nullopt;
+  return parts[0].ref->name;
 }
 
 const Stage* Project::find_stage(const std::string& name) const {

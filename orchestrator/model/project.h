@@ -102,7 +102,7 @@ struct NameRef {
 struct VarDecl {
   std::string name;
   VarType type = VarType::String;
-  std::optional<Text> default_value;  // literal, not a template; a path resolves from the stage
+  std::optional<Text> default_value;  // literal or `${inventory.FIELD}`; a path: from the stage
   std::string description;
   std::vector<std::string> values;  // Enum: the values allowed
   std::optional<Text> within;       // Ip: the name of an ip/cidr/iprange var it must lie inside
@@ -221,8 +221,13 @@ struct Inventory {
 };
 
 /// What `${inventory.FIELD}` renders to: name, kubeconfig and talosconfig (absolute paths),
-/// context; nullopt for a field the inventory does not set (or does not have).
+/// context, talos.bootstrap (the address of the first controlplane of spec.talos.nodes); nullopt
+/// for a field the inventory does not set (or does not have).
 std::optional<std::string> inventory_field(const Inventory& inv, std::string_view field);
+
+/// The FIELD of a stage var's default written as exactly `${inventory.FIELD}` (a default taken
+/// from the inventory, e.g. talos_bootstrap_node); nullopt for any other (literal) default.
+std::optional<std::string> inventory_default_field(std::string_view raw);
 
 /// The contents of a file a step names (helm values, kubectl manifests, uploads), read at load time
 /// so that planning does no I/O. `.tmpl` files are rendered; others are used as they are.

@@ -37,7 +37,7 @@ bool parse_ref(std::string_view body, TemplateRef* ref, std::string* why) {
     }
     *why = "unknown reference '${" + std::string(body) +
            "}' (the inventory has ${inventory.name}, ${inventory.kubeconfig}, "
-           "${inventory.context} and ${inventory.talosconfig})";
+           "${inventory.context}, ${inventory.talosconfig} and ${inventory.talos.bootstrap})";
     return false;
   }
   if (head == "stages") {

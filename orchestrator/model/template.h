@@ -17,7 +17,7 @@ struct Inventory;
 
 /// The fields `${inventory.X}` may name (see inventory_field in model/project.h).
 inline constexpr std::string_view kInventoryFields[] = {"name", "kubeconfig", "context",
-                                                        "talosconfig"};
+                                                        "talosconfig", "talos.bootstrap"};
 
 /// One `${ns.name}` reference.
 struct TemplateRef {

@@ -48,14 +48,6 @@ struct PidFd {
   }
 };
 
-uint64_t own_start_ticks() {
-  static const uint64_t ticks = [] {
-    auto me = read_proc(::getpid());
-    return me ? me->start_ticks : 0;
-  }();
-  return ticks;
-}
-
 /// Kills the live children of groundwork that no runner registered (orphans without a token),
 /// when no command runs at all. Called with the registry locked.
 size_t stop_unattributed_locked(Registry& r) {
@@ -142,8 +134,7 @@ bool signal_process(pid_t pid, uint64_t start_ticks, int sig) {
   if (pid <= 0 || pid == ::getpid()) return false;
   PidFd pfd(pid);  // first the handle, then the identity check: a recycled pid fails one of them
   if (pfd.fd < 0) return false;
-  auto p = read_proc(pid);
-  if (!p || p->start_ticks != start_ticks || p->dead()) return false;
+  if (!process_alive(pid, start_ticks)) return false;
   return pfd.send(sig);
 }
 

@@ -69,6 +69,33 @@ std::optional<ProcInfo> read_proc(pid_t pid) {
   return parse_proc_stat(pid, *text);
 }
 
+bool process_alive(pid_t pid, uint64_t start_ticks) {
+  if (pid <= 0) return false;
+  auto p = read_proc(pid);
+  return p && !p->dead() && p->start_ticks == start_ticks;
+}
+
+uint64_t own_start_ticks() {
+  static const uint64_t ticks = [] {
+    auto me = read_proc(::getpid());
+    return me ? me->start_ticks : 0;
+  }();
+  return ticks;
+}
+
+uint64_t pid_namespace_id() {
+  char buf[64];
+  ssize_t n = ::readlink("/proc/self/ns/pid", buf, sizeof buf);
+  if (n <= 0) return 0;
+  std::string_view link(buf, static_cast<size_t>(n));  // "pid:[4026531836]"
+  size_t open = link.find('['), close = link.rfind(']');
+  uint64_t id = 0;
+  if (open == std::string_view::npos || close == std::string_view::npos || close <= open + 1 ||
+      !parse_number(link.substr(open + 1, close - open - 1), &id))
+    return 0;
+  return id;
+}
+
 std::vector<ProcInfo> process_table() {
   std::vector<ProcInfo> out;
   DIR* d = ::opendir("/proc");

@@ -31,6 +31,18 @@ std::optional<ProcInfo> parse_proc_stat(pid_t pid, std::string_view text);
 /// /proc/PID/stat of one process; nullopt when it does not exist (any more).
 std::optional<ProcInfo> read_proc(pid_t pid);
 
+/// Whether the process that started at `start_ticks` (this boot) still runs as `pid`: it exists,
+/// is no zombie, and has that start time — a recycled pid has another. The one test of "is the
+/// owner of this still alive" for things named after a process (signals, temporary folders).
+bool process_alive(pid_t pid, uint64_t start_ticks);
+
+/// This process's start time in clock ticks since boot (0 when /proc cannot tell).
+uint64_t own_start_ticks();
+
+/// The inode of this process's pid namespace (/proc/self/ns/pid); 0 when unreadable. Pids and
+/// start times name a process only within one pid namespace.
+uint64_t pid_namespace_id();
+
 /// Every process visible in /proc, zombies included. Order unspecified.
 std::vector<ProcInfo> process_table();
 

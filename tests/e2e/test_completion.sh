@@ -2,7 +2,9 @@
 # Shell completion (contrib/completion): the bash script sourced and its function called with
 # COMP_WORDS/COMP_CWORD set; the zsh one loaded by compinit and `_groundwork` called with
 # words/CURRENT set (compadd stubbed to print what it is given). Verbs, options, option values and
-# the stage, STAGE/STEP and playbook names of the project the command line names.
+# the stage, STAGE/STEP and playbook names of the project the command line names, and a playbook's
+# phase steps (PLAYBOOK:steps/STEP) after --force of drill, restore and plan --playbook — also as
+# bash splits the line at ':' when bash-completion has loaded the script.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 INV="$ROOT/inventories/sim.yaml"
@@ -70,6 +72,48 @@ check "bash: drill offers playbooks" has etcd-restore
 check "bash: drill offers playbooks (restic)" has restic-restore
 comp -i "$INV" --playbooks "$ROOT/playbooks" plan --playbook et
 check "bash: --playbook offers playbooks" only etcd-restore
+# A playbook's phase steps, as drill/restore/plan --playbook --force take them (PLAYBOOK:PHASE[/STEP]).
+PB=(-i "$INV" --playbooks "$ROOT/playbooks")
+comp "${PB[@]}" drill etcd-restore --force etcd-restore:steps/k3s-s
+check "bash: drill --force offers the playbook's steps" \
+  only "$(printf 'etcd-restore:steps/k3s-snapshot\netcd-restore:steps/k3s-start\netcd-restore:steps/k3s-stop')"
+comp "${PB[@]}" drill etcd-restore --force ""
+check "bash: drill --force offers a phase" has etcd-restore:verify
+check "bash: drill --force offers a verify step" has etcd-restore:verify/member
+check "bash: drill --force offers a cleanup step" has etcd-restore:cleanup/scratch
+check "bash: drill --force still offers stage steps" has metallb/pool
+check "bash: only the named playbook's phases" bash -c '! grep -q "^restic-restore:" bash.out'
+comp "${PB[@]}" restore --yes restic-restore --force restic-restore:steps/sn
+check "bash: restore --force offers its playbook's steps" only restic-restore:steps/snapshot
+comp "${PB[@]}" drill --force etcd-restore:cl
+check "bash: drill --force before the playbook: every playbook's phases" only "$(printf 'etcd-restore:cleanup\netcd-restore:cleanup/k3s-snapshot\netcd-restore:cleanup/scratch')"
+comp "${PB[@]}" plan --playbook etcd-restore --force etcd-restore:verify/m
+check "bash: plan --playbook --force offers the playbook's steps" only etcd-restore:verify/member
+comp "${PB[@]}" apply --force etcd-
+check "bash: apply --force offers no playbook steps" bash -c '! grep -q ":" bash.out'
+# With bash-completion (how the installed script is loaded) the shell splits the word at ':'.
+if [ ! -f /usr/share/bash-completion/bash_completion ]; then
+  fail "bash-completion is not installed (Debian: bash-completion; scripts/install-deps.sh)"
+else
+  cat >bc.sh <<'SH'
+source /usr/share/bash-completion/bash_completion
+source "$1/contrib/completion/groundwork.bash"
+shift
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+read -ra COMP_WORDS <<<"${COMP_LINE//:/ : }"
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+_groundwork
+printf '%s\n' "${COMPREPLY[@]}" | sort
+SH
+  bash bc.sh "$ROOT" "$GW" "${PB[@]}" drill etcd-restore --force etcd-restore:steps/k3s-st >bash.out 2>bc.err
+  check "bash-completion: the word after the last ':' is completed" \
+    only "$(printf 'steps/k3s-start\nsteps/k3s-stop')"
+  sed 's/^/  bc stderr: /' bc.err | head -5 >&2
+  bash bc.sh "$ROOT" "$GW" "${PB[@]}" drill etcd-restore --force metallb/p >bash.out 2>bc.err
+  check "bash-completion: a word without ':' as before" only metallb/pool
+fi
+
 comp plan --format ""
 check "bash: --format values" only "$(printf 'dot\njson\nmermaid\nsvg\ntext')"
 comp --log-format ""
@@ -114,18 +158,13 @@ _files() { print -r -- "files: \$*"; }
 zcomp() { words=("$GW" "\$@"); CURRENT=\$(( \$# + 1 )); _groundwork 2>/dev/null | sort; print -- --; }
 zcomp ''
 zcomp -i "$INV" plan ''
-zcomp -i "$INV" reset talos/apply-config-c
-check "bash: reset offers each forEach item's step" only talos/apply-config-controlplane.cp1
-comp reset --cas
-check "bash: reset's --cascade" only --cascade
-comp apply --cas
-check "bash: apply's --cascade" only --cascade
-comp -i "$INV" apply --force metallb/p
+zcomp -i "$INV" apply --force metallb/p
 zcomp -i "$INV" --playbooks "$ROOT/playbooks" drill et
 zcomp plan --format ''
 zcomp plan --f
 zcomp -i own/inv.yaml --stages own/stages reset ''
 zcomp -i ''
+zcomp -i "$INV" --playbooks "$ROOT/playbooks" drill etcd-restore --force ''
 ZSH
   zsh -f zcomp.zsh >zsh.out 2>zsh.err
   sed 's/^/  zsh stderr: /' zsh.err | head -10 >&2
@@ -141,5 +180,9 @@ ZSH
   check "zsh: plan's options" bash -c "$(declare -f block); block 6 | grep -qx -- --fresh"
   check "zsh: --stages honoured" bash -c "$(declare -f block); block 7 | grep -qx alpha/first"
   check "zsh: -i completes files" bash -c "$(declare -f block); block 8 | grep -q '^files:'"
+  check "zsh: drill --force offers the playbook's steps" bash -c "$(declare -f block); block 9 | grep -qx etcd-restore:steps/k3s-snapshot"
+  check "zsh: and stage steps" bash -c "$(declare -f block); block 9 | grep -qx metallb/pool"
+  check "zsh: only that playbook's" bash -c "$(declare -f block); ! block 9 | grep -q '^restic-restore:'"
+  check "zsh: no errors" test ! -s zsh.err
 fi
 finish

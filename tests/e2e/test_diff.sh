@@ -166,6 +166,35 @@ expect_rc 130 "interrupted diff"
 check "no rendered file left after Ctrl-C" test -z "$(find "$WORK/tmpd" -name 'groundwork-diff-*')"
 : >"$GROUNDWORK_SIM_STATE/faults.yaml"
 
+# --- kill -9: no clean-up runs, the folder (named after the diff's pid) stays; the next diff
+# removes it, but keeps the folder of a live process and a folder of a recycled pid goes.
+printf -- '- {tool: kubectl, match: " diff ", action: slow, seconds: 20}\n' | set_faults
+TMPDIR="$WORK/tmpd" start_gw -i inv.yaml --state-dir st diff web/config
+check "the rendered file is written while kubectl diff runs (2)" \
+  wait_until 20 bash -c "find '$WORK/tmpd' -type f -name '*cm.tmpl.yaml' | grep -q ."
+killed=$(find "$WORK/tmpd" -maxdepth 1 -name "groundwork-diff-$BG_PID-*" | head -1)
+check "the folder's name carries the diff's pid" test -n "$killed"
+kill -KILL "$BG_PID"
+wait_gw 20
+kill_leftovers "$WORK/tmpd" || true  # the slow kubectl diff it started (its argv names the file)
+check "kill -9 leaves the folder with the rendered secret" test -d "$killed"
+sleep 1000 &
+live=$!
+at_exit "kill $live"
+ticks=$(awk '{sub(/.*\) /, ""); print $20}' /proc/$live/stat)
+ns=$(readlink /proc/self/ns/pid | tr -dc 0-9)
+mkdir -m 700 "$WORK/tmpd/groundwork-diff-$live-$ticks-$ns-LiVe00" "$WORK/tmpd/groundwork-diff-$live-$((ticks + 1))-$ns-ReUse0"
+: >"$GROUNDWORK_SIM_STATE/faults.yaml"
+TMPDIR="$WORK/tmpd" run_gw -i inv.yaml --state-dir st diff web/config
+expect_rc 1 "diff after a killed diff"
+check "the killed diff's folder is gone" test ! -e "$killed"
+expect_in "$WORK/err" "removed the temporary folder of a diff that was killed (pid $BG_PID)" "the sweep is said"
+check "the folder of a live process is kept" test -d "$WORK/tmpd/groundwork-diff-$live-$ticks-$ns-LiVe00"
+check "the folder of a recycled pid (another start time) is removed" \
+  test ! -e "$WORK/tmpd/groundwork-diff-$live-$((ticks + 1))-$ns-ReUse0"
+check "this diff removed its own folder" \
+  test "$(find "$WORK/tmpd" -maxdepth 1 -name 'groundwork-diff-*')" = "$WORK/tmpd/groundwork-diff-$live-$ticks-$ns-LiVe00"
+
 # --- an API server that does not answer: exit 3.
 printf 'readyAfterPolls: 1\napiDown: true\n' >"$GROUNDWORK_SIM_STATE/config.yaml"
 run_gw -i inv.yaml --state-dir st diff

@@ -230,4 +230,59 @@ expect_rc 2 "an unknown list"
 expect_in "$WORK/err" "stages/loop.yaml:7:17: error: forEach takes an inventory list" "located"
 expect_in "$WORK/err" "(did you mean '\${inventory.talos.nodes}'?)" "with a did-you-mean"
 
+# ---- the bootstrap node: by default the first controlplane of spec.talos.nodes -------------------
+# (talos_bootstrap_node defaults to ${inventory.talos.bootstrap}; an inventory value wins.)
+nodes_inventory boot.yaml w1:127.0.0.21:worker cp2:127.0.0.12:controlplane cp3:127.0.0.13:controlplane
+check "the shipped sim inventory no longer sets talos_bootstrap_node" \
+  bash -c "! grep -q '^ *talos_bootstrap_node:' '$ROOT/inventories/sim.yaml'"
+run_gw -i boot.yaml --state-dir st-boot plan talos
+expect_rc 0 "plan without talos_bootstrap_node"
+expect_in "$WORK/out" "--nodes 127.0.0.12 bootstrap" "etcd is bootstrapped on the first controlplane (a worker comes first)"
+expect_in "$WORK/out" "--nodes 127.0.0.12 health" "health runs on it"
+expect_in "$WORK/out" "--endpoints 127.0.0.12 --nodes 127.0.0.12 version" "the wait gate probes it"
+expect_not_in "$WORK/out" "--nodes 127.0.0.21 bootstrap" "not on the worker"
+sed -i 's/^  vars:$/  vars:\n    talos_bootstrap_node: 127.0.0.13/' boot.yaml
+run_gw -i boot.yaml --state-dir st-boot plan talos
+expect_rc 0 "plan with talos_bootstrap_node set"
+expect_in "$WORK/out" "--nodes 127.0.0.13 bootstrap" "the inventory's var wins"
+expect_not_in "$WORK/out" "--nodes 127.0.0.12 bootstrap" "the default is not used then"
+sed -i 's/^    talos_bootstrap_node: 127.0.0.13$/    talos_bootstrap_node: cp3/' boot.yaml
+run_gw -i boot.yaml --state-dir st-boot validate
+expect_rc 2 "an override is still typed"
+expect_in "$WORK/err" "var 'talos_bootstrap_node' = 'cp3' is not an IP address" "the override is checked as an ip"
+nodes_inventory workers.yaml w1:127.0.0.21:worker w2:127.0.0.22:worker
+run_gw -i workers.yaml --state-dir st-boot validate
+expect_rc 2 "talos on, no controlplane node"
+check "the error names file:line:col, the default and why" grep -qE \
+  "^workers\.yaml:[0-9]+:[0-9]+: error: var 'talos_bootstrap_node' is not set: its default '\\\$\{inventory\.talos\.bootstrap\}' \(stage talos, .*00-talos\.yaml:[0-9]+:[0-9]+\) has no value: inventory 'sim' has no controlplane node in spec\.talos\.nodes" "$WORK/err"
+check "nothing written" test ! -e st-boot
+grep -q "^  talos:" "$ROOT/inventories/k3s.yaml" && fail "k3s.yaml is meant to have no spec.talos"
+run_gw -i "$ROOT/inventories/k3s.yaml" --state-dir st-boot validate
+expect_rc 0 "the talos stage off (k3s, no spec.talos): no controlplane needed"
+
+# A default is literal, or exactly one ${inventory.X}: anything else is an error where it is written.
+mkdir -p dflt/stages
+sim_inventory dflt/inv.yaml dflt
+cat >dflt/stages/d.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: d}
+spec:
+  vars:
+    a: {type: string, default: "${vars.b}"}
+    c: {type: string, default: "${inventory.kubecnofig}"}
+    e: {type: string, default: "${inventory.name}"}
+  steps:
+    - name: s
+      run: {argv: [/bin/echo, "${vars.a}", "${vars.c}", "${vars.e}"]}
+YAML
+run_gw -i dflt/inv.yaml --state-dir st-dflt validate
+expect_rc 2 "a default with another reference"
+expect_in "$WORK/err" "d.yaml:6:33: error: var 'a': default '\${vars.b}': a default is literal text, or exactly one \${inventory.FIELD}" "a var reference in a default, located"
+expect_in "$WORK/err" "d.yaml:7:33: error: var 'c': default '\${inventory.kubecnofig}': unknown reference" "an unknown inventory field in a default, located"
+sed -i -e '/^    a:/d' -e '/^    c:/d' -e 's/"\${vars.a}", "\${vars.c}", //' dflt/stages/d.yaml
+run_gw -i dflt/inv.yaml --state-dir st-dflt plan
+expect_rc 0 "a default \${inventory.name}"
+expect_in "$WORK/out" "/bin/echo dflt" "renders the inventory's name"
+
 finish

@@ -18,6 +18,7 @@
 #include "run/proc_table.h"
 #include "run/rendered_files.h"
 #include "run/stale.h"
+#include "run/temp_dir.h"
 #include "run_fakes.h"
 #include "test_support.h"
 
@@ -198,6 +199,60 @@ TEST_CASE("rendered files: below the run's folder, private, removed with the obj
   auto r = nowhere.write(f, 0);
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("creds.tmpl.yaml") != std::string::npos);
+}
+
+TEST_CASE("owned temp folders: the owner in the name; only dead owners' folders swept",
+          "[containment]") {
+  using gw::temp_dir_owner;
+  auto o = temp_dir_owner("groundwork-diff-123-4567-4026531836-aB3xYz", "groundwork-diff");
+  REQUIRE(o);
+  CHECK(o->pid == 123);
+  CHECK(o->start_ticks == 4567);
+  CHECK(o->pid_ns == 4026531836u);
+  CHECK_FALSE(temp_dir_owner("groundwork-diff-aB3xYz", "groundwork-diff"));  // no owner
+  CHECK_FALSE(temp_dir_owner("groundwork-diff-0-1-2-aB3xYz", "groundwork-diff"));
+  CHECK_FALSE(temp_dir_owner("groundwork-diff-1-2-3-aB3xYzz", "groundwork-diff"));
+  CHECK_FALSE(temp_dir_owner("groundwork-diff-1--3-aB3xYz", "groundwork-diff"));
+  CHECK_FALSE(temp_dir_owner("groundwork-diffx-1-2-3-aB3xYz", "groundwork-diff"));
+
+  gwtest::TempDir dir;
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  std::optional<std::string> saved =
+      old_tmpdir ? std::optional<std::string>(old_tmpdir) : std::nullopt;
+  ::setenv("TMPDIR", dir.path().c_str(), 1);
+  std::string mine;
+  {
+    auto own = gw::OwnedTempDir::create("gw-test");
+    REQUIRE(own);
+    mine = own->path();
+    struct stat st {};
+    REQUIRE(::stat(mine.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    auto me = temp_dir_owner(fs::path(mine).filename().string(), "gw-test");
+    REQUIRE(me);
+    CHECK(me->pid == ::getpid());
+    CHECK(gw::process_alive(me->pid, me->start_ticks));
+    CHECK_FALSE(gw::process_alive(me->pid, me->start_ticks + 1));  // a recycled pid
+    std::string ns = std::to_string(gw::pid_namespace_id());
+    std::string recycled = "gw-test-" + std::to_string(::getpid()) + "-" +
+                           std::to_string(me->start_ticks + 1) + "-" + ns + "-aaaaaa";
+    std::string foreign_ns =
+        "gw-test-99999999-1-" + std::to_string(gw::pid_namespace_id() + 1) + "-bbbbbb";
+    fs::create_directories(dir.path() / recycled / "sub");
+    fs::create_directories(dir.path() / foreign_ns);
+    fs::create_directories(dir.path() / "gw-test-cccccc");
+    auto swept = gw::sweep_dead_owner_temp_dirs(dir.path().string(), "gw-test");
+    REQUIRE(swept.size() == 1);
+    CHECK(swept[0].path == (dir.path() / recycled).string());
+    CHECK(fs::exists(mine));  // alive: kept
+    CHECK(fs::exists(dir.path() / foreign_ns));
+    CHECK(fs::exists(dir.path() / "gw-test-cccccc"));
+  }
+  CHECK_FALSE(fs::exists(mine));
+  if (saved)
+    ::setenv("TMPDIR", saved->c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
 }
 
 TEST_CASE("runner: a child that leaves its group and session is stopped with the command",

@@ -97,3 +97,22 @@ TEST_CASE("offsets map to lines and columns in multi-line files") {
   CHECK(gw::offset_to_line_col("ab\ncd\nef", 0) == std::make_pair(1, 1));
   CHECK(gw::offset_to_line_col("ab\ncd\nef", 4) == std::make_pair(2, 2));
 }
+
+TEST_CASE("inventory.talos.bootstrap: the first controlplane; a default taken from the inventory",
+          "[template]") {
+  gw::Inventory inv;
+  CHECK_FALSE(gw::inventory_field(inv, "talos.bootstrap"));  // no spec.talos
+  inv.talos = gw::TalosConfig{};
+  inv.talos->nodes = {{"w1", "10.0.0.21", "worker"}};
+  CHECK_FALSE(gw::inventory_field(inv, "talos.bootstrap"));  // no controlplane
+  inv.talos->nodes.push_back({"cp2", "10.0.0.12", "controlplane"});
+  inv.talos->nodes.push_back({"cp3", "10.0.0.13", "controlplane"});
+  CHECK(gw::inventory_field(inv, "talos.bootstrap") == "10.0.0.12");
+
+  CHECK(gw::inventory_default_field("${inventory.talos.bootstrap}") == "talos.bootstrap");
+  CHECK_FALSE(gw::inventory_default_field("10.0.0.11"));
+  CHECK_FALSE(gw::inventory_default_field("${vars.x}"));
+  CHECK_FALSE(gw::inventory_default_field("x${inventory.name}"));  // not the whole default
+  CHECK_FALSE(gw::inventory_default_field("$${inventory.name}"));  // a literal
+  CHECK_FALSE(gw::inventory_default_field("${inventory.name}${inventory.context}"));
+}

@@ -2,9 +2,8 @@
 // live cluster. kubectl apply steps: `kubectl diff -f FILE…`; helm steps: `helm diff upgrade`
 // when the helm-diff plugin is installed, else `helm template` piped into `kubectl diff -f -`.
 // Read-only: takes no lock, writes nothing to the state folder; rendered `.tmpl` files go to a
-// private temporary folder (0700) removed at the end.
-#include <stdlib.h>
-
+// private temporary folder (0700, named after this process: run/temp_dir.h) removed at the end;
+// one that a killed diff left behind is removed by the next diff.
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -25,34 +24,22 @@
 #include "run/rendered_files.h"
 #include "run/secrets.h"
 #include "run/step_runner.h"
+#include "run/temp_dir.h"
 
 namespace gw {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-/// A private temporary folder (mode 0700), removed with everything in it when this goes.
-class TempDir {
- public:
-  static Result<TempDir> create() {
-    std::string tmpl = (fs::temp_directory_path() / "groundwork-diff-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) return Error{"cannot create a temporary folder in " + tmpl};
-    return TempDir(tmpl);
-  }
-  TempDir(TempDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
-  TempDir& operator=(TempDir&&) = delete;
-  TempDir(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
+/// The rendered files of a diff go to `groundwork-diff-<pid>-<ticks>-<pid ns>-XXXXXX`.
+constexpr const char* kDiffTempPrefix = "groundwork-diff";
 
- private:
-  explicit TempDir(std::string p) : path_(std::move(p)) {}
-  std::string path_;
-};
+/// Removes what diffs that were killed (kill -9: no clean-up ran) left in the temporary folder:
+/// their rendered files may hold secret values. A live diff's folder stays.
+void sweep_killed_diffs() {
+  for (const auto& d : sweep_dead_owner_temp_dirs(temp_root(), kDiffTempPrefix))
+    log_info("removed the temporary folder of a diff that was killed (pid " +
+             std::to_string(d.pid) + "): " + d.path);
+}
 
 /// Which steps the targets select: a STAGE with every stage it needs, a STAGE/STEP alone.
 class Targets {
@@ -253,7 +240,8 @@ struct Tally {
 
 /// Compares one step and prints its header line (and its diff); counts it in `tally`.
 void compare_step(const RunContext& ctx, const RenderScope& scope, HelmDiff helm_mode,
-                  const TempDir& tmp, const PlannedStage& ps, const PlannedStep& st, Tally& tally) {
+                  const OwnedTempDir& tmp, const PlannedStage& ps, const PlannedStep& st,
+                  Tally& tally) {
   std::cout << "# " << ps.stage->name << "/" << st.step->name;
   auto note = [&](const std::string& text) {
     std::cout << text << "\n";
@@ -290,6 +278,7 @@ void compare_step(const RunContext& ctx, const RenderScope& scope, HelmDiff helm
 }  // namespace
 
 int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
+  sweep_killed_diffs();
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
   const Inventory& inv = ws->project.inventory;
@@ -328,7 +317,7 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
   if (!secrets) return fail(kExitPreflight, secrets.error().message);
   redact_readable_secrets(inv, secrets->redactor);
   HelmDiff helm_mode = needs.helm ? helm_diff_mode(resolver, runner, stop) : HelmDiff::Template;
-  auto tmp = TempDir::create();
+  auto tmp = OwnedTempDir::create(kDiffTempPrefix);
   if (!tmp) return fail(kExitFailed, tmp.error().message);
 
   RunContext ctx;
