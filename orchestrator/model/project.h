@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/boxed.h"
 #include "model/diagnostics.h"
 #include "model/duration.h"
 #include "model/var_types.h"
@@ -70,23 +71,25 @@ enum class Repeat { Idempotent, Once };
 /// Whether a step's output may appear in logs.
 enum class Visibility { Normal, Sensitive };
 
+/// One step. Its optional parts are Boxed (model/boxed.h): most steps have none of them, and a
+/// project may have tens of thousands of steps.
 struct Step {
   std::string name;
   StepKind kind{};
-  Body body;                 // the kind key's value (empty for gate steps)
-  std::optional<Gate> gate;  // the gate of a `gate` step
+  Body body;         // the kind key's value (empty for gate steps)
+  Boxed<Gate> gate;  // the gate of a `gate` step
   Millis timeout{600000};
   RetryPolicy retry;
-  std::optional<Text> when;
-  std::optional<Gate> skip_if;
+  Boxed<Text> when;
+  Boxed<Gate> skip_if;
   Repeat repeat = Repeat::Idempotent;
-  std::optional<Capture> capture;
+  Boxed<Capture> capture;
   Visibility visibility = Visibility::Normal;
   SourceLoc loc;
   std::string dir;  // relative paths in the step resolve from here
   /// `forEach` and `where` as written; cleared when the loader expands the step (load/loops.h).
-  std::optional<Text> for_each;
-  std::optional<Text> where;
+  Boxed<Text> for_each;
+  Boxed<Text> where;
   /// An expanded forEach step: the name written in the file ("apply-config"); its own name is
   /// "apply-config.cp1". Empty for other steps.
   std::string loop;

@@ -303,7 +303,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
 }
 
 /// The outputs ("stage.name") a `when` refers to.
-std::set<std::string> output_refs(const std::optional<Text>& when) {
+std::set<std::string> output_refs(const Text* when) {
   std::set<std::string> out;
   if (!when) return out;
   std::vector<TemplatePart> parts;
@@ -322,9 +322,10 @@ bool meets(const std::set<std::string>& a, const std::set<std::string>& b) {
 /// Whether a stage refers to any of `outputs` (in its `when`, a step's `when` or a step's body).
 bool uses_any(const PlannedStage& ps, const std::set<std::string>& outputs) {
   if (outputs.empty()) return false;
-  if (meets(output_refs(ps.stage->when), outputs)) return true;
+  if (meets(output_refs(ps.stage->when ? &*ps.stage->when : nullptr), outputs)) return true;
   for (const auto& pst : ps.steps)
-    if (meets(pst.preview.use.outputs, outputs) || meets(output_refs(pst.step->when), outputs))
+    if (meets(pst.preview.use.outputs, outputs) ||
+        meets(output_refs(pst.step->when.get()), outputs))
       return true;
   return false;
 }
@@ -335,7 +336,7 @@ void defer_steps(PlannedStage& ps, const std::set<std::string>& stale) {
   for (auto& pst : ps.steps) {
     StepDecision& d = pst.decision;
     if (d.action == StepAction::SkipWhen) continue;
-    if (meets(pst.preview.use.outputs, stale) || meets(output_refs(pst.step->when), stale)) {
+    if (meets(pst.preview.use.outputs, stale) || meets(output_refs(pst.step->when.get()), stale)) {
       d.action = StepAction::AtRunTime;
       d.reason = "it uses an output that is captured again in this run";
       deferred = true;
