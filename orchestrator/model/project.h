@@ -11,6 +11,7 @@
 #include "model/boxed.h"
 #include "model/diagnostics.h"
 #include "model/duration.h"
+#include "model/flat_map.h"
 #include "model/var_types.h"
 
 namespace gw {
@@ -25,10 +26,11 @@ using TextMap = std::map<std::string, Text>;
 
 /// The kind-specific keys of a step or gate, checked against a schema (model/schema.h).
 /// Scalars of every type (string, int, bool, duration) are kept as Text and rendered later.
+/// Flat maps (model/flat_map.h): a body has a few keys, and a project tens of thousands of bodies.
 struct Body {
-  std::map<std::string, Text> scalars;
-  std::map<std::string, TextList> lists;
-  std::map<std::string, TextMap> maps;
+  FlatMap<Text> scalars;
+  FlatMap<TextList> lists;
+  FlatMap<TextMap> maps;
   SourceLoc loc;
 
   const Text* scalar(const std::string& key) const;
