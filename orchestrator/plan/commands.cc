@@ -361,6 +361,9 @@ Result<std::optional<Invocation>> build_step_command(const Step& step, const Com
     inv->tool = resolve_path(inv->tool, step.dir);
   if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir;
   if (inv->cwd) inv->cwd = resolve_path(*inv->cwd, step.dir);
+  // Kept in the plan for every step: no spare capacity (a helm command has ~20 arguments).
+  inv->argv.shrink_to_fit();
+  inv->files.shrink_to_fit();
   return std::optional<Invocation>(std::move(*inv));
 }
 

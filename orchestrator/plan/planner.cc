@@ -16,6 +16,15 @@ const PlannedStage* Plan::find(const std::string& name) const {
   return nullptr;
 }
 
+std::string StepPreview::shown() const {
+  if (!command) return description;
+  std::vector<std::string> words;
+  for (const auto& [k, v] : command->env) words.push_back(k + "=" + v);
+  if (!words.empty()) words.insert(words.begin(), "env");
+  for (auto& a : command->display_argv()) words.push_back(std::move(a));
+  return join_argv(words);
+}
+
 namespace {
 
 /// Accumulates the material of a checkpoint key: length-prefixed fields, so no two different
@@ -87,11 +96,6 @@ Result<Material> render_step(const Step& step, const CommandContext& ctx, StepPr
     if (!c) return c.error();
     p.command = std::move(*c);
     const Invocation& inv = *p.command;
-    std::vector<std::string> shown;
-    for (const auto& [k, v] : inv.env) shown.push_back(k + "=" + v);
-    if (!shown.empty()) shown.insert(shown.begin(), "env");
-    for (auto& a : inv.display_argv()) shown.push_back(std::move(a));
-    p.description = join_argv(shown);
     for (const auto& a : inv.display_argv()) key.add("argv", a);
     for (const auto& [k, v] : inv.env) key.add("env." + k, v);
     if (inv.stdin_data) key.add("stdin", *inv.stdin_data);

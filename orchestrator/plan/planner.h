@@ -20,12 +20,18 @@ namespace gw {
 /// What a step will do, rendered with secrets as placeholders.
 struct StepPreview {
   std::optional<Invocation> command;  // helm, kubectl, talosctl, run
-  std::string description;            // gate and ssh steps: what they check or run
-  std::string spec_key;               // hash of everything that decides what the step does
-  KeyParts parts;                     // the pieces of its key (fingerprints: complete_key)
-  std::string key;                    // the checkpoint key (complete_key)
-  RenderUse use;                      // secrets and outputs it refers to
-  WhenState when = WhenState::True;   // its own `when`
+  /// Gate and ssh steps: what they check or run; empty for command steps (shown() writes their
+  /// command line when asked: a plan of 10,000 stages need not keep 10,000 of them).
+  std::string description;
+  std::string spec_key;              // hash of everything that decides what the step does
+  KeyParts parts;                    // the pieces of its key (fingerprints: complete_key)
+  std::string key;                   // the checkpoint key (complete_key)
+  RenderUse use;                     // secrets and outputs it refers to
+  WhenState when = WhenState::True;  // its own `when`
+
+  /// What people see for the step: the command line (environment first, shell-quoted, files by
+  /// their source path), or the description of a step without a command.
+  std::string shown() const;
 };
 
 /// Renders a step for preview and keying: everything but the fingerprints (complete_key adds

@@ -113,7 +113,7 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
       for (const auto& st : s.steps) {
         out << "    - " << st.step->name << " ["
             << paint(to_string(st.status), status_color(st.status)) << "] "
-            << terminal_text(st.preview.description);
+            << terminal_text(st.preview.shown());
         if (st.step->repeat == Repeat::Once) out << "  (once)";
         out << "\n";
         if (!st.decision.changed_by.empty()) {

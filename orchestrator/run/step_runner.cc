@@ -231,7 +231,7 @@ StepResult StepRun::passed_by_skip_if() {
 }
 
 StepResult StepRun::execute() {
-  ctx_.listener->step_started(unit_, step_.name, preview_.description);
+  ctx_.listener->step_started(unit_, step_.name, preview_.shown());
   // A `once` step starts only when its start record is on disk; any step only when it is written.
   if (auto s = ctx_.store->step_started(unit_, step_.name, preview_, step_.repeat); !s)
     return journal_failure(s.error());
