@@ -6,6 +6,7 @@
 /// {key, value} pairs), so that code written for std::map reads it unchanged. Inserting is linear:
 /// not for large maps.
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -20,6 +21,13 @@ class FlatMap {
   using value_type = std::pair<std::string, V>;
   using iterator = typename std::vector<value_type>::iterator;
   using const_iterator = typename std::vector<value_type>::const_iterator;
+
+  FlatMap() = default;
+  /// From {key, value} pairs in any order; a repeated key keeps its first value (as std::map).
+  FlatMap(std::initializer_list<value_type> items) {
+    for (const auto& [k, v] : items)
+      if (auto it = lower(k); it == items_.end() || it->first != k) items_.emplace(it, k, v);
+  }
 
   iterator begin() { return items_.begin(); }
   iterator end() { return items_.end(); }
@@ -69,6 +77,48 @@ class FlatMap {
   }
 
   std::vector<value_type> items_;
+};
+
+/// FlatSet: a set of strings kept as one sorted vector, for the small sets held per step (the
+/// secrets and outputs a step uses: mostly none). Iterates in the order of std::set<std::string>
+/// and is spelled like it (insert, count, find, iteration). Inserting is linear.
+class FlatSet {
+ public:
+  using value_type = std::string;
+  using const_iterator = std::vector<std::string>::const_iterator;
+  using iterator = const_iterator;
+
+  FlatSet() = default;
+  FlatSet(std::initializer_list<std::string> items) {
+    for (const auto& s : items) insert(s);
+  }
+
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+  void clear() { items_.clear(); }
+
+  const_iterator find(std::string_view s) const {
+    auto it = std::lower_bound(items_.begin(), items_.end(), s);
+    return it != items_.end() && *it == s ? it : items_.end();
+  }
+  size_t count(std::string_view s) const { return find(s) == end() ? 0 : 1; }
+  /// Adds `s` unless present; true when it was added.
+  bool insert(std::string_view s) {
+    auto it = std::lower_bound(items_.begin(), items_.end(), s);
+    if (it != items_.end() && *it == s) return false;
+    items_.emplace(it, s);
+    return true;
+  }
+  template <class It>
+  void insert(It first, It last) {
+    for (; first != last; ++first) insert(*first);
+  }
+  friend bool operator==(const FlatSet& a, const FlatSet& b) { return a.items_ == b.items_; }
+
+ private:
+  std::vector<std::string> items_;
 };
 
 }  // namespace gw

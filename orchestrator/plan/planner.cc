@@ -319,7 +319,8 @@ std::set<std::string> output_refs(const Text* when) {
   return out;
 }
 
-bool meets(const std::set<std::string>& a, const std::set<std::string>& b) {
+template <class Set>  // std::set or FlatSet of names
+bool meets(const Set& a, const std::set<std::string>& b) {
   return std::any_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) != 0; });
 }
 

@@ -19,7 +19,7 @@ namespace gw {
 
 /// What a step will do, rendered with secrets as placeholders.
 struct StepPreview {
-  std::optional<Invocation> command;  // helm, kubectl, talosctl, run
+  Boxed<Invocation> command;  // helm, kubectl, talosctl, run (boxed: gate steps have none)
   /// Gate and ssh steps: what they check or run; empty for command steps (shown() writes their
   /// command line when asked: a plan of 10,000 stages need not keep 10,000 of them).
   std::string description;
