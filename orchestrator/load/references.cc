@@ -281,7 +281,7 @@ void check_stage(const Stage& st, RefContext c, std::vector<MissingVar>& missing
     for (const auto& d : *st.vars) declared.insert(d.name);
     c.declared = &declared;
   }
-  c.off = off_by_vars(st.when ? &*st.when : nullptr, inv);
+  c.off = off_by_vars(st.when.get(), inv);
   c.used_on = &used_on;
   c.used_any = &used_anywhere;
   if (st.when) check_text(*st.when, c, SecretUse::Forbidden, out);

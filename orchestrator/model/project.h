@@ -88,7 +88,7 @@ struct Step {
   Boxed<Capture> capture;
   Visibility visibility = Visibility::Normal;
   SourceLoc loc;
-  std::string dir;  // relative paths in the step resolve from here
+  FileName dir;  // relative paths in the step resolve from here (interned: steps share a folder)
   /// `forEach` and `where` as written; cleared when the loader expands the step (load/loops.h).
   Boxed<Text> for_each;
   Boxed<Text> where;
@@ -119,18 +119,18 @@ struct Stage {
   std::string description;
   std::vector<NameRef> needs;
   std::vector<std::string> tools;
-  std::optional<Text> when;
+  Boxed<Text> when;
   /// `kubeVersion`: the Kubernetes versions the stage works on, a helm-style constraint
   /// (model/semver.h), checked against the API server at preflight; checked to parse at load.
-  std::optional<Text> kube_version;
+  Boxed<Text> kube_version;
   std::vector<Step> steps;
   std::vector<Gate> gates;
   /// `spec.vars`; nullopt when the stage has no such block (its references are then checked only
   /// against the inventory, as before typed vars).
   std::optional<std::vector<VarDecl>> vars;
   SourceLoc loc;  // of metadata.name
-  std::string file;
-  std::string dir;  // the stage file's folder (absolute)
+  FileName file;  // interned, as in locations
+  FileName dir;   // the stage file's folder (absolute; interned: stages share a folder)
 };
 
 struct Param {

@@ -327,7 +327,7 @@ bool meets(const Set& a, const std::set<std::string>& b) {
 /// Whether a stage refers to any of `outputs` (in its `when`, a step's `when` or a step's body).
 bool uses_any(const PlannedStage& ps, const std::set<std::string>& outputs) {
   if (outputs.empty()) return false;
-  if (meets(output_refs(ps.stage->when ? &*ps.stage->when : nullptr), outputs)) return true;
+  if (meets(output_refs(ps.stage->when.get()), outputs)) return true;
   for (const auto& pst : ps.steps)
     if (meets(pst.preview.use.outputs, outputs) ||
         meets(output_refs(pst.step->when.get()), outputs))
