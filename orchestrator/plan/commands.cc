@@ -92,7 +92,7 @@ Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
 
 std::vector<std::string> Invocation::display_argv() const {
   std::vector<std::string> out;
-  for (const auto& a : argv) out.push_back(a.file >= 0 ? files[a.file].source : a.text);
+  for (const auto& a : argv) out.push_back(a.file >= 0 ? files[a.file].source.str() : a.text);
   return out;
 }
 
@@ -141,7 +141,7 @@ class ArgvBuilder {
       } else {
         rf.content = std::make_shared<const std::string>(it->second.content);
       }
-      rf.hash = sha256_hex(*rf.content);
+      rf.hash = std::make_shared<const std::string>(sha256_hex(*rf.content));
       if (ctx.cache) (*ctx.cache)[abs] = rf;
     }
     if (use) {

@@ -37,9 +37,9 @@ Result<RenderedBody> render_gate(const Gate& gate, const RenderScope& scope, Ren
 /// (rendered `.tmpl` files go to the run's private secrets folder, run/rendered_files.h; plain
 /// files are used in place).
 struct FileInput {
-  std::string source;                          // absolute path as named
+  FileName source;  // absolute path as named (interned: steps share their input files)
   std::shared_ptr<const std::string> content;  // rendered content (shared between steps)
-  std::string hash;                            // sha256 of content
+  std::shared_ptr<const std::string> hash;     // sha256 of content (shared as content is)
   bool rendered = false;
 };
 
@@ -65,7 +65,7 @@ struct Invocation {
 /// A rendered input file, kept so that steps naming the same file render and hash it once.
 struct RenderedFile {
   std::shared_ptr<const std::string> content;
-  std::string hash;
+  std::shared_ptr<const std::string> hash;
   RenderUse use;
 };
 using RenderCache = std::map<std::string, RenderedFile>;

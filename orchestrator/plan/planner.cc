@@ -101,8 +101,8 @@ Result<Material> render_step(const Step& step, const CommandContext& ctx, StepPr
     if (inv.stdin_data) key.add("stdin", *inv.stdin_data);
     if (inv.cwd) key.add("cwd", *inv.cwd);
     for (const auto& f : inv.files) {
-      key.all.add("file." + f.source, f.hash);
-      p.parts.files[f.source] = f.hash;
+      key.all.add("file." + f.source.str(), *f.hash);
+      p.parts.files[f.source.str()] = *f.hash;
     }
   }
   if (step.capture) {
