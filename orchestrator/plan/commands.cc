@@ -91,9 +91,15 @@ Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
 }
 
 std::vector<std::string> Invocation::display_argv() const {
-  std::vector<std::string> out;
-  for (const auto& a : argv) out.push_back(a.file >= 0 ? files[a.file].source.str() : a.text);
+  std::vector<std::string> out = argv;
+  for (const auto& f : files) out[f.arg] = f.source.str();
   return out;
+}
+
+const FileInput* Invocation::file_at(size_t i) const {
+  for (const auto& f : files)
+    if (f.arg == i) return &f;
+  return nullptr;
 }
 
 std::string join_argv(const std::vector<std::string>& argv) {
@@ -119,7 +125,7 @@ namespace {
 class ArgvBuilder {
  public:
   explicit ArgvBuilder(Invocation& inv) : inv_(inv) {}
-  void add(std::string s) { inv_.argv.push_back({std::move(s), -1}); }
+  void add(std::string s) { inv_.argv.push_back(std::move(s)); }
   void add_all(const std::vector<std::string>& v) {
     for (const auto& s : v) add(s);
   }
@@ -148,8 +154,9 @@ class ArgvBuilder {
       use->secrets.insert(rf.use.secrets.begin(), rf.use.secrets.end());
       use->outputs.insert(rf.use.outputs.begin(), rf.use.outputs.end());
     }
-    inv_.files.push_back(FileInput{abs, rf.content, rf.hash, it->second.templated});
-    inv_.argv.push_back({"", static_cast<int>(inv_.files.size() - 1)});
+    inv_.files.push_back(
+        FileInput{abs, rf.content, rf.hash, it->second.templated, inv_.argv.size()});
+    inv_.argv.emplace_back();
     return Ok{};
   }
 

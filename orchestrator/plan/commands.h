@@ -41,18 +41,15 @@ struct FileInput {
   std::shared_ptr<const std::string> content;  // rendered content (shared between steps)
   std::shared_ptr<const std::string> hash;     // sha256 of content (shared as content is)
   bool rendered = false;
-};
-
-/// One argv element: literal text, or the path of files[file] once materialized.
-struct Arg {
-  std::string text;
-  int file = -1;
+  size_t arg = 0;  // its argument: Invocation::argv[arg], the path once materialized
 };
 
 /// Everything a process step does. Never contains a secret in argv (validated at load).
 struct Invocation {
-  std::string tool;       // logical program name: kubectl, helm, talosctl, or run's argv[0]
-  std::vector<Arg> argv;  // argv[0] is the logical tool name
+  std::string tool;  // logical program name: kubectl, helm, talosctl, or run's argv[0]
+  /// argv[0] is the logical tool name. An input file's argument is empty here: the file's path,
+  /// known once it is materialized, takes its place (files[k].arg is its position).
+  std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;
   std::optional<std::string> stdin_data;
   std::optional<std::string> cwd;
@@ -60,6 +57,8 @@ struct Invocation {
 
   /// argv as a person reads it: files by their source path.
   std::vector<std::string> display_argv() const;
+  /// The input file whose argument is argv[i], or null for a literal argument.
+  const FileInput* file_at(size_t i) const;
 };
 
 /// A rendered input file, kept so that steps naming the same file render and hash it once.

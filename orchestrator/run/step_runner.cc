@@ -339,17 +339,17 @@ Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const 
   if (spec.program.empty())
     return Error{"program '" + inv.tool + "': " + ctx.tools->why_missing(inv.tool)};
   for (size_t i = 1; i < inv.argv.size(); ++i) {
-    const Arg& a = inv.argv[i];
-    if (a.file < 0) {
-      spec.args.push_back(a.text);
+    const FileInput* file = inv.file_at(i);
+    if (!file) {
+      spec.args.push_back(inv.argv[i]);
       continue;
     }
-    const FileInput& f = inv.files[static_cast<size_t>(a.file)];
+    const FileInput& f = *file;
     if (!f.rendered) {
       spec.args.push_back(f.source);
       continue;
     }
-    auto path = files.write(f, static_cast<size_t>(a.file));
+    auto path = files.write(f, static_cast<size_t>(file - inv.files.data()));
     if (!path) return path.error();
     spec.args.push_back(*path);
   }
