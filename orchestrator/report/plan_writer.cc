@@ -274,7 +274,7 @@ std::string stage_json(const PlannedStage& s) {
 /// (so a plan of 10,000 stages never holds all its JSON in memory), written in order.
 void write_json(std::ostream& out, const Plan& plan) {
   out << "{\n  \"inventory\": " << json_dump(plan.inventory) << ",\n  \"stages\": [";
-  constexpr size_t chunk = 1024;
+  constexpr size_t chunk = 256;
   std::vector<std::string> lines;
   for (size_t first = 0; first < plan.stages.size(); first += chunk) {
     lines.assign(std::min(chunk, plan.stages.size() - first), std::string());
