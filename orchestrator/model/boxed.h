@@ -38,6 +38,8 @@ class Boxed {
   /// The value, or null when there is none.
   const T* get() const { return p_.get(); }
   void reset() { p_.reset(); }
+  /// A copy of the value as a std::optional.
+  std::optional<T> to_optional() const { return p_ ? std::optional<T>(*p_) : std::nullopt; }
 
  private:
   std::unique_ptr<T> p_;

@@ -366,7 +366,7 @@ Result<std::optional<Invocation>> build_step_command(const Step& step, const Com
   // resolved once here, so preflight and the run look at the same file wherever groundwork runs.
   if (step.kind == StepKind::Run && inv->tool.find('/') != std::string::npos)
     inv->tool = resolve_path(inv->tool, step.dir);
-  if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir;
+  if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir.str();
   if (inv->cwd) inv->cwd = resolve_path(*inv->cwd, step.dir);
   // Kept in the plan for every step: no spare capacity (a helm command has ~20 arguments).
   inv->argv.shrink_to_fit();

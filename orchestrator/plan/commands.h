@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/boxed.h"
 #include "model/project.h"
 #include "model/result.h"
 #include "model/schema.h"
@@ -51,8 +52,8 @@ struct Invocation {
   /// known once it is materialized, takes its place (files[k].arg is its position).
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;
-  std::optional<std::string> stdin_data;
-  std::optional<std::string> cwd;
+  Boxed<std::string> stdin_data;  // boxed: few commands have one (a plan keeps every command)
+  Boxed<std::string> cwd;
   std::vector<FileInput> files;
 
   /// argv as a person reads it: files by their source path.

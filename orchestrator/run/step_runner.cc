@@ -355,8 +355,8 @@ Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const 
   }
   spec.env = ctx.tools->base_env();
   for (const auto& kv : inv.env) spec.env.push_back(kv);
-  spec.cwd = inv.cwd;
-  spec.stdin_data = inv.stdin_data;
+  spec.cwd = inv.cwd.to_optional();
+  spec.stdin_data = inv.stdin_data.to_optional();
   spec.timeout = step.timeout;
   spec.log_path = log;
   spec.redactor = ctx.redactor;
