@@ -165,7 +165,8 @@ void complete_key(StepPreview& p, const RenderScope& scope, const Fingerprints& 
     p.parts.outputs[key] = fp;
     if (scope.sensitive_outputs && scope.sensitive_outputs->count(key)) sensitive.push_back(key);
   }
-  p.key = checkpoint_key(p.spec_key, p.parts, sensitive);
+  std::string key = checkpoint_key(p.spec_key, p.parts, sensitive);
+  p.own_key = key == p.spec_key ? std::string() : std::move(key);
 }
 
 RenderScope preview_scope(const Project& project, const Checkpoints& checkpoints,
@@ -240,6 +241,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   PlannedStage ps;
   ps.stage = &st;
   ps.vertex = v;
+  ps.needs.reserve(g.needs(v).size());
   for (size_t w : g.needs(v)) ps.needs.push_back(g.name(w));
   if (st.when) {
     auto w = evaluate_when(*st.when, scope);
@@ -268,7 +270,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     StepFacts facts;
     facts.when = ps.when == WhenState::False ? WhenState::False : pstep.preview.when;
     facts.last = last;
-    facts.key = pstep.preview.key;
+    facts.key = pstep.preview.key();
     facts.parts = &pstep.preview.parts;
     facts.repeat = step.repeat;
     facts.force = policy.forced(st.name, step.name);
@@ -400,6 +402,10 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
           (a == StepAction::Run || a == StepAction::AtRunTime || a == StepAction::NeedsForce))
         stale.insert(ps.stage->name + "." + pst.step->capture->name);
     }
+  }
+  for (auto& ps : plan.stages) {
+    ps.need_index.reserve(g.needs(ps.vertex).size());
+    ps.dependent_index.reserve(g.dependents(ps.vertex).size());
   }
   for (size_t i = 0; i < plan.stages.size(); ++i)
     for (size_t need : g.needs(plan.stages[i].vertex))

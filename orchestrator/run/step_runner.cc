@@ -192,7 +192,7 @@ StepResult StepRun::run() {
   StepFacts facts;
   facts.when = preview_.when;
   facts.last = last ? &*last : nullptr;
-  facts.key = preview_.key;
+  facts.key = preview_.key();
   facts.parts = &preview_.parts;
   facts.repeat = step_.repeat;
   facts.force = ctx_.policy.forced(unit_, step_.name);
