@@ -283,8 +283,15 @@ void write_json(std::ostream& out, const Plan& plan) {
     for (size_t i = 0; i < lines.size(); ++i)
       out << (first + i ? ",\n    " : "\n    ") << lines[i];
   }
-  out << "\n  ],\n  \"waves\": " << json_dump(plan.waves)
-      << ",\n  \"criticalPath\": " << json_dump(plan.critical_path);
+  // Written by hand as the stages are (as json_dump would): no JSON tree of every stage's name.
+  std::string tail = "\n  ],\n  \"waves\": [";
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    if (i) tail += ',';
+    append_strings(tail, plan.waves[i]);
+  }
+  tail += "],\n  \"criticalPath\": ";
+  append_strings(tail, plan.critical_path);
+  out << tail;
   if (plan.weights_measured) out << ",\n  \"criticalPathMs\": " << std::llround(plan.critical_ms);
   out << "\n}\n";
 }
