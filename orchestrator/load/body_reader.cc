@@ -142,6 +142,9 @@ Body read_body(LoadContext& ctx, const yaml::Node& node, const BodySchema& schem
                         (present.empty() ? "" : " (found " + std::to_string(present.size()) + ")"));
   }
   r.finish();
+  body.scalars.shrink_to_fit();
+  body.lists.shrink_to_fit();
+  body.maps.shrink_to_fit();
   return body;
 }
 

@@ -69,6 +69,7 @@ std::vector<NameRef> read_name_refs(LoadContext& ctx, MapReader& r, const char* 
   yaml::Node n = r.get(key);
   auto texts = read_texts(ctx, n, std::string("'") + key + "'");
   if (!texts) return out;
+  out.reserve(texts->size());
   for (auto& t : *texts) out.push_back({std::move(t.raw), t.loc});
   return out;
 }
@@ -201,7 +202,7 @@ std::optional<Stage> read_stage(const DocumentPlace& place, const yaml::Node& ro
   MapReader r(ctx, h->spec, "spec");
   if (!r.valid()) return std::nullopt;
   st.needs = read_name_refs(ctx, r, "needs");
-  if (auto t = r.strings("tools")) st.tools = *t;
+  if (auto t = r.strings("tools")) st.tools = std::move(*t);
   st.when = r.text("when");
   st.kube_version = r.text("kubeVersion");
   if (st.kube_version)

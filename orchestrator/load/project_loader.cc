@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "load/documents.h"
-#include "load/vars.h"
 #include "load/loops.h"
+#include "load/vars.h"
 #include "model/parallel.h"
 
 namespace gw {
@@ -67,6 +67,7 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
   const fs::path cwd = fs::current_path();
   size_t threads = worker_count(files.size());
   std::vector<StageBatch> batches(threads);
+  for (auto& b : batches) b.stages.reserve((files.size() + threads - 1) / threads);
   parallel_for(files.size(), threads, [&](size_t w, size_t i) {
     StageBatch& b = batches[w];
     std::string shown = display_path(files[i], cwd.string());
@@ -77,6 +78,7 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
   });
 
   std::map<std::string, SourceLoc> seen;
+  p.stages.reserve(p.stages.size() + files.size());
   for (size_t i = 0; i < files.size(); ++i) {
     auto& st = batches[i % threads].stages[i / threads];
     if (!st) continue;
@@ -88,6 +90,7 @@ void load_stages(const std::vector<std::string>& dirs, bool must_exist, Project&
     p.stages.push_back(std::move(*st));
   }
   for (auto& b : batches) {
+    b.stages = {};  // moved from: free them now
     diags.append(b.diags);
     p.files.merge(b.files);
   }

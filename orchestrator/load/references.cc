@@ -255,7 +255,7 @@ void check_gate(const Gate& g, const std::string& dir, const RefContext& c, Diag
 
 void check_step(const Step& s, const RefContext& stage_ctx, Diagnostics& diags) {
   RefContext off_ctx;
-  if (!stage_ctx.off && off_by_vars(s.when, stage_ctx.project->inventory)) {
+  if (!stage_ctx.off && off_by_vars(s.when.get(), stage_ctx.project->inventory)) {
     off_ctx = stage_ctx;
     off_ctx.off = true;
   }
@@ -289,7 +289,7 @@ void check_stage(const Stage& st, RefContext c, std::vector<MissingVar>& missing
     for (const auto& d : *st.vars) declared.insert(d.name);
     c.declared = &declared;
   }
-  c.off = off_by_vars(st.when, inv);
+  c.off = off_by_vars(st.when.get(), inv);
   c.used_on = &used_on;
   c.used_any = &used_anywhere;
   if (st.when) check_text(*st.when, c, SecretUse::Forbidden, out);

@@ -10,7 +10,7 @@
 
 namespace gw {
 
-bool off_by_vars(const std::optional<Text>& when, const Inventory& inv) {
+bool off_by_vars(const Text* when, const Inventory& inv) {
   if (!when) return false;
   RenderScope scope;  // vars only: any other reference fails to render, and the `when` counts as on
   scope.vars = &inv.vars;

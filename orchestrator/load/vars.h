@@ -11,8 +11,9 @@ namespace gw {
 
 /// Whether a `when` renders false from the inventory's vars alone (no outputs, env, secrets or
 /// inventory fields): the stage or step is off, so what only it refers to need not be set.
-/// False when there is no `when`, when it uses anything else, or when it does not render.
-bool off_by_vars(const std::optional<Text>& when, const Inventory& inv);
+/// False when `when` is null (there is none), when it uses anything else, or when it does not
+/// render.
+bool off_by_vars(const Text* when, const Inventory& inv);
 
 /// Checks every stage's `spec.vars` and applies them to `p.inventory.vars`:
 /// - one var declared by several stages has one type (and enum values, and default);

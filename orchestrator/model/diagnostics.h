@@ -7,8 +7,9 @@
 
 namespace gw {
 
-/// The name of an input file as locations carry it: interned for the life of the process, so a
-/// location (every Text of the model has one) copies a pointer, not a string. Thread-safe.
+/// The name of an input file as locations carry it (or of a folder, as steps and stages keep
+/// theirs): interned for the life of the process, so a location (every Text of the model has one)
+/// copies a pointer, not a string. Thread-safe.
 class FileName {
  public:
   FileName();

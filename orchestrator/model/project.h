@@ -8,8 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "model/boxed.h"
 #include "model/diagnostics.h"
 #include "model/duration.h"
+#include "model/flat_map.h"
 #include "model/var_types.h"
 
 namespace gw {
@@ -24,10 +26,11 @@ using TextMap = std::map<std::string, Text>;
 
 /// The kind-specific keys of a step or gate, checked against a schema (model/schema.h).
 /// Scalars of every type (string, int, bool, duration) are kept as Text and rendered later.
+/// Flat maps (model/flat_map.h): a body has a few keys, and a project tens of thousands of bodies.
 struct Body {
-  std::map<std::string, Text> scalars;
-  std::map<std::string, TextList> lists;
-  std::map<std::string, TextMap> maps;
+  FlatMap<Text> scalars;
+  FlatMap<TextList> lists;
+  FlatMap<TextMap> maps;
   SourceLoc loc;
 
   const Text* scalar(const std::string& key) const;
@@ -70,23 +73,25 @@ enum class Repeat { Idempotent, Once };
 /// Whether a step's output may appear in logs.
 enum class Visibility { Normal, Sensitive };
 
+/// One step. Its optional parts are Boxed (model/boxed.h): most steps have none of them, and a
+/// project may have tens of thousands of steps.
 struct Step {
   std::string name;
   StepKind kind{};
-  Body body;                 // the kind key's value (empty for gate steps)
-  std::optional<Gate> gate;  // the gate of a `gate` step
+  Body body;         // the kind key's value (empty for gate steps)
+  Boxed<Gate> gate;  // the gate of a `gate` step
   Millis timeout{600000};
   RetryPolicy retry;
-  std::optional<Text> when;
-  std::optional<Gate> skip_if;
+  Boxed<Text> when;
+  Boxed<Gate> skip_if;
   Repeat repeat = Repeat::Idempotent;
-  std::optional<Capture> capture;
+  Boxed<Capture> capture;
   Visibility visibility = Visibility::Normal;
   SourceLoc loc;
-  std::string dir;  // relative paths in the step resolve from here
+  FileName dir;  // relative paths in the step resolve from here (interned: steps share a folder)
   /// `forEach` and `where` as written; cleared when the loader expands the step (load/loops.h).
-  std::optional<Text> for_each;
-  std::optional<Text> where;
+  Boxed<Text> for_each;
+  Boxed<Text> where;
   /// An expanded forEach step: the name written in the file ("apply-config"); its own name is
   /// "apply-config.cp1". Empty for other steps.
   std::string loop;
@@ -114,18 +119,18 @@ struct Stage {
   std::string description;
   std::vector<NameRef> needs;
   std::vector<std::string> tools;
-  std::optional<Text> when;
+  Boxed<Text> when;
   /// `kubeVersion`: the Kubernetes versions the stage works on, a helm-style constraint
   /// (model/semver.h), checked against the API server at preflight; checked to parse at load.
-  std::optional<Text> kube_version;
+  Boxed<Text> kube_version;
   std::vector<Step> steps;
   std::vector<Gate> gates;
   /// `spec.vars`; nullopt when the stage has no such block (its references are then checked only
   /// against the inventory, as before typed vars).
   std::optional<std::vector<VarDecl>> vars;
   SourceLoc loc;  // of metadata.name
-  std::string file;
-  std::string dir;  // the stage file's folder (absolute)
+  FileName file;  // interned, as in locations
+  FileName dir;   // the stage file's folder (absolute; interned: stages share a folder)
 };
 
 struct Param {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/flat_map.h"
 #include "model/result.h"
 
 namespace gw {
@@ -79,9 +80,10 @@ struct RenderScope {
 };
 
 /// What a render used: the checkpoint key covers secret fingerprints and outputs it used.
+/// Flat sets (model/flat_map.h): every step of a plan keeps one, and most use nothing.
 struct RenderUse {
-  std::set<std::string> secrets;
-  std::set<std::string> outputs;
+  FlatSet secrets;
+  FlatSet outputs;
 };
 
 /// The most bytes one rendered text (a string field, or a whole `.tmpl` file) may have.

@@ -43,8 +43,7 @@ std::string checkpoint_key(const std::string& spec_key, const KeyParts& parts,
 
 namespace {
 
-void diff_map(const std::map<std::string, std::string>& a,
-              const std::map<std::string, std::string>& b, const char* tag,
+void diff_map(const FlatMap<std::string>& a, const FlatMap<std::string>& b, const char* tag,
               std::vector<std::string>& out) {
   auto ia = a.begin();
   auto ib = b.begin();

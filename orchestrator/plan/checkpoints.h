@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/flat_map.h"
+
 namespace gw {
 
 /// How a step or stage ended. Drifted is for stages only: done, but `apply --verify` found one of
@@ -22,9 +24,10 @@ RecordStatus parse_record_status(const std::string& s);
 /// (SPEC §6 `changedBy`). Hashes and keyed fingerprints only, never values.
 struct KeyParts {
   std::string spec;  // the step rendered with secrets and outputs as placeholders, files by path
-  std::map<std::string, std::string> files;    // absolute path -> hash of its rendered content
-  std::map<std::string, std::string> outputs;  // "stage.name" -> keyed fingerprint of the value
-  std::map<std::string, std::string> secrets;  // secret name -> keyed fingerprint
+  // Flat maps (model/flat_map.h): every step of a plan keeps its parts.
+  FlatMap<std::string> files;    // absolute path -> hash of its rendered content
+  FlatMap<std::string> outputs;  // "stage.name" -> keyed fingerprint of the value
+  FlatMap<std::string> secrets;  // secret name -> keyed fingerprint
 
   bool empty() const { return spec.empty(); }
 };

@@ -91,9 +91,15 @@ Result<RenderedBody> render_body(const Body& body, const BodySchema& schema,
 }
 
 std::vector<std::string> Invocation::display_argv() const {
-  std::vector<std::string> out;
-  for (const auto& a : argv) out.push_back(a.file >= 0 ? files[a.file].source : a.text);
+  std::vector<std::string> out = argv;
+  for (const auto& f : files) out[f.arg] = f.source.str();
   return out;
+}
+
+const FileInput* Invocation::file_at(size_t i) const {
+  for (const auto& f : files)
+    if (f.arg == i) return &f;
+  return nullptr;
 }
 
 std::string join_argv(const std::vector<std::string>& argv) {
@@ -119,7 +125,7 @@ namespace {
 class ArgvBuilder {
  public:
   explicit ArgvBuilder(Invocation& inv) : inv_(inv) {}
-  void add(std::string s) { inv_.argv.push_back({std::move(s), -1}); }
+  void add(std::string s) { inv_.argv.push_back(std::move(s)); }
   void add_all(const std::vector<std::string>& v) {
     for (const auto& s : v) add(s);
   }
@@ -141,15 +147,16 @@ class ArgvBuilder {
       } else {
         rf.content = std::make_shared<const std::string>(it->second.content);
       }
-      rf.hash = sha256_hex(*rf.content);
+      rf.hash = std::make_shared<const std::string>(sha256_hex(*rf.content));
       if (ctx.cache) (*ctx.cache)[abs] = rf;
     }
     if (use) {
       use->secrets.insert(rf.use.secrets.begin(), rf.use.secrets.end());
       use->outputs.insert(rf.use.outputs.begin(), rf.use.outputs.end());
     }
-    inv_.files.push_back(FileInput{abs, rf.content, rf.hash, it->second.templated});
-    inv_.argv.push_back({"", static_cast<int>(inv_.files.size() - 1)});
+    inv_.files.push_back(
+        FileInput{abs, rf.content, rf.hash, it->second.templated, inv_.argv.size()});
+    inv_.argv.emplace_back();
     return Ok{};
   }
 
@@ -359,8 +366,11 @@ Result<std::optional<Invocation>> build_step_command(const Step& step, const Com
   // resolved once here, so preflight and the run look at the same file wherever groundwork runs.
   if (step.kind == StepKind::Run && inv->tool.find('/') != std::string::npos)
     inv->tool = resolve_path(inv->tool, step.dir);
-  if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir;
+  if (step.kind == StepKind::Run && !inv->cwd) inv->cwd = step.dir.str();
   if (inv->cwd) inv->cwd = resolve_path(*inv->cwd, step.dir);
+  // Kept in the plan for every step: no spare capacity (a helm command has ~20 arguments).
+  inv->argv.shrink_to_fit();
+  inv->files.shrink_to_fit();
   return std::optional<Invocation>(std::move(*inv));
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/boxed.h"
 #include "model/project.h"
 #include "model/result.h"
 #include "model/schema.h"
@@ -37,35 +38,34 @@ Result<RenderedBody> render_gate(const Gate& gate, const RenderScope& scope, Ren
 /// (rendered `.tmpl` files go to the run's private secrets folder, run/rendered_files.h; plain
 /// files are used in place).
 struct FileInput {
-  std::string source;                          // absolute path as named
+  FileName source;  // absolute path as named (interned: steps share their input files)
   std::shared_ptr<const std::string> content;  // rendered content (shared between steps)
-  std::string hash;                            // sha256 of content
+  std::shared_ptr<const std::string> hash;     // sha256 of content (shared as content is)
   bool rendered = false;
-};
-
-/// One argv element: literal text, or the path of files[file] once materialized.
-struct Arg {
-  std::string text;
-  int file = -1;
+  size_t arg = 0;  // its argument: Invocation::argv[arg], the path once materialized
 };
 
 /// Everything a process step does. Never contains a secret in argv (validated at load).
 struct Invocation {
-  std::string tool;       // logical program name: kubectl, helm, talosctl, or run's argv[0]
-  std::vector<Arg> argv;  // argv[0] is the logical tool name
+  std::string tool;  // logical program name: kubectl, helm, talosctl, or run's argv[0]
+  /// argv[0] is the logical tool name. An input file's argument is empty here: the file's path,
+  /// known once it is materialized, takes its place (files[k].arg is its position).
+  std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;
-  std::optional<std::string> stdin_data;
-  std::optional<std::string> cwd;
+  Boxed<std::string> stdin_data;  // boxed: few commands have one (a plan keeps every command)
+  Boxed<std::string> cwd;
   std::vector<FileInput> files;
 
   /// argv as a person reads it: files by their source path.
   std::vector<std::string> display_argv() const;
+  /// The input file whose argument is argv[i], or null for a literal argument.
+  const FileInput* file_at(size_t i) const;
 };
 
 /// A rendered input file, kept so that steps naming the same file render and hash it once.
 struct RenderedFile {
   std::shared_ptr<const std::string> content;
-  std::string hash;
+  std::shared_ptr<const std::string> hash;
   RenderUse use;
 };
 using RenderCache = std::map<std::string, RenderedFile>;

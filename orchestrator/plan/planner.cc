@@ -16,6 +16,15 @@ const PlannedStage* Plan::find(const std::string& name) const {
   return nullptr;
 }
 
+std::string StepPreview::shown() const {
+  if (!command) return description;
+  std::vector<std::string> words;
+  for (const auto& [k, v] : command->env) words.push_back(k + "=" + v);
+  if (!words.empty()) words.insert(words.begin(), "env");
+  for (auto& a : command->display_argv()) words.push_back(std::move(a));
+  return join_argv(words);
+}
+
 namespace {
 
 /// Accumulates the material of a checkpoint key: length-prefixed fields, so no two different
@@ -87,18 +96,13 @@ Result<Material> render_step(const Step& step, const CommandContext& ctx, StepPr
     if (!c) return c.error();
     p.command = std::move(*c);
     const Invocation& inv = *p.command;
-    std::vector<std::string> shown;
-    for (const auto& [k, v] : inv.env) shown.push_back(k + "=" + v);
-    if (!shown.empty()) shown.insert(shown.begin(), "env");
-    for (auto& a : inv.display_argv()) shown.push_back(std::move(a));
-    p.description = join_argv(shown);
     for (const auto& a : inv.display_argv()) key.add("argv", a);
     for (const auto& [k, v] : inv.env) key.add("env." + k, v);
     if (inv.stdin_data) key.add("stdin", *inv.stdin_data);
     if (inv.cwd) key.add("cwd", *inv.cwd);
     for (const auto& f : inv.files) {
-      key.all.add("file." + f.source, f.hash);
-      p.parts.files[f.source] = f.hash;
+      key.all.add("file." + f.source.str(), *f.hash);
+      p.parts.files[f.source.str()] = *f.hash;
     }
   }
   if (step.capture) {
@@ -161,7 +165,8 @@ void complete_key(StepPreview& p, const RenderScope& scope, const Fingerprints& 
     p.parts.outputs[key] = fp;
     if (scope.sensitive_outputs && scope.sensitive_outputs->count(key)) sensitive.push_back(key);
   }
-  p.key = checkpoint_key(p.spec_key, p.parts, sensitive);
+  std::string key = checkpoint_key(p.spec_key, p.parts, sensitive);
+  p.own_key = key == p.spec_key ? std::string() : std::move(key);
 }
 
 RenderScope preview_scope(const Project& project, const Checkpoints& checkpoints,
@@ -236,6 +241,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
   PlannedStage ps;
   ps.stage = &st;
   ps.vertex = v;
+  ps.needs.reserve(g.needs(v).size());
   for (size_t w : g.needs(v)) ps.needs.push_back(g.name(w));
   if (st.when) {
     auto w = evaluate_when(*st.when, scope);
@@ -264,7 +270,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
     StepFacts facts;
     facts.when = ps.when == WhenState::False ? WhenState::False : pstep.preview.when;
     facts.last = last;
-    facts.key = pstep.preview.key;
+    facts.key = pstep.preview.key();
     facts.parts = &pstep.preview.parts;
     facts.repeat = step.repeat;
     facts.force = policy.forced(st.name, step.name);
@@ -303,7 +309,7 @@ PlannedStage plan_stage(const Stage& st, size_t v, const StageGraph& g, const Ch
 }
 
 /// The outputs ("stage.name") a `when` refers to.
-std::set<std::string> output_refs(const std::optional<Text>& when) {
+std::set<std::string> output_refs(const Text* when) {
   std::set<std::string> out;
   if (!when) return out;
   std::vector<TemplatePart> parts;
@@ -315,16 +321,18 @@ std::set<std::string> output_refs(const std::optional<Text>& when) {
   return out;
 }
 
-bool meets(const std::set<std::string>& a, const std::set<std::string>& b) {
+template <class Set>  // std::set or FlatSet of names
+bool meets(const Set& a, const std::set<std::string>& b) {
   return std::any_of(a.begin(), a.end(), [&](const std::string& x) { return b.count(x) != 0; });
 }
 
 /// Whether a stage refers to any of `outputs` (in its `when`, a step's `when` or a step's body).
 bool uses_any(const PlannedStage& ps, const std::set<std::string>& outputs) {
   if (outputs.empty()) return false;
-  if (meets(output_refs(ps.stage->when), outputs)) return true;
+  if (meets(output_refs(ps.stage->when.get()), outputs)) return true;
   for (const auto& pst : ps.steps)
-    if (meets(pst.preview.use.outputs, outputs) || meets(output_refs(pst.step->when), outputs))
+    if (meets(pst.preview.use.outputs, outputs) ||
+        meets(output_refs(pst.step->when.get()), outputs))
       return true;
   return false;
 }
@@ -335,7 +343,7 @@ void defer_steps(PlannedStage& ps, const std::set<std::string>& stale) {
   for (auto& pst : ps.steps) {
     StepDecision& d = pst.decision;
     if (d.action == StepAction::SkipWhen) continue;
-    if (meets(pst.preview.use.outputs, stale) || meets(output_refs(pst.step->when), stale)) {
+    if (meets(pst.preview.use.outputs, stale) || meets(output_refs(pst.step->when.get()), stale)) {
       d.action = StepAction::AtRunTime;
       d.reason = "it uses an output that is captured again in this run";
       deferred = true;
@@ -394,6 +402,10 @@ Result<Plan> make_plan(const Project& project, const StageGraph& g, const Select
           (a == StepAction::Run || a == StepAction::AtRunTime || a == StepAction::NeedsForce))
         stale.insert(ps.stage->name + "." + pst.step->capture->name);
     }
+  }
+  for (auto& ps : plan.stages) {
+    ps.need_index.reserve(g.needs(ps.vertex).size());
+    ps.dependent_index.reserve(g.dependents(ps.vertex).size());
   }
   for (size_t i = 0; i < plan.stages.size(); ++i)
     for (size_t need : g.needs(plan.stages[i].vertex))

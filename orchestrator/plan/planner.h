@@ -19,13 +19,25 @@ namespace gw {
 
 /// What a step will do, rendered with secrets as placeholders.
 struct StepPreview {
-  std::optional<Invocation> command;  // helm, kubectl, talosctl, run
-  std::string description;            // gate and ssh steps: what they check or run
-  std::string spec_key;               // hash of everything that decides what the step does
-  KeyParts parts;                     // the pieces of its key (fingerprints: complete_key)
-  std::string key;                    // the checkpoint key (complete_key)
-  RenderUse use;                      // secrets and outputs it refers to
-  WhenState when = WhenState::True;   // its own `when`
+  Boxed<Invocation> command;  // helm, kubectl, talosctl, run (boxed: gate steps have none)
+  /// Gate and ssh steps: what they check or run; empty for command steps (shown() writes their
+  /// command line when asked: a plan of 10,000 stages need not keep 10,000 of them).
+  std::string description;
+  std::string spec_key;  // hash of everything that decides what the step does
+  KeyParts parts;        // the pieces of its key (fingerprints: complete_key)
+  /// The checkpoint key (complete_key) when it differs from spec_key (it covers fingerprints of
+  /// secrets or sensitive outputs), else empty: most steps use none, and a plan of 10,000 stages
+  /// need not keep the same hash twice. Read it with key().
+  std::string own_key;
+  RenderUse use;                     // secrets and outputs it refers to
+  WhenState when = WhenState::True;  // its own `when`
+
+  /// The checkpoint key (complete_key).
+  const std::string& key() const { return own_key.empty() ? spec_key : own_key; }
+
+  /// What people see for the step: the command line (environment first, shell-quoted, files by
+  /// their source path), or the description of a step without a command.
+  std::string shown() const;
 };
 
 /// Renders a step for preview and keying: everything but the fingerprints (complete_key adds

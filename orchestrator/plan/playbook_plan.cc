@@ -145,7 +145,7 @@ PlannedStage plan_phase(const Stage& st, const Checkpoints& cp, const CommandCon
     StepFacts facts;
     facts.when = pstep.preview.when;
     facts.last = last;
-    facts.key = pstep.preview.key;
+    facts.key = pstep.preview.key();
     facts.parts = &pstep.preview.parts;
     facts.repeat = step.repeat;
     facts.force = policy.forced(st.name, step.name);

@@ -113,7 +113,7 @@ void write_text(std::ostream& out, const Plan& plan, Color color) {
       for (const auto& st : s.steps) {
         out << "    - " << st.step->name << " ["
             << paint(to_string(st.status), status_color(st.status)) << "] "
-            << terminal_text(st.preview.description);
+            << terminal_text(st.preview.shown());
         if (st.step->repeat == Repeat::Once) out << "  (once)";
         out << "\n";
         if (!st.decision.changed_by.empty()) {
@@ -274,7 +274,7 @@ std::string stage_json(const PlannedStage& s) {
 /// (so a plan of 10,000 stages never holds all its JSON in memory), written in order.
 void write_json(std::ostream& out, const Plan& plan) {
   out << "{\n  \"inventory\": " << json_dump(plan.inventory) << ",\n  \"stages\": [";
-  constexpr size_t chunk = 1024;
+  constexpr size_t chunk = 256;
   std::vector<std::string> lines;
   for (size_t first = 0; first < plan.stages.size(); first += chunk) {
     lines.assign(std::min(chunk, plan.stages.size() - first), std::string());
@@ -283,8 +283,15 @@ void write_json(std::ostream& out, const Plan& plan) {
     for (size_t i = 0; i < lines.size(); ++i)
       out << (first + i ? ",\n    " : "\n    ") << lines[i];
   }
-  out << "\n  ],\n  \"waves\": " << json_dump(plan.waves)
-      << ",\n  \"criticalPath\": " << json_dump(plan.critical_path);
+  // Written by hand as the stages are (as json_dump would): no JSON tree of every stage's name.
+  std::string tail = "\n  ],\n  \"waves\": [";
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    if (i) tail += ',';
+    append_strings(tail, plan.waves[i]);
+  }
+  tail += "],\n  \"criticalPath\": ";
+  append_strings(tail, plan.critical_path);
+  out << tail;
   if (plan.weights_measured) out << ",\n  \"criticalPathMs\": " << std::llround(plan.critical_ms);
   out << "\n}\n";
 }

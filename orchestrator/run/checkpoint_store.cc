@@ -45,9 +45,9 @@ Status CheckpointStore::append(nlohmann::json record, Journal::Durability durabi
 
 nlohmann::json CheckpointStore::step_record(const char* type, const std::string& unit,
                                             const std::string& step, const StepPreview& p) const {
-  return {{"t", type},    {"stage", unit},
-          {"step", step}, {"specKey", p.spec_key},
-          {"key", p.key}, {"parts", parts_json(p.parts)}};
+  return {{"t", type},      {"stage", unit},
+          {"step", step},   {"specKey", p.spec_key},
+          {"key", p.key()}, {"parts", parts_json(p.parts)}};
 }
 
 Status CheckpointStore::step_started(const std::string& unit, const std::string& step,

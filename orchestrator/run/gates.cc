@@ -79,7 +79,7 @@ Observation GateProber::probe_kube(GateKind kind, const RenderedBody& body,
   ProcessSpec spec;
   spec.program = tools_.resolve("kubectl");
   if (spec.program.empty()) return {false, "kubectl not found"};
-  for (size_t i = 1; i < q.argv.size(); ++i) spec.args.push_back(q.argv[i].text);
+  for (size_t i = 1; i < q.argv.size(); ++i) spec.args.push_back(q.argv[i]);
   spec.env = tools_.base_env();
   spec.timeout = budget;
   spec.log_path = log_path;

@@ -57,21 +57,36 @@ std::map<std::string, std::string> str_map(const nlohmann::json& j, const char* 
   return out;
 }
 
+FlatMap<std::string> flat_str_map(const nlohmann::json& j, const char* key) {
+  FlatMap<std::string> out;
+  for (auto& [k, v] : str_map(j, key)) out[k] = std::move(v);
+  return out;
+}
+
 KeyParts parse_parts(const nlohmann::json& r) {
   KeyParts p;
   auto it = r.find("parts");
   if (it == r.end() || !it->is_object()) return p;
   p.spec = str(*it, "spec");
-  p.files = str_map(*it, "files");
-  p.outputs = str_map(*it, "outputs");
-  p.secrets = str_map(*it, "secrets");
+  p.files = flat_str_map(*it, "files");
+  p.outputs = flat_str_map(*it, "outputs");
+  p.secrets = flat_str_map(*it, "secrets");
   return p;
+}
+
+nlohmann::json json_object(const FlatMap<std::string>& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : m) j[k] = v;
+  return j;
 }
 
 }  // namespace
 
 nlohmann::json parts_json(const KeyParts& p) {
-  return {{"spec", p.spec}, {"files", p.files}, {"outputs", p.outputs}, {"secrets", p.secrets}};
+  return {{"spec", p.spec},
+          {"files", json_object(p.files)},
+          {"outputs", json_object(p.outputs)},
+          {"secrets", json_object(p.secrets)}};
 }
 
 LastRestore last_restore(const JournalState& state, const std::string& playbook) {

@@ -20,7 +20,7 @@ RenderedFiles::~RenderedFiles() {
 }
 
 Result<std::string> RenderedFiles::write(const FileInput& f, size_t index) {
-  std::string name = std::to_string(index) + "-" + fs::path(f.source).filename().string();
+  std::string name = std::to_string(index) + "-" + fs::path(f.source.str()).filename().string();
   if (dir_.empty()) {
     if (base_.empty()) return Error{f.source + ": no run folder to write the rendered file to"};
     std::error_code ec;

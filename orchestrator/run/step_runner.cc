@@ -192,7 +192,7 @@ StepResult StepRun::run() {
   StepFacts facts;
   facts.when = preview_.when;
   facts.last = last ? &*last : nullptr;
-  facts.key = preview_.key;
+  facts.key = preview_.key();
   facts.parts = &preview_.parts;
   facts.repeat = step_.repeat;
   facts.force = ctx_.policy.forced(unit_, step_.name);
@@ -231,7 +231,7 @@ StepResult StepRun::passed_by_skip_if() {
 }
 
 StepResult StepRun::execute() {
-  ctx_.listener->step_started(unit_, step_.name, preview_.description);
+  ctx_.listener->step_started(unit_, step_.name, preview_.shown());
   // A `once` step starts only when its start record is on disk; any step only when it is written.
   if (auto s = ctx_.store->step_started(unit_, step_.name, preview_, step_.repeat); !s)
     return journal_failure(s.error());
@@ -339,24 +339,24 @@ Result<ProcessSpec> process_spec(const RunContext& ctx, const Step& step, const 
   if (spec.program.empty())
     return Error{"program '" + inv.tool + "': " + ctx.tools->why_missing(inv.tool)};
   for (size_t i = 1; i < inv.argv.size(); ++i) {
-    const Arg& a = inv.argv[i];
-    if (a.file < 0) {
-      spec.args.push_back(a.text);
+    const FileInput* file = inv.file_at(i);
+    if (!file) {
+      spec.args.push_back(inv.argv[i]);
       continue;
     }
-    const FileInput& f = inv.files[static_cast<size_t>(a.file)];
+    const FileInput& f = *file;
     if (!f.rendered) {
       spec.args.push_back(f.source);
       continue;
     }
-    auto path = files.write(f, static_cast<size_t>(a.file));
+    auto path = files.write(f, static_cast<size_t>(file - inv.files.data()));
     if (!path) return path.error();
     spec.args.push_back(*path);
   }
   spec.env = ctx.tools->base_env();
   for (const auto& kv : inv.env) spec.env.push_back(kv);
-  spec.cwd = inv.cwd;
-  spec.stdin_data = inv.stdin_data;
+  spec.cwd = inv.cwd.to_optional();
+  spec.stdin_data = inv.stdin_data.to_optional();
   spec.timeout = step.timeout;
   spec.log_path = log;
   spec.redactor = ctx.redactor;

@@ -101,7 +101,7 @@ std::map<std::string, std::string> keys_of(const gw::Project& p) {
   REQUIRE(plan.ok());
   std::map<std::string, std::string> out;
   for (const auto& ps : plan->stages)
-    for (const auto& st : ps.steps) out[st.step->name] = st.preview.key;
+    for (const auto& st : ps.steps) out[st.step->name] = st.preview.key();
   return out;
 }
 

@@ -135,9 +135,9 @@ TEST_CASE("step status compares the checkpoint key: done, changed, failed, pendi
     r.status = status;
     return r;
   };
-  t.cp.steps["a/s0"] = record(steps[0].preview.key, gw::RecordStatus::Passed);
+  t.cp.steps["a/s0"] = record(steps[0].preview.key(), gw::RecordStatus::Passed);
   t.cp.steps["a/s1"] = record("other-key", gw::RecordStatus::Passed);
-  t.cp.steps["a/s2"] = record(steps[2].preview.key, gw::RecordStatus::Failed);
+  t.cp.steps["a/s2"] = record(steps[2].preview.key(), gw::RecordStatus::Failed);
   auto second = plan_of(t);
   REQUIRE(second.ok());
   const auto& s = second->stages[0].steps;
