@@ -296,3 +296,26 @@ TEST_CASE("a tool limit holds that tool's steps back without blocking the others
   REQUIRE(k_end != ev.end());
   CHECK(k_end < second);
 }
+
+TEST_CASE("a stage's slot waits for its fdatasync when a dependent it makes ready goes first") {
+  // a (0.5 s) -> zlong (3 s); b (0.5 s) is ready from the start. At -j1, when a ends, its slot
+  // could go to b during the journal's fdatasync; but zlong, which a's end makes ready, has the
+  // longer remaining path: once durations are measured it starts next, as the policy says.
+  gw::Project p = project_of({"a", "b", "zlong:a"}, 0);
+  for (auto& st : p.stages) st.steps.push_back(run_step("run", "/bin/" + st.name));
+  ScheduleHarness h(std::move(p));
+  gw::Plan first;
+  auto r1 = h.run(1, first);
+  REQUIRE_FALSE(r1.failed);
+  auto names = [](const gw::Plan& plan, const gw::RunReport& r) {
+    std::vector<std::string> out;
+    for (size_t i : r.start_order) out.push_back(plan.stages[i].stage->name);
+    return out;
+  };
+  // No history: b and zlong weigh the same; plan order puts b first (it started during a's sync).
+  CHECK(names(first, r1) == std::vector<std::string>{"a", "b", "zlong"});
+  gw::Plan second;
+  auto r2 = h.run(1, second);
+  REQUIRE_FALSE(r2.failed);
+  CHECK(names(second, r2) == std::vector<std::string>{"a", "zlong", "b"});
+}
