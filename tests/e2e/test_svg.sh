@@ -129,6 +129,11 @@ cp "$WORK/out" plan2.svg
 check "a done stage shows its expected duration" grep -qE '<title>base: done, expected [0-9]+m?s</title>' plan2.svg
 check "the failed stage shows as failed in the plan" grep -q '<g class="stage failed' plan2.svg
 
+# --- the picture in README.md and docs/cli.md is the one plan draws for the shipped sim inventory.
+run_gw -i "$ROOT/inventories/sim.yaml" --state-dir "$WORK/sim-state" plan --format svg
+expect_rc 0 "plan --format svg of inventories/sim.yaml"
+check "docs/img/plan.svg is current (else: groundwork -i inventories/sim.yaml --state-dir \$(mktemp -d) plan --format svg > docs/img/plan.svg)" \
+  cmp -s "$WORK/out" "$ROOT/docs/img/plan.svg"
 # --- bad format: exit 2, nothing on stdout.
 run_gw -i inv.yaml status --format png
 expect_rc 2 "unknown status format"
