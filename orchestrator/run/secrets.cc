@@ -77,6 +77,11 @@ Result<ResolvedSecrets> resolve_secrets(const Inventory& inv, const std::set<std
       continue;
     }
     out.fingerprints[name] = hmac_sha256_hex(fingerprint_key, *v);
+    if (!v->empty() && v->size() < kShortSecret && v->find('\n') == std::string::npos)
+      out.warnings.push_back("secret '" + name + "' is only " + std::to_string(v->size()) +
+                             " character" + (v->size() == 1 ? "" : "s") +
+                             " long: wherever that text appears in output, logs and reports it "
+                             "is shown as ***");
     out.redactor.add(*v);
     out.values[name] = std::move(*v);
   }

@@ -15,10 +15,15 @@
 
 namespace gw {
 
+/// A one-line secret value shorter than this is masked wherever its characters appear in output
+/// ("exit 0" with a secret "e" reads "***xit 0"): resolve_secrets warns about it.
+inline constexpr size_t kShortSecret = 4;
+
 struct ResolvedSecrets {
   std::map<std::string, std::string> values;
   std::map<std::string, std::string> fingerprints;
   Redactor redactor;
+  std::vector<std::string> warnings;  // secrets so short that masking them mangles output
 };
 
 /// Resolves `names`. A missing env var, unreadable file or failing command is an error naming the

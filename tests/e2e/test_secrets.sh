@@ -293,4 +293,27 @@ expect_rc 1 "a failing gate"
 expect_in "$WORK/err" "output does not match /^Ready=False/: Ready=***" "what the gate saw is redacted"
 cd "$WORK"
 
+# --- A secret of a few characters is masked wherever those characters appear: a warning says so,
+# without the value; four characters and more give none.
+mkdir -p "$WORK/short/stages" && cd "$WORK/short"
+sim_inventory inv.yaml shorty '  secrets:
+    pin: {env: GW_E2E_PIN}'
+cat >stages/pin.yaml <<'YAML'
+apiVersion: groundwork/v1
+kind: Stage
+metadata: {name: pin}
+spec:
+  steps:
+    - name: uses-it
+      run: {argv: [/bin/sh, -c, 'test -n "$P"; echo exit-zero'], env: {P: "${secrets.pin}"}}
+YAML
+GW_E2E_PIN=xz9 run_gw -i inv.yaml --state-dir st apply
+expect_rc 0 "a 3-character secret"
+expect_in "$WORK/err" "secret 'pin' is only 3 characters long" "a short secret is warned about"
+expect_not_in "$WORK/err" "xz9" "the warning does not show the value"
+GW_E2E_PIN=xz98 run_gw -i inv.yaml --state-dir st apply --force pin
+expect_rc 0 "a 4-character secret"
+expect_not_in "$WORK/err" "characters long" "no warning from four characters on"
+cd "$WORK"
+
 finish

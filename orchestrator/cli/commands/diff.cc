@@ -315,6 +315,7 @@ int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
       return fail(kExitPreflight, "the Kubernetes API does not answer: " + server.error().message);
   auto secrets = resolve_secrets(inv, needs.secrets, "diff", runner, resolver, stop);
   if (!secrets) return fail(kExitPreflight, secrets.error().message);
+  for (const auto& w : secrets->warnings) std::cerr << "groundwork: warning: " << w << "\n";
   redact_readable_secrets(inv, secrets->redactor);
   HelmDiff helm_mode = needs.helm ? helm_diff_mode(resolver, runner, stop) : HelmDiff::Template;
   auto tmp = OwnedTempDir::create(kDiffTempPrefix);

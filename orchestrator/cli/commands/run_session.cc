@@ -110,6 +110,7 @@ int RunSession::prepare(const Inputs& in) {
                                                ? "; nothing was run"
                                                : "\nnothing was run"));
   }
+  for (const auto& w : secrets->warnings) notices.warning(w);
   secrets_.emplace(std::move(*secrets));
   redact_readable_secrets(project.inventory, secrets_->redactor);
 
