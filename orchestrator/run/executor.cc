@@ -382,16 +382,13 @@ RunReport execute_plan(const Plan& plan, const RunContext& ctx, const ExecOption
       // slot may be given out before that, to a stage that was ready already (started on another
       // worker during the fdatasync) — unless a dependent it makes ready goes first.
       bool synced = true;
+      l.lock();
+      --running;
       if (satisfied(rep.outcome) && !plan.stages[i].dependent_index.empty()) {
-        l.lock();
-        --running;
         if (!unblocks_first(i) && (dispatch() > 0 || returning > 0)) cv.notify_all();
         l.unlock();
         synced = static_cast<bool>(ctx.store->sync());
         l.lock();
-      } else {
-        l.lock();
-        --running;
       }
       report.stages[i] = std::move(rep);
       --in_flight;

@@ -48,18 +48,12 @@ int64_t num(const nlohmann::json& j, const char* key) {
   return 0;
 }
 
-std::map<std::string, std::string> str_map(const nlohmann::json& j, const char* key) {
-  std::map<std::string, std::string> out;
+FlatMap<std::string> str_map(const nlohmann::json& j, const char* key) {
+  FlatMap<std::string> out;
   auto it = j.find(key);
   if (it == j.end() || !it->is_object()) return out;
   for (const auto& [k, v] : it->items())
     if (v.is_string()) out[k] = v.get<std::string>();
-  return out;
-}
-
-FlatMap<std::string> flat_str_map(const nlohmann::json& j, const char* key) {
-  FlatMap<std::string> out;
-  for (auto& [k, v] : str_map(j, key)) out[k] = std::move(v);
   return out;
 }
 
@@ -68,9 +62,9 @@ KeyParts parse_parts(const nlohmann::json& r) {
   auto it = r.find("parts");
   if (it == r.end() || !it->is_object()) return p;
   p.spec = str(*it, "spec");
-  p.files = flat_str_map(*it, "files");
-  p.outputs = flat_str_map(*it, "outputs");
-  p.secrets = flat_str_map(*it, "secrets");
+  p.files = str_map(*it, "files");
+  p.outputs = str_map(*it, "outputs");
+  p.secrets = str_map(*it, "secrets");
   return p;
 }
 

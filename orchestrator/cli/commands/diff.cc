@@ -278,9 +278,9 @@ void compare_step(const RunContext& ctx, const RenderScope& scope, HelmDiff helm
 }  // namespace
 
 int cmd_diff(const GlobalOptions& g, const DiffOptions& o) {
-  sweep_killed_diffs();
   auto ws = open_workspace(g, std::cerr);
   if (!ws) return kExitInvalid;
+  sweep_killed_diffs();  // after the input is known good: bad input touches nothing
   const Inventory& inv = ws->project.inventory;
   if (auto why = check_force(ws->project, o.targets))  // STAGE or STAGE/STEP, with did-you-mean
     return fail(kExitInvalid, why->substr(why->find(": ") + 2));
