@@ -114,7 +114,7 @@ TEST_CASE("the flusher gives a record written after a sync() a pause of its own"
   // the next stage's start record — all within the flusher's first pause (which the first record
   // starts: the flusher is given a moment to begin it).
   REQUIRE(j->append(record("a"), gw::Journal::Durability::Deferred).ok());
-  std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(300ms);
   REQUIRE(j->sync().ok());
   REQUIRE(j->append(record("b"), gw::Journal::Durability::Deferred).ok());
   // At the end of that pause a sync() had run: "b" gets a new pause instead of an fdatasync now.
